@@ -1,0 +1,144 @@
+//! The subcommands' bodies.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::render;
+use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
+use crate::core::{
+    CancelToken, CheckOptions, ColumnMapping, Error, Model, Result, ScoreOptions, SessionOptions, check_file, predict_one, score_file,
+};
+
+/// Run one headless command.
+pub fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Gui => unreachable!("handled by the caller"),
+        Command::Inspect { model, json } => {
+            let model = Model::load(&model)?;
+            if json {
+                print_json(model.info())?;
+            } else {
+                print!("{}", render::model_info(model.info()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { model, input, columns, max_rows, json } => {
+            let model = Model::load(&model)?;
+            let options = CheckOptions { max_rows, not_features: columns.id_cols.clone(), mapping: mapping(&columns)? };
+            let report = check_file(model.info(), &input, &options)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", render::contract_report(&report));
+            }
+            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
+        }
+        Command::Predict { model, values, columns, json } => {
+            let model = Model::load(&model)?;
+            let row = parse_values(&values)?;
+            let prediction = predict_one(&model, &row, &mapping(&columns)?)?;
+            if json {
+                print_json(&prediction)?;
+            } else {
+                print!("{}", render::prediction(&prediction));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Score { model, input, output, columns, batch_size, threads, json } => {
+            let model = Model::load(&model)?;
+            let options = ScoreOptions {
+                id_columns: columns.id_cols.clone(),
+                batch_size,
+                session: SessionOptions { intra_threads: threads },
+                mapping: mapping(&columns)?,
+            };
+            let bar = progress_bar();
+            let summary = score_file(&model, &input, &output, &options, &CancelToken::new(), &mut |p| {
+                bar.set_position((p.fraction * 1000.0) as u64);
+                bar.set_message(format!("{} rows, {:.0} rows/s", p.rows_done, p.rows_per_sec));
+            });
+            bar.finish_and_clear();
+            let summary = summary?;
+            if json {
+                print_json(&summary)?;
+            } else {
+                print!("{}", render::score_summary(&summary));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn mapping(args: &ColumnArgs) -> Result<ColumnMapping> {
+    let mut mapping = ColumnMapping::default();
+    for arg in &args.columns {
+        mapping.add_arg(arg)?;
+    }
+    Ok(mapping)
+}
+
+/// `col=v,col=v` or a JSON object of scalars.
+fn parse_values(text: &str) -> Result<BTreeMap<String, String>> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        let map: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| Error::Invalid(format!("--values is not a JSON object: {e}")))?;
+        return Ok(map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect());
+    }
+    let mut row = BTreeMap::new();
+    for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::Invalid(format!("--values expects col=value pairs separated by commas; '{pair}' has no '='")))?;
+        row.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    if row.is_empty() {
+        return Err(Error::Invalid("--values is empty".into()));
+    }
+    Ok(row)
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% {msg} (ETA {eta})") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_from_pairs_and_json() {
+        let row = parse_values("a=1, b = x").unwrap();
+        assert_eq!(row.get("b").map(String::as_str), Some("x"));
+        let row = parse_values(r#"{"a": 1.5, "b": "x", "c": null}"#).unwrap();
+        assert_eq!(row.get("a").map(String::as_str), Some("1.5"));
+        assert_eq!(row.get("c").map(String::as_str), Some(""));
+        assert!(parse_values("a").is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! The `mirador` command line. Every command is a thin layer over [`crate::core`]; `--json` prints the
+//! machine-readable form. Exit codes: 0 success, 1 error, 2 usage error, 3 a check that did not pass.
+
+mod commands;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit code for a check or gate that did not pass (distinct from errors).
+pub const EXIT_CHECK_FAILED: u8 = 3;
+
+/// Take ONNX models from the analyst's laptop to production and keep watch over them there.
+#[derive(Debug, Parser)]
+#[command(name = "mirador", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a command the desktop app opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the desktop app (the default).
+    Gui,
+    /// Show a model's metadata and input/output contract.
+    Inspect {
+        /// The .onnx file.
+        model: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that a data file fits a model's input contract (exit code 3 when it does not).
+    Check {
+        /// The .onnx file.
+        #[arg(long)]
+        model: PathBuf,
+        /// CSV or Parquet data.
+        #[arg(long)]
+        input: PathBuf,
+        #[command(flatten)]
+        columns: ColumnArgs,
+        /// Only check the first N rows.
+        #[arg(long)]
+        max_rows: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Predict one row.
+    Predict {
+        /// The .onnx file.
+        #[arg(long)]
+        model: PathBuf,
+        /// The row: 'col=value,col=value,...' or a JSON object.
+        #[arg(long)]
+        values: String,
+        #[command(flatten)]
+        columns: ColumnArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
+    Score {
+        /// The .onnx file.
+        #[arg(long)]
+        model: PathBuf,
+        /// CSV or Parquet data.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write predictions (.csv or .parquet).
+        #[arg(long)]
+        output: PathBuf,
+        #[command(flatten)]
+        columns: ColumnArgs,
+        /// Rows per batch (bounds memory).
+        #[arg(long, default_value_t = 65_536)]
+        batch_size: usize,
+        /// ONNX Runtime intra-op threads (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print a JSON summary instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options naming columns.
+#[derive(Debug, Clone, Args)]
+pub struct ColumnArgs {
+    /// Columns copied to the output and never used as features, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub id_cols: Vec<String>,
+    /// Columns for a packed input: INPUT=col_a,col_b,... (repeatable).
+    #[arg(long = "columns", value_name = "INPUT=COLS")]
+    pub columns: Vec<String>,
+}
+
+/// Parse the arguments, run, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None | Some(Command::Gui) => crate::gui::run(),
+        Some(command) => match commands::run(command) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

@@ -1,0 +1,106 @@
+//! Human-readable text for the terminal.
+
+use std::fmt::Write;
+
+use crate::core::model::IoSpec;
+use crate::core::{ContractReport, ModelInfo, Prediction, ScoreSummary, Severity, Task};
+
+/// `mirador inspect`.
+pub fn model_info(info: &ModelInfo) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}  ({})", info.name, info.path.display());
+    let _ = writeln!(s, "  size        {} bytes, sha256 {}", info.file_size_bytes, info.sha256);
+    let _ = writeln!(s, "  producer    {} {}", info.producer_name, info.producer_version);
+    let _ = writeln!(s, "  ir version  {}   model version {}   domain {}", info.ir_version, info.model_version, info.domain);
+    let opsets: Vec<String> = info.opsets.iter().map(|o| format!("{} {}", o.domain, o.version)).collect();
+    let _ = writeln!(s, "  opsets      {}", opsets.join(", "));
+    if !info.doc_string.is_empty() {
+        let _ = writeln!(s, "  doc         {}", info.doc_string);
+    }
+    match &info.task {
+        Task::Classification { classes, zipmap, .. } => {
+            let form = if *zipmap { "ZipMap" } else { "tensor" };
+            let _ = writeln!(s, "  task        classification, classes [{}], probabilities as {form}", classes.join(", "));
+        }
+        Task::Regression { .. } => {
+            let _ = writeln!(s, "  task        regression");
+        }
+    }
+    let io = |s: &mut String, title: &str, specs: &[IoSpec]| {
+        let _ = writeln!(s, "{title}");
+        for spec in specs {
+            let _ = writeln!(s, "  {:<24} {}", spec.name, spec.ty);
+        }
+    };
+    io(&mut s, "inputs", &info.inputs);
+    io(&mut s, "outputs", &info.outputs);
+    if !info.metadata.is_empty() {
+        let _ = writeln!(s, "metadata");
+        for (k, v) in &info.metadata {
+            let _ = writeln!(s, "  {k:<24} {v}");
+        }
+    }
+    if !info.known_categories.is_empty() {
+        let _ = writeln!(s, "known categories");
+        for (k, v) in &info.known_categories {
+            let _ = writeln!(s, "  {k:<24} {}", v.join(" | "));
+        }
+    }
+    s
+}
+
+/// `mirador check`.
+pub fn contract_report(report: &ContractReport) -> String {
+    let mut s = String::new();
+    let verdict = if report.passed() { "PASS" } else { "FAIL" };
+    let file = report.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default();
+    let _ = writeln!(s, "{verdict}: {} rows checked in {file}", report.rows_checked);
+    if let Some(binding) = &report.binding {
+        for b in &binding.inputs {
+            let _ = writeln!(s, "  input {:<20} <- {} ({:?})", b.input, b.columns.join(", "), b.source);
+        }
+    }
+    for p in &report.problems {
+        let tag = match p.severity {
+            Severity::Blocking => "BLOCKING",
+            Severity::Warning => "warning ",
+            Severity::Info => "info    ",
+        };
+        let count = if p.count > 1 { format!(" [{} rows]", p.count) } else { String::new() };
+        let _ = writeln!(s, "  {tag} {}{count}", p.message);
+    }
+    s
+}
+
+/// `mirador predict`.
+pub fn prediction(p: &Prediction) -> String {
+    let mut s = String::new();
+    if let Some(label) = &p.label {
+        let _ = writeln!(s, "label: {label}");
+    }
+    for (class, prob) in &p.probabilities {
+        let _ = writeln!(s, "  p({class}) = {prob:.6}");
+    }
+    for (i, v) in p.values.iter().enumerate() {
+        let _ = writeln!(s, "prediction{}: {v}", if p.values.len() > 1 { format!("_{i}") } else { String::new() });
+    }
+    let _ = writeln!(s, "latency: {:.3} ms", p.latency_ms);
+    s
+}
+
+/// `mirador score`.
+pub fn score_summary(summary: &ScoreSummary) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "scored {} rows in {:.2} s ({:.0} rows/s) -> {}",
+        summary.rows,
+        summary.elapsed_secs,
+        summary.rows_per_sec,
+        summary.output.display()
+    );
+    for w in &summary.warnings {
+        let _ = writeln!(s, "  warning: {} [{} rows]", w.message, w.count);
+    }
+    s
+}

@@ -1,0 +1,385 @@
+//! The input contract: which data columns feed which model inputs (the [`Binding`]), and the check
+//! that runs before any scoring and reports every problem at once (the [`ContractReport`]).
+//!
+//! Inputs are bound in the two layouts real exported models use, or a mix of them:
+//! - one input per column (`[N,1]` or `[N]`), matched by column name;
+//! - one packed `[N,k]` input whose k columns come from, in order of preference: the user's mapping
+//!   (`--columns INPUT=a,b,c`), the model's metadata (`feature_names.<input>`, or `feature_names`
+//!   when there is a single packed input), or the file's remaining columns in file order when exactly
+//!   k remain.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::DataType;
+use serde::{Deserialize, Serialize};
+
+use super::convert::{BatchContext, Findings, convert_batch};
+use super::error::{Error, Result};
+use super::model::{ElemType, IoType, ModelInfo};
+use super::table::{ReadPlan, TableReader};
+
+/// Columns the user names for model inputs: input name → column names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ColumnMapping(pub BTreeMap<String, Vec<String>>);
+
+impl ColumnMapping {
+    /// Parse one `INPUT=col_a,col_b,...` argument into the mapping.
+    pub fn add_arg(&mut self, arg: &str) -> Result<()> {
+        let (input, cols) = arg
+            .split_once('=')
+            .ok_or_else(|| Error::Invalid(format!("--columns expects INPUT=col_a,col_b,...; got '{arg}'")))?;
+        let cols: Vec<String> = cols.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+        if input.trim().is_empty() || cols.is_empty() {
+            return Err(Error::Invalid(format!("--columns expects INPUT=col_a,col_b,...; got '{arg}'")));
+        }
+        self.0.insert(input.trim().to_string(), cols);
+        Ok(())
+    }
+}
+
+/// How an input's columns were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnSource {
+    /// The column has the input's name.
+    ByName,
+    /// The user said so.
+    UserMapping,
+    /// The model's `feature_names` metadata.
+    Metadata,
+    /// The file's unused columns, in file order.
+    FileOrder,
+}
+
+/// One model input and the columns that feed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputBinding {
+    /// Input name.
+    pub input: String,
+    /// Element type the model wants.
+    pub elem: ElemType,
+    /// Tensor rank (1 for `[N]`, 2 for `[N,k]`).
+    pub rank: usize,
+    /// The columns, in tensor order.
+    pub columns: Vec<String>,
+    /// How the columns were found.
+    pub source: ColumnSource,
+}
+
+/// Every model input bound to its columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Binding {
+    /// One entry per model input, in graph order.
+    pub inputs: Vec<InputBinding>,
+}
+
+impl Binding {
+    /// The distinct columns the model reads, in input order.
+    pub fn columns(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.inputs.iter().flat_map(|b| b.columns.iter()).filter(|c| seen.insert(c.as_str())).cloned().collect()
+    }
+
+    /// How to type each bound column when parsing text.
+    pub fn read_dtypes(&self) -> HashMap<String, DataType> {
+        let mut dtypes = HashMap::new();
+        for b in &self.inputs {
+            let dtype = match b.elem {
+                ElemType::Float32 | ElemType::Float64 => DataType::Float64,
+                ElemType::Int64 | ElemType::Int32 => DataType::Int64,
+                _ => DataType::String,
+            };
+            for col in &b.columns {
+                dtypes.entry(col.clone()).or_insert(dtype.clone());
+            }
+        }
+        dtypes
+    }
+}
+
+/// How serious a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Scoring cannot proceed.
+    Blocking,
+    /// Scoring can proceed but the results deserve a look.
+    Warning,
+    /// For information (e.g. columns the model ignores).
+    Info,
+}
+
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A column the model needs is not in the data.
+    MissingColumn,
+    /// A packed input whose columns cannot be determined.
+    UnmappableInput,
+    /// An input of a type Mirador cannot feed.
+    UnsupportedInput,
+    /// A value that does not parse as the model's type.
+    BadValue,
+    /// An empty value where the model cannot take one.
+    MissingValue,
+    /// The data has no rows.
+    NoRows,
+    /// An infinite value in a float column.
+    NonFinite,
+    /// A category the model was not trained on.
+    UnseenCategory,
+    /// A column the model does not use (ignored).
+    ExtraColumn,
+}
+
+/// One problem, with where it was first seen and how often.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// Kind.
+    pub kind: ProblemKind,
+    /// Severity.
+    pub severity: Severity,
+    /// Column concerned.
+    pub column: Option<String>,
+    /// Model input concerned.
+    pub input: Option<String>,
+    /// First 1-based data row where it occurs.
+    pub row: Option<u64>,
+    /// The offending value at that row.
+    pub value: Option<String>,
+    /// How many rows have it (1 for schema problems).
+    pub count: u64,
+    /// A sentence for the user.
+    pub message: String,
+}
+
+impl Problem {
+    /// A schema-level problem (no row).
+    pub fn schema(kind: ProblemKind, severity: Severity, column: Option<&str>, input: Option<&str>, message: String) -> Self {
+        Self {
+            kind,
+            severity,
+            column: column.map(str::to_string),
+            input: input.map(str::to_string),
+            row: None,
+            value: None,
+            count: 1,
+            message,
+        }
+    }
+}
+
+/// The result of checking data against a model's contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractReport {
+    /// The data file checked, if any.
+    pub file: Option<PathBuf>,
+    /// Rows examined.
+    pub rows_checked: u64,
+    /// The binding, when every input could be bound.
+    pub binding: Option<Binding>,
+    /// Every problem found, blocking first.
+    pub problems: Vec<Problem>,
+}
+
+impl ContractReport {
+    /// True when nothing blocks scoring.
+    pub fn passed(&self) -> bool {
+        self.blocking().next().is_none()
+    }
+
+    /// The blocking problems.
+    pub fn blocking(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.severity == Severity::Blocking)
+    }
+
+    /// This report as an error when it does not pass.
+    pub fn into_result(self) -> Result<Self> {
+        if self.passed() {
+            return Ok(self);
+        }
+        let blocking: Vec<&str> = self.blocking().map(|p| p.message.as_str()).collect();
+        let more = if blocking.len() > 2 { format!(" (and {} more)", blocking.len() - 2) } else { String::new() };
+        let summary = format!("{}{more}", blocking.iter().take(2).copied().collect::<Vec<_>>().join("; "));
+        Err(Error::Contract { summary, report: Box::new(self) })
+    }
+
+    fn sort(&mut self) {
+        self.problems.sort_by(|a, b| (a.severity, a.kind, &a.column).cmp(&(b.severity, b.kind, &b.column)));
+    }
+}
+
+/// Bind the model's inputs to `columns` (the data's columns in file order). `not_features` are
+/// columns never taken in file order (ids, the target). Returns the binding when every input is bound,
+/// and the schema-level problems.
+pub fn plan_binding(
+    info: &ModelInfo,
+    columns: &[String],
+    mapping: &ColumnMapping,
+    not_features: &[String],
+) -> (Option<Binding>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut bound: Vec<Option<InputBinding>> = Vec::new();
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    let packed_count = info.inputs.iter().filter(|i| i.ty.width() != Some(1)).count();
+
+    for input in &info.inputs {
+        let name = input.name.as_str();
+        let IoType::Tensor { elem, shape } = &input.ty else {
+            problems.push(Problem::schema(
+                ProblemKind::UnsupportedInput,
+                Severity::Blocking,
+                None,
+                Some(name),
+                format!("input '{name}' is a {}, not a tensor; Mirador can only feed tensors", input.ty),
+            ));
+            bound.push(None);
+            continue;
+        };
+        if matches!(elem, ElemType::Other(_)) || shape.len() > 2 || shape.is_empty() {
+            problems.push(Problem::schema(
+                ProblemKind::UnsupportedInput,
+                Severity::Blocking,
+                None,
+                Some(name),
+                format!("input '{name}' is {}; tabular data can feed [N] or [N,k] tensors of float, double, int, string or bool", input.ty),
+            ));
+            bound.push(None);
+            continue;
+        }
+        let width = input.ty.width();
+        let user = mapping.0.get(name);
+        let metadata = info
+            .metadata
+            .get(&format!("feature_names.{name}"))
+            .or_else(|| if packed_count == 1 { info.metadata.get("feature_names") } else { None })
+            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect::<Vec<_>>())
+            .filter(|cols| width.is_none_or(|k| cols.len() == k));
+        let (cols, source) = if let Some(cols) = user {
+            (cols.clone(), ColumnSource::UserMapping)
+        } else if width == Some(1) {
+            (vec![name.to_string()], ColumnSource::ByName)
+        } else if let Some(cols) = metadata {
+            (cols, ColumnSource::Metadata)
+        } else {
+            (Vec::new(), ColumnSource::FileOrder) // resolved below, once the named inputs are known
+        };
+        if let Some(k) = width
+            && source == ColumnSource::UserMapping
+            && cols.len() != k
+        {
+            problems.push(Problem::schema(
+                ProblemKind::UnmappableInput,
+                Severity::Blocking,
+                None,
+                Some(name),
+                format!("input '{name}' takes {k} columns but the mapping names {}", cols.len()),
+            ));
+            bound.push(None);
+            continue;
+        }
+        bound.push(Some(InputBinding { input: name.to_string(), elem: elem.clone(), rank: shape.len(), columns: cols, source }));
+    }
+
+    // File order: the columns no other input uses and that are not ids or the target.
+    let used: HashSet<String> = bound.iter().flatten().flat_map(|b| b.columns.iter().cloned()).collect();
+    let spare: Vec<String> =
+        columns.iter().filter(|c| !used.contains(*c) && !not_features.contains(c)).cloned().collect();
+    for (spec, slot) in info.inputs.iter().zip(bound.iter_mut()) {
+        let Some(b) = slot else { continue };
+        if b.source != ColumnSource::FileOrder {
+            continue;
+        }
+        match spec.ty.width() {
+            Some(k) if spare.len() == k => b.columns = spare.clone(),
+            width => {
+                let takes = width.map_or_else(|| "several".to_string(), |k| k.to_string());
+                problems.push(Problem::schema(
+                    ProblemKind::UnmappableInput,
+                    Severity::Blocking,
+                    None,
+                    Some(&b.input),
+                    format!(
+                        "input '{}' takes {takes} columns and the model does not name them; name them with --columns {}=col_a,col_b,...",
+                        b.input, b.input
+                    ),
+                ));
+                *slot = None;
+            }
+        }
+    }
+
+    for b in bound.iter().flatten() {
+        for col in b.columns.iter().filter(|c| !has(c)) {
+            problems.push(Problem::schema(
+                ProblemKind::MissingColumn,
+                Severity::Blocking,
+                Some(col),
+                Some(&b.input),
+                format!("column '{col}' is missing (model input '{}' needs it)", b.input),
+            ));
+        }
+    }
+    let binding = (bound.iter().all(Option::is_some) && problems.is_empty())
+        .then(|| Binding { inputs: bound.into_iter().flatten().collect() });
+    if let Some(b) = &binding {
+        let used: HashSet<String> = b.columns().into_iter().collect();
+        for col in columns.iter().filter(|c| !used.contains(*c)) {
+            problems.push(Problem::schema(
+                ProblemKind::ExtraColumn,
+                Severity::Info,
+                Some(col),
+                None,
+                format!("column '{col}' is not used by the model (ignored)"),
+            ));
+        }
+    }
+    (binding, problems)
+}
+
+/// Options for [`check_file`].
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Stop after this many rows (`None`: the whole file).
+    pub max_rows: Option<u64>,
+    /// Columns never taken as features in file order (ids, the target).
+    pub not_features: Vec<String>,
+    /// Column names for packed inputs.
+    pub mapping: ColumnMapping,
+}
+
+/// Check a data file against the model's contract, reading its values, and report every problem.
+pub fn check_file(info: &ModelInfo, path: &Path, options: &CheckOptions) -> Result<ContractReport> {
+    let mut reader = TableReader::open(path, 65_536)?;
+    let (binding, problems) = plan_binding(info, reader.columns(), &options.mapping, &options.not_features);
+    let mut report = ContractReport { file: Some(path.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
+    let Some(binding) = binding else {
+        report.sort();
+        return Ok(report);
+    };
+    reader.set_plan(&ReadPlan { columns: binding.columns(), dtypes: binding.read_dtypes() })?;
+    let mut findings = Findings::collect(info);
+    while let Some(batch) = reader.next_batch()? {
+        let ctx = BatchContext { file: Some(path), first_row: batch.first_row };
+        convert_batch(&batch.frame, &binding, &ctx, &mut findings)?;
+        report.rows_checked += batch.frame.height() as u64;
+        if options.max_rows.is_some_and(|m| report.rows_checked >= m) {
+            break;
+        }
+    }
+    if report.rows_checked == 0 {
+        report.problems.push(Problem::schema(
+            ProblemKind::NoRows,
+            Severity::Blocking,
+            None,
+            None,
+            "the file has a header but no data rows".into(),
+        ));
+    }
+    report.problems.extend(findings.into_problems());
+    report.sort();
+    Ok(report)
+}

@@ -1,0 +1,373 @@
+//! Turning a batch of rows into the model's input tensors.
+//!
+//! This is the one place where values are checked against the model's types, so every problem —
+//! a value that does not parse, a missing value where the model cannot take one, an unseen category —
+//! is named with its row, column and value. In fail-fast mode (scoring) the first blocking problem
+//! stops the run; in collect mode (the contract check) every problem is gathered and counted.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use ort::value::{DynValue, Tensor};
+use polars::prelude::*;
+
+use super::contract::{Binding, InputBinding, Problem, ProblemKind, Severity};
+use super::error::{Error, Location, Result};
+use super::model::{ElemType, ModelInfo};
+
+/// Where a batch sits in its file, for error locations.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchContext<'a> {
+    /// The data file.
+    pub file: Option<&'a Path>,
+    /// 0-based index of the batch's first row.
+    pub first_row: u64,
+}
+
+/// Problems found while converting, per (kind, column): the first occurrence and a count.
+pub struct Findings {
+    fail_fast: bool,
+    categories: HashMap<String, HashSet<String>>,
+    found: BTreeMap<(ProblemKind, String), Problem>,
+}
+
+const MAX_LISTED_CATEGORIES: usize = 10;
+
+impl Findings {
+    /// Stop at the first blocking problem (scoring).
+    pub fn fail_fast(info: &ModelInfo) -> Self {
+        Self::new(info, true)
+    }
+
+    /// Gather every problem (the contract check).
+    pub fn collect(info: &ModelInfo) -> Self {
+        Self::new(info, false)
+    }
+
+    fn new(info: &ModelInfo, fail_fast: bool) -> Self {
+        let categories =
+            info.known_categories.iter().map(|(k, v)| (k.clone(), v.iter().cloned().collect())).collect();
+        Self { fail_fast, categories, found: BTreeMap::new() }
+    }
+
+    /// The problems found so far.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.found.into_values().collect()
+    }
+
+    /// Non-blocking problems found so far (for a scoring summary).
+    pub fn warnings(&self) -> Vec<Problem> {
+        self.found.values().filter(|p| p.severity != Severity::Blocking).cloned().collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &mut self,
+        kind: ProblemKind,
+        col: &str,
+        input: &str,
+        row: u64,
+        value: Option<&str>,
+        expected: &str,
+        ctx: &BatchContext,
+    ) -> Result<()> {
+        let severity = match kind {
+            ProblemKind::NonFinite | ProblemKind::UnseenCategory => Severity::Warning,
+            _ => Severity::Blocking,
+        };
+        let message = match kind {
+            ProblemKind::BadValue => {
+                format!("column '{col}' has '{}' at row {row}, which is not a valid {expected}", value.unwrap_or(""))
+            }
+            ProblemKind::MissingValue => format!("column '{col}' is empty at row {row} but model input '{input}' cannot take a missing value"),
+            ProblemKind::NonFinite => format!("column '{col}' has the non-finite value '{}' at row {row}", value.unwrap_or("")),
+            ProblemKind::UnseenCategory => format!("column '{col}' has categories the model was not trained on, first '{}' at row {row}", value.unwrap_or("")),
+            _ => format!("column '{col}': problem at row {row}"),
+        };
+        if severity == Severity::Blocking && self.fail_fast {
+            let location = Location::file(ctx.file).row(row).column(col);
+            let text = match kind {
+                ProblemKind::BadValue => format!("'{}' is not a valid {expected}", value.unwrap_or("")),
+                _ => format!("empty value, but model input '{input}' cannot take a missing value"),
+            };
+            return Err(Error::data(text, location));
+        }
+        let entry = self.found.entry((kind, col.to_string())).or_insert_with(|| Problem {
+            kind,
+            severity,
+            column: Some(col.to_string()),
+            input: Some(input.to_string()),
+            row: Some(row),
+            value: value.map(str::to_string),
+            count: 0,
+            message,
+        });
+        entry.count += 1;
+        if kind == ProblemKind::UnseenCategory
+            && let Some(v) = value
+            && entry.count <= MAX_LISTED_CATEGORIES as u64
+            && !entry.message.contains(&format!("'{v}'"))
+        {
+            entry.message.push_str(&format!(", '{v}'"));
+        }
+        Ok(())
+    }
+}
+
+/// Tensor contents before they are handed to ONNX Runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TensorData {
+    /// float32.
+    F32(Vec<f32>),
+    /// float64.
+    F64(Vec<f64>),
+    /// int64.
+    I64(Vec<i64>),
+    /// int32.
+    I32(Vec<i32>),
+    /// bool.
+    Bool(Vec<bool>),
+    /// string.
+    Str(Vec<String>),
+}
+
+/// One model input, ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputTensor {
+    /// Input name.
+    pub name: String,
+    /// Shape (`[N]` or `[N, k]`).
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: TensorData,
+}
+
+impl InputTensor {
+    /// Hand the values to ONNX Runtime.
+    pub fn into_value(self) -> Result<DynValue> {
+        let shape = self.shape;
+        let value = match self.data {
+            TensorData::F32(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
+            TensorData::F64(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
+            TensorData::I64(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
+            TensorData::I32(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
+            TensorData::Bool(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
+            TensorData::Str(v) => Tensor::from_string_array((shape, v.as_slice()))?.into_dyn(),
+        };
+        Ok(value)
+    }
+}
+
+/// Convert `frame` into one tensor per bound input.
+pub fn convert_batch(frame: &DataFrame, binding: &Binding, ctx: &BatchContext, findings: &mut Findings) -> Result<Vec<InputTensor>> {
+    binding.inputs.iter().map(|b| convert_input(frame, b, ctx, findings)).collect()
+}
+
+fn convert_input(frame: &DataFrame, b: &InputBinding, ctx: &BatchContext, findings: &mut Findings) -> Result<InputTensor> {
+    let rows = frame.height();
+    let width = b.columns.len();
+    let shape = if b.rank == 1 { vec![rows] } else { vec![rows, width] };
+    let mut columns = Vec::with_capacity(width);
+    for col in &b.columns {
+        let column = frame
+            .column(col)
+            .map_err(|_| Error::data("column not found", Location::file(ctx.file).column(col.clone())))?;
+        columns.push(column.as_materialized_series());
+    }
+    let data = match &b.elem {
+        ElemType::Float32 | ElemType::Float64 => {
+            let mut cols = Vec::with_capacity(width);
+            for s in &columns {
+                cols.push(floats(s, &b.input, ctx, findings)?);
+            }
+            if b.elem == ElemType::Float32 {
+                TensorData::F32(interleave(&cols, rows, |v| *v as f32))
+            } else {
+                TensorData::F64(interleave(&cols, rows, |v| *v))
+            }
+        }
+        ElemType::Int64 | ElemType::Int32 => {
+            let mut cols = Vec::with_capacity(width);
+            for s in &columns {
+                cols.push(integers(s, &b.input, ctx, findings)?);
+            }
+            if b.elem == ElemType::Int64 {
+                TensorData::I64(interleave(&cols, rows, |v| *v))
+            } else {
+                TensorData::I32(interleave(&cols, rows, |v| *v as i32))
+            }
+        }
+        ElemType::String => {
+            let mut cols = Vec::with_capacity(width);
+            for s in &columns {
+                cols.push(strings(s, &b.input, ctx, findings)?);
+            }
+            TensorData::Str(interleave(&cols, rows, Clone::clone))
+        }
+        ElemType::Bool => {
+            let mut cols = Vec::with_capacity(width);
+            for s in &columns {
+                cols.push(booleans(s, &b.input, ctx, findings)?);
+            }
+            TensorData::Bool(interleave(&cols, rows, |v| *v))
+        }
+        ElemType::Other(t) => return Err(Error::Invalid(format!("input '{}' has unsupported type {t}", b.input))),
+    };
+    Ok(InputTensor { name: b.input.clone(), shape, data })
+}
+
+/// Row-major `[rows, cols.len()]` from column vectors.
+fn interleave<T, U>(cols: &[Vec<T>], rows: usize, f: impl Fn(&T) -> U) -> Vec<U> {
+    if cols.len() == 1 {
+        return cols[0].iter().map(f).collect();
+    }
+    let mut out = Vec::with_capacity(rows * cols.len());
+    for r in 0..rows {
+        for c in cols {
+            out.push(f(&c[r]));
+        }
+    }
+    out
+}
+
+fn row_of(ctx: &BatchContext, i: usize) -> u64 {
+    ctx.first_row + i as u64 + 1
+}
+
+fn unsupported_dtype(s: &Series, ctx: &BatchContext) -> Error {
+    Error::data(format!("columns of type {} cannot feed this model input", s.dtype()), Location::file(ctx.file).column(s.name().to_string()))
+}
+
+fn floats(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<f64>> {
+    let col = s.name().as_str();
+    let mut out = Vec::with_capacity(s.len());
+    if let Ok(text) = s.str() {
+        for (i, v) in text.iter().enumerate() {
+            let v = v.map(str::trim).filter(|v| !v.is_empty());
+            match v.map(|t| (t, t.parse::<f64>())) {
+                None => out.push(f64::NAN),
+                Some((_, Ok(x))) => {
+                    if x.is_infinite() {
+                        f.report(ProblemKind::NonFinite, col, input, row_of(ctx, i), v, "number", ctx)?;
+                    }
+                    out.push(x);
+                }
+                Some((t, Err(_))) => {
+                    f.report(ProblemKind::BadValue, col, input, row_of(ctx, i), Some(t), "number", ctx)?;
+                    out.push(f64::NAN);
+                }
+            }
+        }
+        return Ok(out);
+    }
+    if !(s.dtype().is_primitive_numeric() || s.dtype().is_bool()) {
+        return Err(unsupported_dtype(s, ctx));
+    }
+    let cast = s.cast(&DataType::Float64).map_err(|_| unsupported_dtype(s, ctx))?;
+    for (i, v) in cast.f64().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+        let x = v.unwrap_or(f64::NAN);
+        if x.is_infinite() {
+            f.report(ProblemKind::NonFinite, col, input, row_of(ctx, i), Some(&x.to_string()), "number", ctx)?;
+        }
+        out.push(x);
+    }
+    Ok(out)
+}
+
+fn integers(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<i64>> {
+    let col = s.name().as_str();
+    let mut out = Vec::with_capacity(s.len());
+    let whole = |x: f64| (x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64);
+    if let Ok(text) = s.str() {
+        for (i, v) in text.iter().enumerate() {
+            let v = v.map(str::trim).filter(|v| !v.is_empty());
+            let parsed = v.map(|t| t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().and_then(whole)));
+            match parsed {
+                Some(Some(x)) => out.push(x),
+                Some(None) => {
+                    f.report(ProblemKind::BadValue, col, input, row_of(ctx, i), v, "whole number", ctx)?;
+                    out.push(0);
+                }
+                None => {
+                    f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "whole number", ctx)?;
+                    out.push(0);
+                }
+            }
+        }
+        return Ok(out);
+    }
+    if s.dtype().is_integer() || s.dtype().is_bool() {
+        let cast = s.cast(&DataType::Int64).map_err(|_| unsupported_dtype(s, ctx))?;
+        for (i, v) in cast.i64().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+            if v.is_none() {
+                f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "whole number", ctx)?;
+            }
+            out.push(v.unwrap_or(0));
+        }
+        return Ok(out);
+    }
+    if s.dtype().is_float() {
+        let cast = s.cast(&DataType::Float64).map_err(|_| unsupported_dtype(s, ctx))?;
+        for (i, v) in cast.f64().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+            match v.filter(|x| !x.is_nan()) {
+                None => f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "whole number", ctx)?,
+                Some(x) if whole(x).is_none() => {
+                    f.report(ProblemKind::BadValue, col, input, row_of(ctx, i), Some(&x.to_string()), "whole number", ctx)?;
+                }
+                Some(_) => {}
+            }
+            out.push(v.and_then(whole).unwrap_or(0));
+        }
+        return Ok(out);
+    }
+    Err(unsupported_dtype(s, ctx))
+}
+
+fn strings(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<String>> {
+    let col = s.name().as_str();
+    let text = if s.dtype() == &DataType::String { s.clone() } else { s.cast(&DataType::String).map_err(|_| unsupported_dtype(s, ctx))? };
+    let known = f.categories.get(col).or_else(|| f.categories.get(input)).cloned();
+    let mut out = Vec::with_capacity(s.len());
+    for (i, v) in text.str().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+        match v {
+            None => {
+                f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "text", ctx)?;
+                out.push(String::new());
+            }
+            Some(v) => {
+                if let Some(known) = &known
+                    && !known.contains(v)
+                {
+                    f.report(ProblemKind::UnseenCategory, col, input, row_of(ctx, i), Some(v), "text", ctx)?;
+                }
+                out.push(v.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn booleans(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<bool>> {
+    let col = s.name().as_str();
+    let mut out = Vec::with_capacity(s.len());
+    let text = s.cast(&DataType::String).map_err(|_| unsupported_dtype(s, ctx))?;
+    for (i, v) in text.str().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+        let parsed = v.map(|t| match t.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        });
+        match parsed {
+            Some(Some(b)) => out.push(b),
+            Some(None) => {
+                f.report(ProblemKind::BadValue, col, input, row_of(ctx, i), v, "true/false value", ctx)?;
+                out.push(false);
+            }
+            None => {
+                f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "true/false value", ctx)?;
+                out.push(false);
+            }
+        }
+    }
+    Ok(out)
+}

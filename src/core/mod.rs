@@ -1,0 +1,37 @@
+//! Mirador's headless core: models, data, scoring — and, as they arrive, metrics, drift, registry and
+//! bundles. Nothing here imports egui, eframe or rfd; the GUI, the CLI and the tests all call in here.
+//!
+//! ```no_run
+//! use mirador::core::{CancelToken, Model, ScoreOptions, score_file};
+//! let model = Model::load("sample-models/churn_v1.onnx")?;
+//! let summary = score_file(
+//!     &model,
+//!     "sample-data/churn_current.csv".as_ref(),
+//!     "predictions.csv".as_ref(),
+//!     &ScoreOptions::default(),
+//!     &CancelToken::new(),
+//!     &mut |p| eprintln!("{} rows", p.rows_done),
+//! )?;
+//! println!("{} rows at {:.0} rows/s", summary.rows, summary.rows_per_sec);
+//! # Ok::<(), mirador::core::Error>(())
+//! ```
+
+pub mod cancel;
+pub mod contract;
+pub mod convert;
+pub mod error;
+pub mod model;
+pub mod onnx_proto;
+pub mod predict;
+pub mod runtime;
+pub mod score;
+pub mod table;
+pub mod writer;
+
+pub use cancel::CancelToken;
+pub use contract::{Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, plan_binding};
+pub use error::{Error, Location, Result};
+pub use model::{Model, ModelInfo, SessionOptions, Task};
+pub use predict::{Prediction, Predictor, output_columns, predict_one};
+pub use score::{Progress, ScoreOptions, ScoreSummary, score_file};
+pub use table::{Format, ReadPlan, TableReader, read_table};

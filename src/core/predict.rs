@@ -1,0 +1,273 @@
+//! Running a model on converted inputs and reading its outputs as predictions: the label and
+//! per-class probabilities of a classifier (tensor or ZipMap form), or a regressor's values.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use ort::session::{RunOptions, Session};
+use ort::value::{DynMapValueType, DynValue, TensorElementType, ValueType};
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::contract::{Binding, ColumnMapping, plan_binding};
+use super::convert::{BatchContext, Findings, InputTensor, convert_batch};
+use super::error::{Error, Result};
+use super::model::{Model, ModelInfo, SessionOptions, Task};
+
+/// Predicted labels, in the model's own label type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Labels {
+    /// Integer class labels.
+    Int(Vec<i64>),
+    /// Text class labels.
+    Str(Vec<String>),
+}
+
+impl Labels {
+    /// The label of row `i` as text.
+    pub fn get(&self, i: usize) -> String {
+        match self {
+            Self::Int(v) => v[i].to_string(),
+            Self::Str(v) => v[i].clone(),
+        }
+    }
+}
+
+/// Predictions for a batch of rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchPredictions {
+    /// Number of rows.
+    pub rows: usize,
+    /// Classifier labels.
+    pub labels: Option<Labels>,
+    /// Row-major `[rows, classes]` probabilities (classifiers).
+    pub probabilities: Option<Vec<f64>>,
+    /// Row-major `[rows, width]` values (regressors).
+    pub values: Option<Vec<f64>>,
+    /// Whether the model computed in float32 (outputs are then written as float32, exactly).
+    pub single_precision: bool,
+}
+
+/// The output columns Mirador writes for a model: `label` and `p_<class>` for classifiers,
+/// `prediction` (or `prediction_<i>` when there are several values) for regressors.
+pub fn output_columns(info: &ModelInfo) -> Vec<String> {
+    match &info.task {
+        Task::Classification { classes, label_output, probability_output, .. } => {
+            let mut cols = Vec::new();
+            if label_output.is_some() || probability_output.is_some() {
+                cols.push("label".to_string());
+            }
+            if probability_output.is_some() {
+                cols.extend(classes.iter().map(|c| format!("p_{c}")));
+            }
+            cols
+        }
+        Task::Regression { value_outputs } => {
+            let width: usize = value_outputs.iter().map(|&i| info.outputs[i].ty.width().unwrap_or(1)).sum();
+            if width == 1 { vec!["prediction".into()] } else { (0..width).map(|i| format!("prediction_{i}")).collect() }
+        }
+    }
+}
+
+/// An ONNX Runtime session bound to a model and a column binding, ready to score batches.
+pub struct Predictor {
+    model: Model,
+    session: Session,
+    binding: Binding,
+    run_options: Arc<RunOptions>,
+}
+
+impl Predictor {
+    /// A predictor for `model` fed through `binding`.
+    pub fn new(model: &Model, binding: Binding, options: SessionOptions) -> Result<Self> {
+        let session = model.session(options)?;
+        let run_options = Arc::new(RunOptions::new()?);
+        Ok(Self { model: model.clone(), session, binding, run_options })
+    }
+
+    /// The binding in use.
+    pub fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    /// A handle that stops an inference in flight from another thread (`terminate()`).
+    pub fn terminator(&self) -> Arc<RunOptions> {
+        Arc::clone(&self.run_options)
+    }
+
+    /// Run the model on converted inputs.
+    pub fn run(&mut self, inputs: Vec<InputTensor>) -> Result<BatchPredictions> {
+        let rows = inputs.first().map_or(0, |t| t.shape[0]);
+        let mut feed: Vec<(String, DynValue)> = Vec::with_capacity(inputs.len());
+        for t in inputs {
+            feed.push((t.name.clone(), t.into_value()?));
+        }
+        let outputs = self.session.run_with_options(feed, &self.run_options).map_err(|e| {
+            if e.to_string().contains("terminate") { Error::Cancelled } else { Error::Inference(e.to_string()) }
+        })?;
+        let values: Vec<ort::value::ValueRef<'_>> = outputs.values().collect();
+        let values: Vec<&DynValue> = values.iter().map(|v| &**v).collect();
+        read_outputs(self.model.info(), &values, rows)
+    }
+
+    /// Predict one row given as column → text value (missing columns are an error).
+    pub fn predict_row(&mut self, row: &BTreeMap<String, String>) -> Result<Prediction> {
+        let frame = row_frame(row)?;
+        let mut findings = Findings::fail_fast(self.model.info());
+        let inputs = convert_batch(&frame, &self.binding, &BatchContext { file: None, first_row: 0 }, &mut findings)?;
+        let start = Instant::now();
+        let batch = self.run(inputs)?;
+        let latency_ms = start.elapsed().as_secs_f64() * 1e3;
+        Ok(Prediction::from_batch(self.model.info(), &batch, latency_ms))
+    }
+}
+
+/// One row's prediction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Predicted class (classifiers).
+    pub label: Option<String>,
+    /// (class, probability) pairs in class order (classifiers).
+    pub probabilities: Vec<(String, f64)>,
+    /// Predicted values (regressors).
+    pub values: Vec<f64>,
+    /// Time spent in ONNX Runtime, milliseconds.
+    pub latency_ms: f64,
+}
+
+impl Prediction {
+    fn from_batch(info: &ModelInfo, batch: &BatchPredictions, latency_ms: f64) -> Self {
+        let classes = match &info.task {
+            Task::Classification { classes, .. } => classes.clone(),
+            Task::Regression { .. } => Vec::new(),
+        };
+        let probabilities = batch
+            .probabilities
+            .as_ref()
+            .map(|p| classes.iter().cloned().zip(p.iter().take(classes.len()).copied()).collect())
+            .unwrap_or_default();
+        Self {
+            label: batch.labels.as_ref().map(|l| l.get(0)),
+            probabilities,
+            values: batch.values.clone().unwrap_or_default(),
+            latency_ms,
+        }
+    }
+}
+
+/// Predict a single row with a fresh session: values by column name, as text.
+pub fn predict_one(model: &Model, row: &BTreeMap<String, String>, mapping: &ColumnMapping) -> Result<Prediction> {
+    let columns: Vec<String> = row.keys().cloned().collect();
+    let (binding, problems) = plan_binding(model.info(), &columns, mapping, &[]);
+    let binding = binding.ok_or_else(|| {
+        let reasons: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+        Error::Invalid(format!("cannot build the model's inputs from these values: {}", reasons.join("; ")))
+    })?;
+    Predictor::new(model, binding, SessionOptions { intra_threads: 1 })?.predict_row(row)
+}
+
+fn row_frame(row: &BTreeMap<String, String>) -> Result<DataFrame> {
+    let columns: Vec<Column> = row.iter().map(|(k, v)| Column::new(k.as_str().into(), [v.as_str()])).collect();
+    DataFrame::new(1, columns).map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn read_outputs(info: &ModelInfo, outputs: &[&DynValue], rows: usize) -> Result<BatchPredictions> {
+    let mut pred = BatchPredictions { rows, labels: None, probabilities: None, values: None, single_precision: true };
+    match &info.task {
+        Task::Classification { classes, label_output, probability_output, zipmap } => {
+            if let Some(i) = probability_output {
+                let probs = if *zipmap { zipmap_probabilities(outputs[*i], classes)? } else { float_values(outputs[*i], &mut pred)? };
+                pred.probabilities = Some(probs);
+            }
+            pred.labels = match label_output {
+                Some(i) => Some(labels(outputs[*i])?),
+                None => pred.probabilities.as_ref().map(|p| argmax_labels(p, classes)),
+            };
+        }
+        Task::Regression { value_outputs } => {
+            let mut parts: Vec<(Vec<f64>, usize)> = Vec::new();
+            for &i in value_outputs {
+                let v = float_values(outputs[i], &mut pred)?;
+                let width = if rows == 0 { 1 } else { v.len() / rows };
+                parts.push((v, width));
+            }
+            pred.values = Some(if parts.len() == 1 { parts.remove(0).0 } else { concat_columns(&parts, rows) });
+        }
+    }
+    Ok(pred)
+}
+
+fn concat_columns(parts: &[(Vec<f64>, usize)], rows: usize) -> Vec<f64> {
+    let mut out = Vec::new();
+    for r in 0..rows {
+        for (v, w) in parts {
+            out.extend_from_slice(&v[r * w..(r + 1) * w]);
+        }
+    }
+    out
+}
+
+fn float_values(value: &DynValue, pred: &mut BatchPredictions) -> Result<Vec<f64>> {
+    match value.dtype() {
+        ValueType::Tensor { ty: TensorElementType::Float32, .. } => {
+            let (_, data) = value.try_extract_tensor::<f32>()?;
+            Ok(data.iter().map(|&x| f64::from(x)).collect())
+        }
+        ValueType::Tensor { ty: TensorElementType::Float64, .. } => {
+            pred.single_precision = false;
+            Ok(value.try_extract_tensor::<f64>()?.1.to_vec())
+        }
+        other => Err(Error::Inference(format!("expected a float tensor output, got {other}"))),
+    }
+}
+
+fn labels(value: &DynValue) -> Result<Labels> {
+    match value.dtype() {
+        ValueType::Tensor { ty: TensorElementType::String, .. } => Ok(Labels::Str(value.try_extract_strings()?.1)),
+        ValueType::Tensor { ty: TensorElementType::Int64, .. } => Ok(Labels::Int(value.try_extract_tensor::<i64>()?.1.to_vec())),
+        other => Err(Error::Inference(format!("expected an int64 or string label output, got {other}"))),
+    }
+}
+
+fn argmax_labels(probs: &[f64], classes: &[String]) -> Labels {
+    let k = classes.len().max(1);
+    Labels::Str(
+        probs
+            .chunks(k)
+            .map(|row| {
+                let best = row.iter().enumerate().fold(0, |b, (i, &p)| if p > row[b] { i } else { b });
+                classes.get(best).cloned().unwrap_or_default()
+            })
+            .collect(),
+    )
+}
+
+/// ZipMap output: one `{class: probability}` map per row, laid out in `classes` order.
+fn zipmap_probabilities(value: &DynValue, classes: &[String]) -> Result<Vec<f64>> {
+    let index: HashMap<&str, usize> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let maps = value.try_extract_sequence::<DynMapValueType>()?;
+    let k = classes.len();
+    let mut out = vec![f64::NAN; maps.len() * k];
+    let mut put = |row: usize, key: &str, p: f64| -> Result<()> {
+        let j = *index.get(key).ok_or_else(|| Error::Inference(format!("ZipMap has unknown class '{key}'")))?;
+        out[row * k + j] = p;
+        Ok(())
+    };
+    for (row, map) in maps.iter().enumerate() {
+        match map.dtype() {
+            ValueType::Map { key: TensorElementType::Int64, .. } => {
+                for (key, p) in map.try_extract_key_values::<i64, f32>()? {
+                    put(row, &key.to_string(), f64::from(p))?;
+                }
+            }
+            ValueType::Map { key: TensorElementType::String, .. } => {
+                for (key, p) in map.try_extract_key_values::<String, f32>()? {
+                    put(row, &key, f64::from(p))?;
+                }
+            }
+            other => return Err(Error::Inference(format!("unsupported ZipMap element {other}"))),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,263 @@
+//! Batch scoring of a CSV or Parquet file of any size.
+//!
+//! Three named threads overlap the stages, joined by bounded channels so memory stays flat:
+//! `mirador-read` (parse a batch and convert it to tensors) → the calling thread (ONNX Runtime,
+//! which uses the intra-op threads) → `mirador-write` (format and append the predictions).
+//! Output rows are in input order. The output file appears atomically at the end; an error or a
+//! cancellation leaves no file behind.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::cancel::CancelToken;
+use super::contract::{ColumnMapping, ContractReport, Problem, plan_binding};
+use super::convert::{BatchContext, Findings, InputTensor, convert_batch};
+use super::error::{Error, Location, Result};
+use super::model::{Model, SessionOptions};
+use super::predict::{BatchPredictions, Predictor, output_columns};
+use super::table::{ReadPlan, TableReader};
+use super::writer::{PredictionWriter, prediction_frame};
+
+/// How to score a file.
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    /// Columns copied from the input to the output, before the predictions.
+    pub id_columns: Vec<String>,
+    /// Rows per batch (the memory knob).
+    pub batch_size: usize,
+    /// ONNX Runtime session options.
+    pub session: SessionOptions,
+    /// Column names for packed inputs.
+    pub mapping: ColumnMapping,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        Self { id_columns: Vec::new(), batch_size: 65_536, session: SessionOptions::default(), mapping: ColumnMapping::default() }
+    }
+}
+
+/// Progress of a scoring run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Progress {
+    /// Rows scored and written so far.
+    pub rows_done: u64,
+    /// Total rows, when known in advance (Parquet).
+    pub rows_total: Option<u64>,
+    /// Share of the input consumed, 0..=1.
+    pub fraction: f64,
+    /// Seconds since the start.
+    pub elapsed_secs: f64,
+    /// Throughput so far.
+    pub rows_per_sec: f64,
+}
+
+impl Progress {
+    /// Estimated seconds left, from the fraction consumed.
+    pub fn eta_secs(&self) -> Option<f64> {
+        (self.fraction > 0.0 && self.fraction < 1.0).then(|| self.elapsed_secs * (1.0 - self.fraction) / self.fraction)
+    }
+}
+
+/// What a finished scoring run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreSummary {
+    /// Model file.
+    pub model: PathBuf,
+    /// Input file.
+    pub input: PathBuf,
+    /// Output file.
+    pub output: PathBuf,
+    /// Rows scored.
+    pub rows: u64,
+    /// Batches.
+    pub batches: u64,
+    /// Wall time.
+    pub elapsed_secs: f64,
+    /// Throughput.
+    pub rows_per_sec: f64,
+    /// Output columns (after the id columns).
+    pub prediction_columns: Vec<String>,
+    /// Non-blocking problems seen in the data (unseen categories, infinities).
+    pub warnings: Vec<Problem>,
+}
+
+struct ReadBatch {
+    first_row: u64,
+    inputs: Vec<InputTensor>,
+    ids: DataFrame,
+    fraction: f64,
+}
+
+/// Score `input` with `model` into `output`, calling `progress` after each batch.
+pub fn score_file(
+    model: &Model,
+    input: &Path,
+    output: &Path,
+    options: &ScoreOptions,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ScoreSummary> {
+    let start = Instant::now();
+    if input.canonicalize().ok().is_some_and(|i| Some(i) == output.canonicalize().ok()) {
+        return Err(Error::Invalid(format!("the output would overwrite the input — {}", output.display())));
+    }
+    let columns = output_columns(model.info());
+    let mut writer = PredictionWriter::create(output)?;
+    let mut reader = TableReader::open(input, options.batch_size)?;
+    for id in &options.id_columns {
+        if !reader.columns().contains(id) {
+            return Err(Error::data("the id column is not in the file", Location::file(Some(input)).column(id.clone())));
+        }
+        if columns.contains(id) {
+            return Err(Error::Invalid(format!("id column '{id}' would clash with the prediction column of the same name")));
+        }
+    }
+    let (binding, problems) = plan_binding(model.info(), reader.columns(), &options.mapping, &options.id_columns);
+    let report = ContractReport { file: Some(input.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
+    let binding = report.into_result()?.binding.ok_or_else(|| Error::Invalid("no binding".into()))?;
+    let mut wanted = binding.columns();
+    for id in &options.id_columns {
+        if !wanted.contains(id) {
+            wanted.push(id.clone());
+        }
+    }
+    let mut dtypes = binding.read_dtypes();
+    for id in &options.id_columns {
+        dtypes.entry(id.clone()).or_insert(DataType::String);
+    }
+    reader.set_plan(&ReadPlan { columns: wanted, dtypes })?;
+    let rows_total = reader.total_rows();
+
+    let mut predictor = Predictor::new(model, binding.clone(), options.session)?;
+    let terminator = predictor.terminator();
+    cancel.on_cancel(move || {
+        let _ = terminator.terminate();
+    });
+
+    let (read_tx, read_rx) = bounded::<Result<ReadBatch>>(2);
+    let (write_tx, write_rx) = bounded::<(DataFrame, BatchPredictions)>(2);
+    let info = model.info();
+    let id_columns = options.id_columns.clone();
+
+    std::thread::scope(|scope| -> Result<ScoreSummary> {
+        let read_cancel = cancel.clone();
+        let reader_thread = std::thread::Builder::new()
+            .name(format!("mirador-read({})", input.display()))
+            .spawn_scoped(scope, move || read_stage(reader, &binding, info, &id_columns, &read_cancel, &read_tx))
+            .map_err(|e| Error::Invalid(format!("cannot start the reader thread: {e}")))?;
+        let columns_ref = &columns;
+        let writer_thread = std::thread::Builder::new()
+            .name(format!("mirador-write({})", output.display()))
+            .spawn_scoped(scope, move || write_stage(&mut writer, &write_rx, columns_ref).map(|()| writer))
+            .map_err(|e| Error::Invalid(format!("cannot start the writer thread: {e}")))?;
+
+        let inferred = infer_stage(&mut predictor, &read_rx, &write_tx, cancel, start, rows_total, progress);
+        drop(write_tx);
+        drop(read_rx);
+        let warnings = reader_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the reader thread panicked".into())));
+        let written = writer_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the writer thread panicked".into())));
+        cancel.check()?;
+        let (rows, batches) = inferred?;
+        let warnings = warnings?;
+        let writer = written?;
+        if rows == 0 {
+            return Err(Error::data("the file has a header but no data rows", Location::file(Some(input))));
+        }
+        writer.finish()?;
+        let elapsed_secs = start.elapsed().as_secs_f64();
+        Ok(ScoreSummary {
+            model: model.info().path.clone(),
+            input: input.to_path_buf(),
+            output: output.to_path_buf(),
+            rows,
+            batches,
+            elapsed_secs,
+            rows_per_sec: rows as f64 / elapsed_secs.max(1e-9),
+            prediction_columns: columns.clone(),
+            warnings,
+        })
+    })
+}
+
+/// Read, convert, send. Returns the warnings seen.
+fn read_stage(
+    mut reader: TableReader,
+    binding: &super::contract::Binding,
+    info: &super::model::ModelInfo,
+    id_columns: &[String],
+    cancel: &CancelToken,
+    tx: &Sender<Result<ReadBatch>>,
+) -> Result<Vec<Problem>> {
+    let mut findings = Findings::fail_fast(info);
+    let path = reader.path().to_path_buf();
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(findings.warnings());
+        }
+        let batch = match reader.next_batch() {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(findings.warnings()),
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return Ok(findings.warnings());
+            }
+        };
+        let ctx = BatchContext { file: Some(&path), first_row: batch.first_row };
+        let converted = convert_batch(&batch.frame, binding, &ctx, &mut findings).and_then(|inputs| {
+            let ids = batch
+                .frame
+                .select(id_columns.iter().map(String::as_str))
+                .map_err(|e| Error::data(e.to_string(), Location::file(Some(&path))))?;
+            Ok(ReadBatch { first_row: batch.first_row, inputs, ids, fraction: reader.fraction_done() })
+        });
+        let failed = converted.is_err();
+        if tx.send(converted).is_err() || failed {
+            return Ok(findings.warnings());
+        }
+    }
+}
+
+fn infer_stage(
+    predictor: &mut Predictor,
+    rx: &Receiver<Result<ReadBatch>>,
+    tx: &Sender<(DataFrame, BatchPredictions)>,
+    cancel: &CancelToken,
+    start: Instant,
+    rows_total: Option<u64>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(u64, u64)> {
+    let (mut rows, mut batches) = (0u64, 0u64);
+    for batch in rx {
+        cancel.check()?;
+        let batch = batch?;
+        debug_assert_eq!(batch.first_row, rows);
+        let pred = predictor.run(batch.inputs)?;
+        rows += pred.rows as u64;
+        batches += 1;
+        if tx.send((batch.ids, pred)).is_err() {
+            break; // the writer failed; its error is reported when it is joined
+        }
+        let elapsed_secs = start.elapsed().as_secs_f64();
+        progress(&Progress {
+            rows_done: rows,
+            rows_total,
+            fraction: batch.fraction,
+            elapsed_secs,
+            rows_per_sec: rows as f64 / elapsed_secs.max(1e-9),
+        });
+    }
+    Ok((rows, batches))
+}
+
+fn write_stage(writer: &mut PredictionWriter, rx: &Receiver<(DataFrame, BatchPredictions)>, columns: &[String]) -> Result<()> {
+    for (ids, pred) in rx {
+        let mut frame = prediction_frame(&ids, &pred, columns)?;
+        writer.write(&mut frame)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,552 @@
+//! Reading tabular files — CSV and Parquet — in bounded batches, so a file of any size streams
+//! through in constant memory.
+//!
+//! CSV is cut into batches of whole records by a quote-aware scan (which also catches ragged rows
+//! and invalid UTF-8 with their row and column), and each batch is parsed by polars with a fixed
+//! schema. Parquet batches are row slices read through polars with the file's metadata parsed once.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::error::{Error, Location, Result};
+
+/// A tabular file format, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma- (or semicolon-/tab-) separated text with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The format for `path`'s extension (`.csv`, `.tsv`, `.txt` → CSV; `.parquet`, `.pq` → Parquet).
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        match ext.as_str() {
+            "csv" | "tsv" | "txt" => Ok(Self::Csv),
+            "parquet" | "pq" => Ok(Self::Parquet),
+            _ => Err(Error::Invalid(format!(
+                "unsupported file type '.{ext}': use .csv or .parquet — {}",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// Which columns to read and how to type them. Columns without a dtype are read as text.
+#[derive(Debug, Clone, Default)]
+pub struct ReadPlan {
+    /// Columns to read, in the order wanted; empty means all.
+    pub columns: Vec<String>,
+    /// Dtype per column for CSV parsing (`Float64`, `Int64` or `String`); Parquet keeps its own types.
+    pub dtypes: HashMap<String, DataType>,
+}
+
+/// One batch of rows.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// 0-based index of the batch's first data row in the file.
+    pub first_row: u64,
+    /// The rows.
+    pub frame: DataFrame,
+}
+
+/// A streaming reader over a CSV or Parquet file.
+pub struct TableReader {
+    path: PathBuf,
+    columns: Vec<String>,
+    rows_per_batch: usize,
+    rows_done: u64,
+    source: Source,
+}
+
+enum Source {
+    Csv(CsvSource),
+    Parquet(ParquetSource),
+}
+
+impl TableReader {
+    /// Open `path` and read its header (CSV) or metadata (Parquet). Batches hold about
+    /// `rows_per_batch` rows (exactly, except the last).
+    pub fn open(path: impl AsRef<Path>, rows_per_batch: usize) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let rows_per_batch = rows_per_batch.max(1);
+        let (columns, source) = match Format::from_path(&path)? {
+            Format::Csv => {
+                let csv = CsvSource::open(&path)?;
+                (csv.header.clone(), Source::Csv(csv))
+            }
+            Format::Parquet => {
+                let pq = ParquetSource::open(&path)?;
+                (pq.columns.clone(), Source::Parquet(pq))
+            }
+        };
+        Ok(Self { path, columns, rows_per_batch, rows_done: 0, source })
+    }
+
+    /// The file's columns, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Restrict and type the columns read from now on.
+    pub fn set_plan(&mut self, plan: &ReadPlan) -> Result<()> {
+        for col in &plan.columns {
+            if !self.columns.contains(col) {
+                return Err(Error::data("no such column", Location::file(Some(&self.path)).column(col.clone())));
+            }
+        }
+        let wanted: Vec<String> = if plan.columns.is_empty() { self.columns.clone() } else { plan.columns.clone() };
+        match &mut self.source {
+            Source::Csv(csv) => csv.set_plan(&wanted, &plan.dtypes),
+            Source::Parquet(pq) => pq.wanted = wanted,
+        }
+        Ok(())
+    }
+
+    /// Total data rows, when known without reading the whole file (Parquet).
+    pub fn total_rows(&self) -> Option<u64> {
+        match &self.source {
+            Source::Csv(_) => None,
+            Source::Parquet(pq) => Some(pq.total_rows as u64),
+        }
+    }
+
+    /// Share of the file consumed so far, 0..=1 (bytes for CSV, rows for Parquet).
+    pub fn fraction_done(&self) -> f64 {
+        match &self.source {
+            Source::Csv(csv) => {
+                if csv.total_bytes == 0 { 1.0 } else { csv.bytes_done as f64 / csv.total_bytes as f64 }
+            }
+            Source::Parquet(pq) => {
+                if pq.total_rows == 0 { 1.0 } else { pq.next_offset as f64 / pq.total_rows as f64 }
+            }
+        }
+    }
+
+    /// Data rows returned so far.
+    pub fn rows_done(&self) -> u64 {
+        self.rows_done
+    }
+
+    /// The next batch, or `None` at the end of the file.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+        let first_row = self.rows_done;
+        let frame = match &mut self.source {
+            Source::Csv(csv) => csv.next_frame(&self.path, first_row, self.rows_per_batch)?,
+            Source::Parquet(pq) => pq.next_frame(&self.path, self.rows_per_batch)?,
+        };
+        Ok(frame.map(|frame| {
+            self.rows_done += frame.height() as u64;
+            Batch { first_row, frame }
+        }))
+    }
+}
+
+/// Read a whole (small) file into one frame with the given plan — previews, reference data, tests.
+pub fn read_table(path: impl AsRef<Path>, plan: &ReadPlan) -> Result<DataFrame> {
+    let mut reader = TableReader::open(path, 1 << 20)?;
+    reader.set_plan(plan)?;
+    let mut frames = Vec::new();
+    while let Some(batch) = reader.next_batch()? {
+        frames.push(batch.frame);
+    }
+    let mut frames = frames.into_iter();
+    let Some(mut all) = frames.next() else {
+        return Ok(DataFrame::empty());
+    };
+    for frame in frames {
+        all.vstack_mut(&frame).map_err(|e| Error::data(e.to_string(), Location::file(Some(reader.path()))))?;
+    }
+    Ok(all)
+}
+
+// ---------------------------------------------------------------- CSV
+
+struct CsvSource {
+    file: File,
+    separator: u8,
+    header: Vec<String>,
+    /// Bytes read from the file but not yet returned as records (always starts at a record start).
+    carry: Vec<u8>,
+    eof: bool,
+    read_size: usize,
+    bytes_done: u64,
+    total_bytes: u64,
+    typed_schema: SchemaRef,
+    text_schema: SchemaRef,
+    projection: Arc<Vec<usize>>,
+}
+
+const QUOTE: u8 = b'"';
+
+impl CsvSource {
+    fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io("open the data file", path, e))?;
+        let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut source = Self {
+            file,
+            separator: b',',
+            header: Vec::new(),
+            carry: Vec::new(),
+            eof: false,
+            read_size: 1 << 20,
+            bytes_done: 0,
+            total_bytes,
+            typed_schema: Arc::new(Schema::default()),
+            text_schema: Arc::new(Schema::default()),
+            projection: Arc::new(Vec::new()),
+        };
+        source.read_header(path)?;
+        source.set_plan(&source.header.clone(), &HashMap::new());
+        Ok(source)
+    }
+
+    /// Fill `carry` with at least one more block; returns false at end of file.
+    fn fill(&mut self, path: &Path) -> Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let start = self.carry.len();
+        self.carry.resize(start + self.read_size, 0);
+        let mut filled = start;
+        while filled < self.carry.len() {
+            let n = self.file.read(&mut self.carry[filled..]).map_err(|e| Error::io("read the data file", path, e))?;
+            if n == 0 {
+                self.eof = true;
+                break;
+            }
+            filled += n;
+        }
+        self.carry.truncate(filled);
+        Ok(filled > start)
+    }
+
+    fn read_header(&mut self, path: &Path) -> Result<()> {
+        let at = Location::file(Some(path));
+        loop {
+            if let Some(end) = first_record_end(&self.carry) {
+                let mut line = &self.carry[..end];
+                if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF".as_slice()) {
+                    line = rest;
+                }
+                let text = std::str::from_utf8(line)
+                    .map_err(|_| Error::data("the header row is not valid UTF-8 text", at.clone().row(0)))?;
+                let text = text.trim_end_matches(['\n', '\r']);
+                if text.trim().is_empty() {
+                    return Err(Error::data("the first line (the header) is empty", at));
+                }
+                self.separator = detect_separator(text);
+                self.header = split_record(text, self.separator);
+                check_header(&self.header, &at)?;
+                self.bytes_done = end as u64;
+                self.carry.drain(..end);
+                return Ok(());
+            }
+            if !self.fill(path)? {
+                if self.carry.iter().all(u8::is_ascii_whitespace) {
+                    return Err(Error::data("the file is empty", at));
+                }
+                self.carry.push(b'\n'); // a header with no trailing newline
+            }
+        }
+    }
+
+    fn set_plan(&mut self, wanted: &[String], dtypes: &HashMap<String, DataType>) {
+        let mut typed = Schema::default();
+        let mut text = Schema::default();
+        for name in &self.header {
+            let name = PlSmallStr::from(name.as_str());
+            typed.insert(name.clone(), dtypes.get(name.as_str()).cloned().unwrap_or(DataType::String));
+            text.insert(name, DataType::String);
+        }
+        self.typed_schema = Arc::new(typed);
+        self.text_schema = Arc::new(text);
+        self.projection =
+            Arc::new(wanted.iter().filter_map(|w| self.header.iter().position(|h| h == w)).collect());
+    }
+
+    fn next_frame(&mut self, path: &Path, first_row: u64, rows: usize) -> Result<Option<DataFrame>> {
+        let expected = self.header.len();
+        let scan = loop {
+            let scan = scan_records(&self.carry, self.separator, rows, expected, self.eof);
+            if let Some(bad) = scan.ragged {
+                return Err(Error::data(
+                    format!("row has {} fields but the header has {expected}", bad.fields),
+                    Location::file(Some(path)).row(first_row + bad.record as u64 + 1),
+                ));
+            }
+            if scan.records >= rows || self.eof {
+                break scan;
+            }
+            // Not enough whole records yet: read more, growing the block size for long rows.
+            self.fill(path)?;
+            self.read_size = (self.read_size * 2).min(64 << 20);
+        };
+        if scan.records == 0 {
+            self.bytes_done = self.total_bytes;
+            return Ok(None);
+        }
+        let chunk: Vec<u8> = self.carry.drain(..scan.end).collect();
+        self.bytes_done += chunk.len() as u64;
+        if let Err(e) = std::str::from_utf8(&chunk) {
+            let (record, field) = position_of(&chunk, e.valid_up_to(), self.separator);
+            let column = self.header.get(field).cloned().unwrap_or_default();
+            return Err(Error::data(
+                "the text is not valid UTF-8 (save the file as UTF-8)",
+                Location::file(Some(path)).row(first_row + record as u64 + 1).column(column),
+            ));
+        }
+        // Typed parse first; if a value does not parse, re-read as text so the converter can name
+        // the exact row, column and value.
+        let chunk = Arc::new(chunk);
+        match self.parse(&chunk, &self.typed_schema) {
+            Ok(frame) => Ok(Some(frame)),
+            Err(_) => self.parse(&chunk, &self.text_schema).map(Some).map_err(|e| {
+                let last = first_row + scan.records as u64;
+                Error::data(format!("could not parse the CSV: {e}"), Location::file(Some(path)).row(first_row + 1))
+                    .with_note(format!("somewhere in rows {}..={last}", first_row + 1))
+            }),
+        }
+    }
+
+    fn parse(&self, chunk: &Arc<Vec<u8>>, schema: &SchemaRef) -> PolarsResult<DataFrame> {
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(schema.clone()))
+            .with_projection(Some(self.projection.clone()))
+            .with_parse_options(CsvParseOptions::default().with_separator(self.separator))
+            .into_reader_with_file_handle(Cursor::new(chunk.as_slice()))
+            .finish()
+    }
+}
+
+impl Error {
+    /// Append a note to a data error's message (other errors are returned unchanged).
+    fn with_note(self, note: String) -> Self {
+        match self {
+            Self::Data { message, location } => Self::Data { message: format!("{message} ({note})"), location },
+            other => other,
+        }
+    }
+}
+
+fn check_header(header: &[String], at: &Location) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, name) in header.iter().enumerate() {
+        if name.is_empty() {
+            return Err(Error::data(format!("header column {} has no name", i + 1), at.clone()));
+        }
+        if !seen.insert(name) {
+            return Err(Error::data(format!("the header names column '{name}' twice"), at.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// `;` or tab when the header uses them and no commas; `,` otherwise.
+fn detect_separator(header: &str) -> u8 {
+    if header.contains(',') {
+        b','
+    } else if header.contains(';') {
+        b';'
+    } else if header.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// Split one CSV record (no trailing newline) into fields, honouring quotes and `""` escapes.
+pub fn split_record(line: &str, separator: u8) -> Vec<String> {
+    let sep = separator as char;
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => in_quotes = !in_quotes,
+            c if c == sep && !in_quotes => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields.into_iter().map(|f| f.trim().to_string()).collect()
+}
+
+/// End offset (after the newline) of the first record, if the buffer holds a whole one.
+fn first_record_end(buf: &[u8]) -> Option<usize> {
+    let mut in_quotes = false;
+    for (i, &b) in buf.iter().enumerate() {
+        match b {
+            QUOTE => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+struct Ragged {
+    record: usize,
+    fields: usize,
+}
+
+struct Scan {
+    /// Offset just past the last whole record taken.
+    end: usize,
+    records: usize,
+    ragged: Option<Ragged>,
+}
+
+/// Walk whole records from the start of `buf`, at most `max_records`, counting fields outside quotes.
+/// Blank lines are not records (polars skips them too). At end of file an unterminated last record
+/// counts.
+fn scan_records(buf: &[u8], sep: u8, max_records: usize, expected_fields: usize, at_eof: bool) -> Scan {
+    let mut scan = Scan { end: 0, records: 0, ragged: None };
+    let mut in_quotes = false;
+    let mut fields = 1;
+    let mut record_start = 0;
+    let check = |fields: usize, start: usize, end: usize, scan: &mut Scan| {
+        let line = &buf[start..end];
+        let blank = line.iter().all(|&b| b == b'\r' || b == b'\n');
+        if blank {
+            return;
+        }
+        if fields != expected_fields && scan.ragged.is_none() {
+            scan.ragged = Some(Ragged { record: scan.records, fields });
+        }
+        scan.records += 1;
+    };
+    let mut i = 0;
+    while i < buf.len() {
+        let b = buf[i];
+        if b == QUOTE {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            if b == sep {
+                fields += 1;
+            } else if b == b'\n' {
+                check(fields, record_start, i + 1, &mut scan);
+                if scan.ragged.is_some() {
+                    return scan;
+                }
+                scan.end = i + 1;
+                record_start = i + 1;
+                fields = 1;
+                if scan.records >= max_records {
+                    return scan;
+                }
+            }
+        }
+        i += 1;
+    }
+    if at_eof && record_start < buf.len() {
+        check(fields, record_start, buf.len(), &mut scan);
+        if scan.ragged.is_none() {
+            scan.end = buf.len();
+        }
+    }
+    scan
+}
+
+/// (record index, field index) of byte `offset` in `chunk`.
+fn position_of(chunk: &[u8], offset: usize, sep: u8) -> (usize, usize) {
+    let (mut record, mut field, mut in_quotes) = (0, 0, false);
+    for &b in &chunk[..offset.min(chunk.len())] {
+        match b {
+            QUOTE => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => {
+                record += 1;
+                field = 0;
+            }
+            b if b == sep && !in_quotes => field += 1,
+            _ => {}
+        }
+    }
+    (record, field)
+}
+
+// ---------------------------------------------------------------- Parquet
+
+struct ParquetSource {
+    columns: Vec<String>,
+    wanted: Vec<String>,
+    metadata: polars::io::parquet::metadata::FileMetadataRef,
+    total_rows: usize,
+    next_offset: usize,
+}
+
+impl ParquetSource {
+    fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io("open the data file", path, e))?;
+        let bad = |e: PolarsError| Error::data(format!("not a readable Parquet file: {e}"), Location::file(Some(path)));
+        let mut reader = ParquetReader::new(file);
+        let schema = reader.schema().map_err(bad)?;
+        let total_rows = reader.num_rows().map_err(bad)?;
+        let metadata = reader.get_metadata().map_err(bad)?.clone();
+        let columns: Vec<String> = schema.iter_names().map(ToString::to_string).collect();
+        Ok(Self { wanted: columns.clone(), columns, metadata, total_rows, next_offset: 0 })
+    }
+
+    fn next_frame(&mut self, path: &Path, rows: usize) -> Result<Option<DataFrame>> {
+        if self.next_offset >= self.total_rows {
+            return Ok(None);
+        }
+        let len = rows.min(self.total_rows - self.next_offset);
+        let file = File::open(path).map_err(|e| Error::io("open the data file", path, e))?;
+        let mut reader = ParquetReader::new(file)
+            .with_columns(Some(self.wanted.clone()))
+            .with_slice(Some((self.next_offset, len)));
+        reader.set_metadata(self.metadata.clone());
+        let frame = reader.finish().map_err(|e| {
+            Error::data(format!("could not read the Parquet data: {e}"), Location::file(Some(path)).row(self.next_offset as u64 + 1))
+        })?;
+        self.next_offset += len;
+        Ok(Some(frame))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_record_honours_quotes() {
+        assert_eq!(split_record(r#"a,"b,c","say ""hi""",d"#, b','), vec!["a", "b,c", "say \"hi\"", "d"]);
+        assert_eq!(split_record("x;y", b';'), vec!["x", "y"]);
+    }
+
+    #[test]
+    fn scan_stops_at_record_boundaries_and_finds_ragged_rows() {
+        let buf = b"1,\"a\nb\",3\n4,5,6\n7,8";
+        let scan = scan_records(buf, b',', 10, 3, false);
+        assert_eq!((scan.records, scan.end), (2, 17));
+        let scan = scan_records(buf, b',', 10, 3, true);
+        assert_eq!(scan.records, 2, "the unterminated last record has 2 fields, not 3");
+        assert_eq!(scan.ragged.map(|r| (r.record, r.fields)), Some((2, 2)));
+        let scan = scan_records(b"1,2,3\n\n4,5,6\n", b',', 10, 3, true);
+        assert_eq!(scan.records, 2, "blank lines are not records");
+    }
+
+    #[test]
+    fn position_of_counts_records_and_fields() {
+        assert_eq!(position_of(b"a,b\nc,\"d,e\",f", 12, b','), (1, 2));
+    }
+}
