@@ -20,6 +20,8 @@ Outputs
   sample-models/spend_regressor.onnx  expected next-month spend; a mixed layout: a packed [N,4]
                                       double tensor next to per-column string inputs
   tests/golden/predictions_<model>.csv  Python onnxruntime outputs on churn_current.csv
+  tests/fixtures/numeric_unnamed.onnx churn_numeric without feature names (columns in file order)
+  tests/fixtures/image_input.onnx     a model whose only input is an image (for error tests)
 """
 
 from __future__ import annotations
@@ -124,6 +126,10 @@ def make_data() -> dict[str, pd.DataFrame]:
 
 
 def metadata(model: onnx.ModelProto, props: dict[str, str], doc: str) -> onnx.ModelProto:
+    # skl2onnx collects opsets in a set, so their order follows string hashing: sort for stable bytes.
+    opsets = sorted(model.opset_import, key=lambda o: o.domain)
+    del model.opset_import[:]
+    model.opset_import.extend(opsets)
     model.doc_string = doc
     model.model_version = 1
     model.domain = "ai.mirador.samples"
@@ -321,6 +327,30 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n")
 
 
+def make_fixtures(numeric: onnx.ModelProto) -> None:
+    """Models for the contract and error-path tests: the numeric model without column names in its
+    metadata, and an image model (a [1,3,8,8] input no table can feed)."""
+    fixtures = ROOT / "tests" / "fixtures"
+    fixtures.mkdir(exist_ok=True)
+    unnamed = onnx.ModelProto()
+    unnamed.CopyFrom(numeric)
+    keep = [p for p in unnamed.metadata_props if p.key != "feature_names"]
+    del unnamed.metadata_props[:]
+    unnamed.metadata_props.extend(keep)
+    onnx.save(unnamed, fixtures / "numeric_unnamed.onnx")
+
+    graph = helper.make_graph(
+        [helper.make_node("ReduceMean", ["image"], ["mean"], keepdims=0)],
+        "image_mean",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("mean", TensorProto.FLOAT, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="mirador-samples")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, fixtures / "image_input.onnx")
+
+
 def main() -> None:
     data = make_data()
     for name, df in data.items():
@@ -341,6 +371,7 @@ def main() -> None:
         onnx.save(model, MODELS / f"{name}.onnx")
         write_csv(golden(model, current), GOLDEN / f"predictions_{name}.csv")
         print(f"wrote {name}")
+    make_fixtures(models["churn_numeric"])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
 use crate::core::{
-    CancelToken, CheckOptions, ColumnMapping, Error, Model, Result, ScoreOptions, SessionOptions, check_file, predict_one, score_file,
+    CancelToken, CheckOptions, ColumnMapping, Error, Model, Result, ScoreOptions, SessionOptions, check_file,
+    predict_one, score_file,
 };
 
 /// Run one headless command.
@@ -100,9 +101,9 @@ fn parse_values(text: &str) -> Result<BTreeMap<String, String>> {
     }
     let mut row = BTreeMap::new();
     for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::Invalid(format!("--values expects col=value pairs separated by commas; '{pair}' has no '='")))?;
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            Error::Invalid(format!("--values expects col=value pairs separated by commas; '{pair}' has no '='"))
+        })?;
         row.insert(k.trim().to_string(), v.trim().to_string());
     }
     if row.is_empty() {
@@ -122,7 +123,9 @@ fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% {msg} (ETA {eta})") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% {msg} (ETA {eta})")
+    {
         bar.set_style(style);
     }
     bar

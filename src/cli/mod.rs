@@ -42,6 +42,7 @@ pub enum Command {
         /// CSV or Parquet data.
         #[arg(long)]
         input: PathBuf,
+        /// Id columns and column mappings.
         #[command(flatten)]
         columns: ColumnArgs,
         /// Only check the first N rows.
@@ -59,6 +60,7 @@ pub enum Command {
         /// The row: 'col=value,col=value,...' or a JSON object.
         #[arg(long)]
         values: String,
+        /// Id columns and column mappings.
         #[command(flatten)]
         columns: ColumnArgs,
         /// Print JSON.
@@ -76,6 +78,7 @@ pub enum Command {
         /// Where to write predictions (.csv or .parquet).
         #[arg(long)]
         output: PathBuf,
+        /// Id columns and column mappings.
         #[command(flatten)]
         columns: ColumnArgs,
         /// Rows per batch (bounds memory).

@@ -11,7 +11,11 @@ pub fn model_info(info: &ModelInfo) -> String {
     let _ = writeln!(s, "{}  ({})", info.name, info.path.display());
     let _ = writeln!(s, "  size        {} bytes, sha256 {}", info.file_size_bytes, info.sha256);
     let _ = writeln!(s, "  producer    {} {}", info.producer_name, info.producer_version);
-    let _ = writeln!(s, "  ir version  {}   model version {}   domain {}", info.ir_version, info.model_version, info.domain);
+    let _ = writeln!(
+        s,
+        "  ir version  {}   model version {}   domain {}",
+        info.ir_version, info.model_version, info.domain
+    );
     let opsets: Vec<String> = info.opsets.iter().map(|o| format!("{} {}", o.domain, o.version)).collect();
     let _ = writeln!(s, "  opsets      {}", opsets.join(", "));
     if !info.doc_string.is_empty() {
@@ -20,7 +24,8 @@ pub fn model_info(info: &ModelInfo) -> String {
     match &info.task {
         Task::Classification { classes, zipmap, .. } => {
             let form = if *zipmap { "ZipMap" } else { "tensor" };
-            let _ = writeln!(s, "  task        classification, classes [{}], probabilities as {form}", classes.join(", "));
+            let _ =
+                writeln!(s, "  task        classification, classes [{}], probabilities as {form}", classes.join(", "));
         }
         Task::Regression { .. } => {
             let _ = writeln!(s, "  task        regression");

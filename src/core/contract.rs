@@ -158,7 +158,13 @@ pub struct Problem {
 
 impl Problem {
     /// A schema-level problem (no row).
-    pub fn schema(kind: ProblemKind, severity: Severity, column: Option<&str>, input: Option<&str>, message: String) -> Self {
+    pub fn schema(
+        kind: ProblemKind,
+        severity: Severity,
+        column: Option<&str>,
+        input: Option<&str>,
+        message: String,
+    ) -> Self {
         Self {
             kind,
             severity,
@@ -281,7 +287,13 @@ pub fn plan_binding(
             bound.push(None);
             continue;
         }
-        bound.push(Some(InputBinding { input: name.to_string(), elem: elem.clone(), rank: shape.len(), columns: cols, source }));
+        bound.push(Some(InputBinding {
+            input: name.to_string(),
+            elem: elem.clone(),
+            rank: shape.len(),
+            columns: cols,
+            source,
+        }));
     }
 
     // File order: the columns no other input uses and that are not ids or the target.
@@ -355,7 +367,8 @@ pub struct CheckOptions {
 pub fn check_file(info: &ModelInfo, path: &Path, options: &CheckOptions) -> Result<ContractReport> {
     let mut reader = TableReader::open(path, 65_536)?;
     let (binding, problems) = plan_binding(info, reader.columns(), &options.mapping, &options.not_features);
-    let mut report = ContractReport { file: Some(path.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
+    let mut report =
+        ContractReport { file: Some(path.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
     let Some(binding) = binding else {
         report.sort();
         return Ok(report);

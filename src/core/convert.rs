@@ -45,8 +45,7 @@ impl Findings {
     }
 
     fn new(info: &ModelInfo, fail_fast: bool) -> Self {
-        let categories =
-            info.known_categories.iter().map(|(k, v)| (k.clone(), v.iter().cloned().collect())).collect();
+        let categories = info.known_categories.iter().map(|(k, v)| (k.clone(), v.iter().cloned().collect())).collect();
         Self { fail_fast, categories, found: BTreeMap::new() }
     }
 
@@ -79,9 +78,16 @@ impl Findings {
             ProblemKind::BadValue => {
                 format!("column '{col}' has '{}' at row {row}, which is not a valid {expected}", value.unwrap_or(""))
             }
-            ProblemKind::MissingValue => format!("column '{col}' is empty at row {row} but model input '{input}' cannot take a missing value"),
-            ProblemKind::NonFinite => format!("column '{col}' has the non-finite value '{}' at row {row}", value.unwrap_or("")),
-            ProblemKind::UnseenCategory => format!("column '{col}' has categories the model was not trained on, first '{}' at row {row}", value.unwrap_or("")),
+            ProblemKind::MissingValue => {
+                format!("column '{col}' is empty at row {row} but model input '{input}' cannot take a missing value")
+            }
+            ProblemKind::NonFinite => {
+                format!("column '{col}' has the non-finite value '{}' at row {row}", value.unwrap_or(""))
+            }
+            ProblemKind::UnseenCategory => format!(
+                "column '{col}' has categories the model was not trained on, first '{}' at row {row}",
+                value.unwrap_or("")
+            ),
             _ => format!("column '{col}': problem at row {row}"),
         };
         if severity == Severity::Blocking && self.fail_fast {
@@ -159,11 +165,21 @@ impl InputTensor {
 }
 
 /// Convert `frame` into one tensor per bound input.
-pub fn convert_batch(frame: &DataFrame, binding: &Binding, ctx: &BatchContext, findings: &mut Findings) -> Result<Vec<InputTensor>> {
+pub fn convert_batch(
+    frame: &DataFrame,
+    binding: &Binding,
+    ctx: &BatchContext,
+    findings: &mut Findings,
+) -> Result<Vec<InputTensor>> {
     binding.inputs.iter().map(|b| convert_input(frame, b, ctx, findings)).collect()
 }
 
-fn convert_input(frame: &DataFrame, b: &InputBinding, ctx: &BatchContext, findings: &mut Findings) -> Result<InputTensor> {
+fn convert_input(
+    frame: &DataFrame,
+    b: &InputBinding,
+    ctx: &BatchContext,
+    findings: &mut Findings,
+) -> Result<InputTensor> {
     let rows = frame.height();
     let width = b.columns.len();
     let shape = if b.rank == 1 { vec![rows] } else { vec![rows, width] };
@@ -235,7 +251,10 @@ fn row_of(ctx: &BatchContext, i: usize) -> u64 {
 }
 
 fn unsupported_dtype(s: &Series, ctx: &BatchContext) -> Error {
-    Error::data(format!("columns of type {} cannot feed this model input", s.dtype()), Location::file(ctx.file).column(s.name().to_string()))
+    Error::data(
+        format!("columns of type {} cannot feed this model input", s.dtype()),
+        Location::file(ctx.file).column(s.name().to_string()),
+    )
 }
 
 fn floats(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<f64>> {
@@ -312,7 +331,15 @@ fn integers(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Re
             match v.filter(|x| !x.is_nan()) {
                 None => f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "whole number", ctx)?,
                 Some(x) if whole(x).is_none() => {
-                    f.report(ProblemKind::BadValue, col, input, row_of(ctx, i), Some(&x.to_string()), "whole number", ctx)?;
+                    f.report(
+                        ProblemKind::BadValue,
+                        col,
+                        input,
+                        row_of(ctx, i),
+                        Some(&x.to_string()),
+                        "whole number",
+                        ctx,
+                    )?;
                 }
                 Some(_) => {}
             }
@@ -325,7 +352,11 @@ fn integers(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Re
 
 fn strings(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<String>> {
     let col = s.name().as_str();
-    let text = if s.dtype() == &DataType::String { s.clone() } else { s.cast(&DataType::String).map_err(|_| unsupported_dtype(s, ctx))? };
+    let text = if s.dtype() == &DataType::String {
+        s.clone()
+    } else {
+        s.cast(&DataType::String).map_err(|_| unsupported_dtype(s, ctx))?
+    };
     let known = f.categories.get(col).or_else(|| f.categories.get(input)).cloned();
     let mut out = Vec::with_capacity(s.len());
     for (i, v) in text.str().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {

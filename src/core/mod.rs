@@ -29,7 +29,9 @@ pub mod table;
 pub mod writer;
 
 pub use cancel::CancelToken;
-pub use contract::{Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, plan_binding};
+pub use contract::{
+    Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, plan_binding,
+};
 pub use error::{Error, Location, Result};
 pub use model::{Model, ModelInfo, SessionOptions, Task};
 pub use predict::{Prediction, Predictor, output_columns, predict_one};

@@ -254,16 +254,10 @@ pub struct Model {
 }
 
 /// Options for the ONNX Runtime sessions Mirador creates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionOptions {
     /// Intra-op threads; 0 means one per available core.
     pub intra_threads: usize,
-}
-
-impl Default for SessionOptions {
-    fn default() -> Self {
-        Self { intra_threads: 0 }
-    }
 }
 
 impl Model {
@@ -274,8 +268,8 @@ impl Model {
         if bytes.is_empty() {
             return Err(Error::model("the file is empty", path));
         }
-        let proto = ModelProto::decode(&*bytes)
-            .map_err(|e| Error::model(format!("not an ONNX protobuf ({e})"), path))?;
+        let proto =
+            ModelProto::decode(&*bytes).map_err(|e| Error::model(format!("not an ONNX protobuf ({e})"), path))?;
         if proto.graph.is_none() {
             return Err(Error::model("the file has no graph", path));
         }
@@ -309,10 +303,16 @@ fn build_session(bytes: &[u8], options: SessionOptions, path: &Path) -> Result<S
 }
 
 fn describe(path: &Path, bytes: &[u8], proto: &ModelProto, session: &Session) -> Result<ModelInfo> {
-    let inputs: Vec<IoSpec> =
-        session.inputs().iter().map(|o| IoSpec { name: o.name().to_string(), ty: IoType::from_ort(o.dtype()) }).collect();
-    let outputs: Vec<IoSpec> =
-        session.outputs().iter().map(|o| IoSpec { name: o.name().to_string(), ty: IoType::from_ort(o.dtype()) }).collect();
+    let inputs: Vec<IoSpec> = session
+        .inputs()
+        .iter()
+        .map(|o| IoSpec { name: o.name().to_string(), ty: IoType::from_ort(o.dtype()) })
+        .collect();
+    let outputs: Vec<IoSpec> = session
+        .outputs()
+        .iter()
+        .map(|o| IoSpec { name: o.name().to_string(), ty: IoType::from_ort(o.dtype()) })
+        .collect();
     if inputs.is_empty() {
         return Err(Error::model("it has no inputs, so no data can be fed to it", path));
     }
@@ -376,9 +376,15 @@ fn infer_task(outputs: &[IoSpec], graph: &GraphProto, metadata: &BTreeMap<String
             .or(metadata_classes)
             .or_else(|| width.map(|w| (0..w).map(|i| i.to_string()).collect()))
             .unwrap_or_default();
-        return Some(Task::Classification { classes, label_output, probability_output, zipmap: zipmap_output.is_some() });
+        return Some(Task::Classification {
+            classes,
+            label_output,
+            probability_output,
+            zipmap: zipmap_output.is_some(),
+        });
     }
-    let value_outputs: Vec<usize> = outputs.iter().enumerate().filter(|(_, o)| is_float(&o.ty)).map(|(i, _)| i).collect();
+    let value_outputs: Vec<usize> =
+        outputs.iter().enumerate().filter(|(_, o)| is_float(&o.ty)).map(|(i, _)| i).collect();
     (!value_outputs.is_empty()).then_some(Task::Regression { value_outputs })
 }
 
@@ -397,7 +403,11 @@ fn graph_class_labels(graph: &GraphProto) -> Option<Vec<String>> {
 
 /// Categories per input: the `categories` metadata entry (a JSON object of lists) wins; otherwise a
 /// `OneHotEncoder` reading the input directly (or through `Identity`/`Cast`) tells its `cats_*`.
-fn known_categories(inputs: &[IoSpec], graph: &GraphProto, metadata: &BTreeMap<String, String>) -> BTreeMap<String, Vec<String>> {
+fn known_categories(
+    inputs: &[IoSpec],
+    graph: &GraphProto,
+    metadata: &BTreeMap<String, String>,
+) -> BTreeMap<String, Vec<String>> {
     let mut known = BTreeMap::new();
     for input in inputs {
         let mut names = vec![input.name.clone()];
@@ -406,12 +416,16 @@ fn known_categories(inputs: &[IoSpec], graph: &GraphProto, metadata: &BTreeMap<S
                 names.extend(node.output.iter().cloned());
             }
         }
-        let found = graph.node.iter().filter(|n| n.op() == "OneHotEncoder" && n.input.iter().any(|i| names.contains(i))).find_map(|n| {
-            n.attr("cats_strings")
-                .filter(|a| !a.strings.is_empty())
-                .map(super::onnx_proto::AttributeProto::string_list)
-                .or_else(|| n.attr("cats_int64s").map(|a| a.ints.iter().map(ToString::to_string).collect()))
-        });
+        let found = graph
+            .node
+            .iter()
+            .filter(|n| n.op() == "OneHotEncoder" && n.input.iter().any(|i| names.contains(i)))
+            .find_map(|n| {
+                n.attr("cats_strings")
+                    .filter(|a| !a.strings.is_empty())
+                    .map(super::onnx_proto::AttributeProto::string_list)
+                    .or_else(|| n.attr("cats_int64s").map(|a| a.ints.iter().map(ToString::to_string).collect()))
+            });
         if let Some(cats) = found {
             known.insert(input.name.clone(), cats);
         }

@@ -177,7 +177,11 @@ fn read_outputs(info: &ModelInfo, outputs: &[&DynValue], rows: usize) -> Result<
     match &info.task {
         Task::Classification { classes, label_output, probability_output, zipmap } => {
             if let Some(i) = probability_output {
-                let probs = if *zipmap { zipmap_probabilities(outputs[*i], classes)? } else { float_values(outputs[*i], &mut pred)? };
+                let probs = if *zipmap {
+                    zipmap_probabilities(outputs[*i], classes)?
+                } else {
+                    float_values(outputs[*i], &mut pred)?
+                };
                 pred.probabilities = Some(probs);
             }
             pred.labels = match label_output {
@@ -189,7 +193,7 @@ fn read_outputs(info: &ModelInfo, outputs: &[&DynValue], rows: usize) -> Result<
             let mut parts: Vec<(Vec<f64>, usize)> = Vec::new();
             for &i in value_outputs {
                 let v = float_values(outputs[i], &mut pred)?;
-                let width = if rows == 0 { 1 } else { v.len() / rows };
+                let width = v.len().checked_div(rows).unwrap_or(1);
                 parts.push((v, width));
             }
             pred.values = Some(if parts.len() == 1 { parts.remove(0).0 } else { concat_columns(&parts, rows) });
@@ -225,7 +229,9 @@ fn float_values(value: &DynValue, pred: &mut BatchPredictions) -> Result<Vec<f64
 fn labels(value: &DynValue) -> Result<Labels> {
     match value.dtype() {
         ValueType::Tensor { ty: TensorElementType::String, .. } => Ok(Labels::Str(value.try_extract_strings()?.1)),
-        ValueType::Tensor { ty: TensorElementType::Int64, .. } => Ok(Labels::Int(value.try_extract_tensor::<i64>()?.1.to_vec())),
+        ValueType::Tensor { ty: TensorElementType::Int64, .. } => {
+            Ok(Labels::Int(value.try_extract_tensor::<i64>()?.1.to_vec()))
+        }
         other => Err(Error::Inference(format!("expected an int64 or string label output, got {other}"))),
     }
 }

@@ -37,12 +37,13 @@ pub fn environment() -> Result<&'static Environment> {
             Error::RuntimeUnavailable { reason, fix, .. } => (reason, fix),
             other => (other.to_string(), reinstall_fix()),
         })?;
-        let builder = ort::init_from(&path).map_err(|e| {
-            (format!("could not load {}: {e}", path.display()), reinstall_fix())
-        })?;
-        builder.with_name("mirador").with_telemetry(false).build().map_err(|e| {
-            (format!("could not start ONNX Runtime from {}: {e}", path.display()), reinstall_fix())
-        })
+        let builder =
+            ort::init_from(&path).map_err(|e| (format!("could not load {}: {e}", path.display()), reinstall_fix()))?;
+        builder
+            .with_name("mirador")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| (format!("could not start ONNX Runtime from {}: {e}", path.display()), reinstall_fix()))
     });
     loaded.as_ref().map_err(|(reason, fix)| unavailable(reason.clone(), fix.clone()))
 }
@@ -112,12 +113,11 @@ fn fetch_into(dir: &Path, target: &Path) -> Result<()> {
     }
     let wheel = fs::read_dir(download.path())
         .ok()
-        .and_then(|entries| {
-            entries.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "whl"))
-        })
+        .and_then(|entries| entries.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "whl")))
         .ok_or_else(|| unavailable("pip reported success but left no wheel".into(), reinstall_fix()))?;
     let partial = download.path().join(LIBRARY_NAME);
-    let extract = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nopen(sys.argv[3], 'wb').write(z.read(sys.argv[2]))";
+    let extract =
+        "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nopen(sys.argv[3], 'wb').write(z.read(sys.argv[2]))";
     let status = Command::new(&python)
         .args(["-c", extract])
         .arg(&wheel)

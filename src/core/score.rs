@@ -37,7 +37,12 @@ pub struct ScoreOptions {
 
 impl Default for ScoreOptions {
     fn default() -> Self {
-        Self { id_columns: Vec::new(), batch_size: 65_536, session: SessionOptions::default(), mapping: ColumnMapping::default() }
+        Self {
+            id_columns: Vec::new(),
+            batch_size: 65_536,
+            session: SessionOptions::default(),
+            mapping: ColumnMapping::default(),
+        }
     }
 }
 
@@ -111,14 +116,20 @@ pub fn score_file(
     let mut reader = TableReader::open(input, options.batch_size)?;
     for id in &options.id_columns {
         if !reader.columns().contains(id) {
-            return Err(Error::data("the id column is not in the file", Location::file(Some(input)).column(id.clone())));
+            return Err(Error::data(
+                "the id column is not in the file",
+                Location::file(Some(input)).column(id.clone()),
+            ));
         }
         if columns.contains(id) {
-            return Err(Error::Invalid(format!("id column '{id}' would clash with the prediction column of the same name")));
+            return Err(Error::Invalid(format!(
+                "id column '{id}' would clash with the prediction column of the same name"
+            )));
         }
     }
     let (binding, problems) = plan_binding(model.info(), reader.columns(), &options.mapping, &options.id_columns);
-    let report = ContractReport { file: Some(input.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
+    let report =
+        ContractReport { file: Some(input.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
     let binding = report.into_result()?.binding.ok_or_else(|| Error::Invalid("no binding".into()))?;
     let mut wanted = binding.columns();
     for id in &options.id_columns {
@@ -159,7 +170,8 @@ pub fn score_file(
         let inferred = infer_stage(&mut predictor, &read_rx, &write_tx, cancel, start, rows_total, progress);
         drop(write_tx);
         drop(read_rx);
-        let warnings = reader_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the reader thread panicked".into())));
+        let warnings =
+            reader_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the reader thread panicked".into())));
         let written = writer_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the writer thread panicked".into())));
         cancel.check()?;
         let (rows, batches) = inferred?;
@@ -254,7 +266,11 @@ fn infer_stage(
     Ok((rows, batches))
 }
 
-fn write_stage(writer: &mut PredictionWriter, rx: &Receiver<(DataFrame, BatchPredictions)>, columns: &[String]) -> Result<()> {
+fn write_stage(
+    writer: &mut PredictionWriter,
+    rx: &Receiver<(DataFrame, BatchPredictions)>,
+    columns: &[String],
+) -> Result<()> {
     for (ids, pred) in rx {
         let mut frame = prediction_frame(&ids, &pred, columns)?;
         writer.write(&mut frame)?;

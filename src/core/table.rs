@@ -127,10 +127,18 @@ impl TableReader {
     pub fn fraction_done(&self) -> f64 {
         match &self.source {
             Source::Csv(csv) => {
-                if csv.total_bytes == 0 { 1.0 } else { csv.bytes_done as f64 / csv.total_bytes as f64 }
+                if csv.total_bytes == 0 {
+                    1.0
+                } else {
+                    csv.bytes_done as f64 / csv.total_bytes as f64
+                }
             }
             Source::Parquet(pq) => {
-                if pq.total_rows == 0 { 1.0 } else { pq.next_offset as f64 / pq.total_rows as f64 }
+                if pq.total_rows == 0 {
+                    1.0
+                } else {
+                    pq.next_offset as f64 / pq.total_rows as f64
+                }
             }
         }
     }
@@ -273,8 +281,7 @@ impl CsvSource {
         }
         self.typed_schema = Arc::new(typed);
         self.text_schema = Arc::new(text);
-        self.projection =
-            Arc::new(wanted.iter().filter_map(|w| self.header.iter().position(|h| h == w)).collect());
+        self.projection = Arc::new(wanted.iter().filter_map(|w| self.header.iter().position(|h| h == w)).collect());
     }
 
     fn next_frame(&mut self, path: &Path, first_row: u64, rows: usize) -> Result<Option<DataFrame>> {
@@ -511,12 +518,14 @@ impl ParquetSource {
         }
         let len = rows.min(self.total_rows - self.next_offset);
         let file = File::open(path).map_err(|e| Error::io("open the data file", path, e))?;
-        let mut reader = ParquetReader::new(file)
-            .with_columns(Some(self.wanted.clone()))
-            .with_slice(Some((self.next_offset, len)));
+        let mut reader =
+            ParquetReader::new(file).with_columns(Some(self.wanted.clone())).with_slice(Some((self.next_offset, len)));
         reader.set_metadata(self.metadata.clone());
         let frame = reader.finish().map_err(|e| {
-            Error::data(format!("could not read the Parquet data: {e}"), Location::file(Some(path)).row(self.next_offset as u64 + 1))
+            Error::data(
+                format!("could not read the Parquet data: {e}"),
+                Location::file(Some(path)).row(self.next_offset as u64 + 1),
+            )
         })?;
         self.next_offset += len;
         Ok(Some(frame))

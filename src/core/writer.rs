@@ -23,7 +23,7 @@ pub struct PredictionWriter {
 
 enum Sink {
     Csv { out: BufWriter<File>, header_written: bool },
-    Parquet(Option<polars::io::parquet::write::BatchedWriter<File>>),
+    Parquet(Option<Box<polars::io::parquet::write::BatchedWriter<File>>>),
 }
 
 impl PredictionWriter {
@@ -49,7 +49,8 @@ impl PredictionWriter {
 
     /// Append a batch.
     pub fn write(&mut self, frame: &mut DataFrame) -> Result<()> {
-        let fail = |e: PolarsError| Error::io("write the output file", &self.target, std::io::Error::other(e.to_string()));
+        let fail =
+            |e: PolarsError| Error::io("write the output file", &self.target, std::io::Error::other(e.to_string()));
         match &mut self.sink {
             Sink::Csv { out, header_written } => {
                 let mut buf = Vec::with_capacity(frame.height() * 48);
@@ -59,10 +60,20 @@ impl PredictionWriter {
             }
             Sink::Parquet(writer) => {
                 if writer.is_none() {
-                    let file = self.temp.as_file().try_clone().map_err(|e| Error::io("write the output file", &self.target, e))?;
-                    *writer = Some(ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).batched(frame.schema()).map_err(fail)?);
+                    let file = self
+                        .temp
+                        .as_file()
+                        .try_clone()
+                        .map_err(|e| Error::io("write the output file", &self.target, e))?;
+                    *writer = Some(Box::new(
+                        ParquetWriter::new(file)
+                            .with_compression(ParquetCompression::Zstd(None))
+                            .batched(frame.schema())
+                            .map_err(fail)?,
+                    ));
                 }
                 if let Some(w) = writer {
+                    frame.align_chunks(); // the Parquet writer needs every column chunked alike
                     w.write_batch(frame).map_err(fail)?;
                 }
             }

@@ -15,7 +15,9 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: could not open the window: {e}\n(on a machine without a display, use a subcommand: mirador --help)");
+            eprintln!(
+                "error: could not open the window: {e}\n(on a machine without a display, use a subcommand: mirador --help)"
+            );
             ExitCode::FAILURE
         }
     }
@@ -35,10 +37,13 @@ impl MiradorApp {
             .find(|d| d.is_dir());
         let mut paths: Vec<_> = dir
             .and_then(|d| std::fs::read_dir(d).ok())
-            .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect())
+            .map(|entries| {
+                entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect()
+            })
             .unwrap_or_default();
         paths.sort();
-        let models = paths.iter().map(|p| Model::load(p).map(|m| m.info().clone()).map_err(|e| e.to_string())).collect();
+        let models =
+            paths.iter().map(|p| Model::load(p).map(|m| m.info().clone()).map_err(|e| e.to_string())).collect();
         Self { models }
     }
 }
@@ -52,14 +57,17 @@ impl eframe::App for MiradorApp {
                 for model in &self.models {
                     match model {
                         Ok(info) => {
-                            ui.collapsing(format!("{} — {} inputs, {} outputs", info.name, info.inputs.len(), info.outputs.len()), |ui| {
-                                for spec in &info.inputs {
-                                    ui.monospace(format!("in  {:<20} {}", spec.name, spec.ty));
-                                }
-                                for spec in &info.outputs {
-                                    ui.monospace(format!("out {:<20} {}", spec.name, spec.ty));
-                                }
-                            });
+                            ui.collapsing(
+                                format!("{} — {} inputs, {} outputs", info.name, info.inputs.len(), info.outputs.len()),
+                                |ui| {
+                                    for spec in &info.inputs {
+                                        ui.monospace(format!("in  {:<20} {}", spec.name, spec.ty));
+                                    }
+                                    for spec in &info.outputs {
+                                        ui.monospace(format!("out {:<20} {}", spec.name, spec.ty));
+                                    }
+                                },
+                            );
                         }
                         Err(e) => {
                             ui.colored_label(egui::Color32::RED, e);
