@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use ort::value::{DynValue, Tensor};
 use polars::prelude::*;
@@ -120,48 +121,15 @@ impl Findings {
     }
 }
 
-/// Tensor contents before they are handed to ONNX Runtime.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TensorData {
-    /// float32.
-    F32(Vec<f32>),
-    /// float64.
-    F64(Vec<f64>),
-    /// int64.
-    I64(Vec<i64>),
-    /// int32.
-    I32(Vec<i32>),
-    /// bool.
-    Bool(Vec<bool>),
-    /// string.
-    Str(Vec<String>),
-}
-
-/// One model input, ready to run.
-#[derive(Debug, Clone, PartialEq)]
+/// One model input, converted and handed to ONNX Runtime.
+#[derive(Debug)]
 pub struct InputTensor {
     /// Input name.
     pub name: String,
-    /// Shape (`[N]` or `[N, k]`).
-    pub shape: Vec<usize>,
-    /// Row-major values.
-    pub data: TensorData,
-}
-
-impl InputTensor {
-    /// Hand the values to ONNX Runtime.
-    pub fn into_value(self) -> Result<DynValue> {
-        let shape = self.shape;
-        let value = match self.data {
-            TensorData::F32(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
-            TensorData::F64(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
-            TensorData::I64(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
-            TensorData::I32(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
-            TensorData::Bool(v) => Tensor::from_array((shape, v.into_boxed_slice()))?.into_dyn(),
-            TensorData::Str(v) => Tensor::from_string_array((shape, v.as_slice()))?.into_dyn(),
-        };
-        Ok(value)
-    }
+    /// Rows in the batch.
+    pub rows: usize,
+    /// The tensor (`[N]` or `[N, k]`).
+    pub value: DynValue,
 }
 
 /// Convert `frame` into one tensor per bound input.
@@ -190,46 +158,58 @@ fn convert_input(
             .map_err(|_| Error::data("column not found", Location::file(ctx.file).column(col.clone())))?;
         columns.push(column.as_materialized_series());
     }
-    let data = match &b.elem {
+    let value = match &b.elem {
         ElemType::Float32 | ElemType::Float64 => {
-            let mut cols = Vec::with_capacity(width);
-            for s in &columns {
-                cols.push(floats(s, &b.input, ctx, findings)?);
-            }
+            let cols = columns.iter().map(|s| floats(s, &b.input, ctx, findings)).collect::<Result<Vec<_>>>()?;
             if b.elem == ElemType::Float32 {
-                TensorData::F32(interleave(&cols, rows, |v| *v as f32))
+                tensor(shape, interleave(&cols, rows, |v| *v as f32))?
             } else {
-                TensorData::F64(interleave(&cols, rows, |v| *v))
+                tensor(shape, interleave(&cols, rows, |v| *v))?
             }
         }
         ElemType::Int64 | ElemType::Int32 => {
-            let mut cols = Vec::with_capacity(width);
-            for s in &columns {
-                cols.push(integers(s, &b.input, ctx, findings)?);
-            }
+            let cols = columns.iter().map(|s| integers(s, &b.input, ctx, findings)).collect::<Result<Vec<_>>>()?;
             if b.elem == ElemType::Int64 {
-                TensorData::I64(interleave(&cols, rows, |v| *v))
+                tensor(shape, interleave(&cols, rows, |v| *v))?
             } else {
-                TensorData::I32(interleave(&cols, rows, |v| *v as i32))
+                tensor(shape, interleave(&cols, rows, |v| *v as i32))?
             }
         }
         ElemType::String => {
-            let mut cols = Vec::with_capacity(width);
-            for s in &columns {
-                cols.push(strings(s, &b.input, ctx, findings)?);
-            }
-            TensorData::Str(interleave(&cols, rows, Clone::clone))
+            // Text is borrowed from the frame and copied once, into ONNX Runtime's own strings.
+            let texts = columns.iter().map(|s| as_text(s, ctx)).collect::<Result<Vec<_>>>()?;
+            string_tensor(&texts, shape, &b.input, ctx, findings)?
         }
         ElemType::Bool => {
-            let mut cols = Vec::with_capacity(width);
-            for s in &columns {
-                cols.push(booleans(s, &b.input, ctx, findings)?);
-            }
-            TensorData::Bool(interleave(&cols, rows, |v| *v))
+            let cols = columns.iter().map(|s| booleans(s, &b.input, ctx, findings)).collect::<Result<Vec<_>>>()?;
+            tensor(shape, interleave(&cols, rows, |v| *v))?
         }
         ElemType::Other(t) => return Err(Error::Invalid(format!("input '{}' has unsupported type {t}", b.input))),
     };
-    Ok(InputTensor { name: b.input.clone(), shape, data })
+    Ok(InputTensor { name: b.input.clone(), rows, value })
+}
+
+fn string_tensor(
+    texts: &[Series],
+    shape: Vec<usize>,
+    input: &str,
+    ctx: &BatchContext,
+    findings: &mut Findings,
+) -> Result<DynValue> {
+    let rows = shape[0];
+    let mut cols = Vec::with_capacity(texts.len());
+    for text in texts {
+        cols.push(strings(text, input, ctx, findings)?);
+    }
+    let flat = interleave(&cols, rows, Arc::clone);
+    Ok(Tensor::from_string_array((shape, flat.as_slice()))?.into_dyn())
+}
+
+fn tensor<T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static>(
+    shape: Vec<usize>,
+    data: Vec<T>,
+) -> Result<DynValue> {
+    Ok(Tensor::from_array((shape, data.into_boxed_slice()))?.into_dyn())
 }
 
 /// Row-major `[rows, cols.len()]` from column vectors.
@@ -283,7 +263,17 @@ fn floats(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Resu
         return Err(unsupported_dtype(s, ctx));
     }
     let cast = s.cast(&DataType::Float64).map_err(|_| unsupported_dtype(s, ctx))?;
-    for (i, v) in cast.f64().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+    let ca = cast.f64().map_err(|_| unsupported_dtype(s, ctx))?;
+    if ca.null_count() == 0 {
+        out.extend(ca.into_no_null_iter());
+        if let Some(i) = out.iter().position(|x| x.is_infinite()) {
+            for (j, x) in out.iter().enumerate().skip(i).filter(|(_, x)| x.is_infinite()) {
+                f.report(ProblemKind::NonFinite, col, input, row_of(ctx, j), Some(&x.to_string()), "number", ctx)?;
+            }
+        }
+        return Ok(out);
+    }
+    for (i, v) in ca.iter().enumerate() {
         let x = v.unwrap_or(f64::NAN);
         if x.is_infinite() {
             f.report(ProblemKind::NonFinite, col, input, row_of(ctx, i), Some(&x.to_string()), "number", ctx)?;
@@ -317,7 +307,12 @@ fn integers(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Re
     }
     if s.dtype().is_integer() || s.dtype().is_bool() {
         let cast = s.cast(&DataType::Int64).map_err(|_| unsupported_dtype(s, ctx))?;
-        for (i, v) in cast.i64().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
+        let ca = cast.i64().map_err(|_| unsupported_dtype(s, ctx))?;
+        if ca.null_count() == 0 {
+            out.extend(ca.into_no_null_iter());
+            return Ok(out);
+        }
+        for (i, v) in ca.iter().enumerate() {
             if v.is_none() {
                 f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "whole number", ctx)?;
             }
@@ -350,30 +345,47 @@ fn integers(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Re
     Err(unsupported_dtype(s, ctx))
 }
 
-fn strings(s: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<String>> {
-    let col = s.name().as_str();
-    let text = if s.dtype() == &DataType::String {
-        s.clone()
+fn as_text(s: &Series, ctx: &BatchContext) -> Result<Series> {
+    if s.dtype() == &DataType::String {
+        Ok(s.clone())
     } else {
-        s.cast(&DataType::String).map_err(|_| unsupported_dtype(s, ctx))?
-    };
+        s.cast(&DataType::String).map_err(|_| unsupported_dtype(s, ctx))
+    }
+}
+
+/// Distinct values kept per column before interning stops (high-cardinality text is not repeated).
+const MAX_INTERNED: usize = 4096;
+
+/// The column's values, with repeated values shared (categories repeat, so most rows cost a lookup,
+/// not an allocation), checking each distinct value against the model's known categories once.
+fn strings(text: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<Arc<str>>> {
+    let col = text.name().as_str();
     let known = f.categories.get(col).or_else(|| f.categories.get(input)).cloned();
-    let mut out = Vec::with_capacity(s.len());
-    for (i, v) in text.str().map_err(|_| unsupported_dtype(s, ctx))?.iter().enumerate() {
-        match v {
+    let values = text.str().map_err(|_| unsupported_dtype(text, ctx))?;
+    let mut interned: HashMap<&str, (Arc<str>, bool)> = HashMap::new();
+    let empty: Arc<str> = Arc::from("");
+    let mut out = Vec::with_capacity(text.len());
+    for (i, v) in values.iter().enumerate() {
+        let Some(v) = v else {
+            f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "text", ctx)?;
+            out.push(Arc::clone(&empty));
+            continue;
+        };
+        let (shared, seen) = match interned.get(v) {
+            Some((shared, seen)) => (Arc::clone(shared), *seen),
             None => {
-                f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "text", ctx)?;
-                out.push(String::new());
-            }
-            Some(v) => {
-                if let Some(known) = &known
-                    && !known.contains(v)
-                {
-                    f.report(ProblemKind::UnseenCategory, col, input, row_of(ctx, i), Some(v), "text", ctx)?;
+                let seen = known.as_ref().is_none_or(|k| k.contains(v));
+                let shared: Arc<str> = Arc::from(v);
+                if interned.len() < MAX_INTERNED {
+                    interned.insert(v, (Arc::clone(&shared), seen));
                 }
-                out.push(v.to_string());
+                (shared, seen)
             }
+        };
+        if !seen {
+            f.report(ProblemKind::UnseenCategory, col, input, row_of(ctx, i), Some(v), "text", ctx)?;
         }
+        out.push(shared);
     }
     Ok(out)
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::{Error, Result};
-use super::onnx_proto::{GraphProto, ModelProto};
+use super::onnx_proto::{self, GraphProto, ModelProto};
 use super::runtime;
 
 /// Element type of a tensor input or output, as far as Mirador cares.
@@ -198,6 +198,9 @@ pub enum Task {
         probability_output: Option<usize>,
         /// Whether probabilities come as ZipMap `seq(map)` rather than a tensor.
         zipmap: bool,
+        /// For ZipMap models: the probability tensor that feeds the ZipMap. Mirador reads it
+        /// directly (same numbers, without building one map per row).
+        zipmap_input: Option<String>,
     },
     /// A regressor: every float tensor output is a prediction.
     Regression {
@@ -250,7 +253,9 @@ pub struct ModelInfo {
 #[derive(Clone)]
 pub struct Model {
     info: Arc<ModelInfo>,
-    bytes: Arc<[u8]>,
+    /// The model as sessions see it: the file's bytes, or for ZipMap models the same graph with the
+    /// ZipMap's input tensor added as an output.
+    session_bytes: Arc<[u8]>,
 }
 
 /// Options for the ONNX Runtime sessions Mirador creates.
@@ -275,7 +280,13 @@ impl Model {
         }
         let session = build_session(&bytes, SessionOptions { intra_threads: 1 }, path)?;
         let info = describe(path, &bytes, &proto, &session)?;
-        Ok(Self { info: Arc::new(info), bytes })
+        let session_bytes = match &info.task {
+            Task::Classification { zipmap_input: Some(tensor), probability_output: Some(i), .. } => {
+                onnx_proto::with_output_replaced(&bytes, &info.outputs[*i].name, tensor).map_or(bytes, Arc::from)
+            }
+            _ => bytes,
+        };
+        Ok(Self { info: Arc::new(info), session_bytes })
     }
 
     /// The model's description.
@@ -285,7 +296,7 @@ impl Model {
 
     /// A new ONNX Runtime session for this model (one per worker: `Session::run` needs `&mut`).
     pub fn session(&self, options: SessionOptions) -> Result<Session> {
-        build_session(&self.bytes, options, &self.info.path)
+        build_session(&self.session_bytes, options, &self.info.path)
     }
 }
 
@@ -376,11 +387,14 @@ fn infer_task(outputs: &[IoSpec], graph: &GraphProto, metadata: &BTreeMap<String
             .or(metadata_classes)
             .or_else(|| width.map(|w| (0..w).map(|i| i.to_string()).collect()))
             .unwrap_or_default();
+        let zipmap_input = zipmap_output
+            .and_then(|_| graph.node.iter().find(|n| n.op() == "ZipMap").and_then(|n| n.input.first().cloned()));
         return Some(Task::Classification {
             classes,
             label_output,
             probability_output,
             zipmap: zipmap_output.is_some(),
+            zipmap_input,
         });
     }
     let value_outputs: Vec<usize> =

@@ -119,3 +119,133 @@ impl AttributeProto {
         self.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()
     }
 }
+
+/// A copy of the serialized model `bytes` whose graph outputs `add` instead of `remove` (an untyped
+/// `ValueInfoProto`; ONNX Runtime infers the type). Used to read a ZipMap's input tensor directly
+/// instead of a million `map` values. Works on the wire format, so every other byte — initializers
+/// included — is kept exactly. `None` if the bytes are not a model with a graph.
+pub fn with_output_replaced(bytes: &[u8], remove: &str, add: &str) -> Option<Vec<u8>> {
+    const GRAPH: u64 = 7;
+    const GRAPH_OUTPUT: u64 = 12;
+    const VALUE_INFO_NAME: u64 = 1;
+    let mut out = Vec::with_capacity(bytes.len() + add.len() + 16);
+    let mut found = false;
+    for f in fields(bytes)? {
+        if f.number == GRAPH && f.wire == 2 {
+            let mut graph = Vec::with_capacity(f.value.len() + add.len() + 8);
+            for g in fields(f.value)? {
+                let is_removed = g.number == GRAPH_OUTPUT
+                    && g.wire == 2
+                    && fields(g.value)?.iter().any(|v| v.number == VALUE_INFO_NAME && v.value == remove.as_bytes());
+                if !is_removed {
+                    graph.extend_from_slice(g.raw);
+                }
+            }
+            let mut value_info = Vec::new();
+            put_bytes_field(&mut value_info, VALUE_INFO_NAME, add.as_bytes());
+            put_bytes_field(&mut graph, GRAPH_OUTPUT, &value_info);
+            put_bytes_field(&mut out, GRAPH, &graph);
+            found = true;
+        } else {
+            out.extend_from_slice(f.raw);
+        }
+    }
+    found.then_some(out)
+}
+
+/// One field of a protobuf message on the wire.
+struct Field<'a> {
+    number: u64,
+    wire: u64,
+    /// The payload (for length-delimited fields, without the length).
+    value: &'a [u8],
+    /// The whole field, key included.
+    raw: &'a [u8],
+}
+
+/// The fields of a message, or `None` if the bytes are not valid protobuf.
+fn fields(bytes: &[u8]) -> Option<Vec<Field<'_>>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let start = pos;
+        let key = read_varint(bytes, &mut pos)?;
+        let (number, wire) = (key >> 3, key & 7);
+        let value_start = pos;
+        let end = match wire {
+            0 => {
+                read_varint(bytes, &mut pos)?;
+                pos
+            }
+            1 => pos.checked_add(8)?,
+            2 => {
+                let len = usize::try_from(read_varint(bytes, &mut pos)?).ok()?;
+                pos.checked_add(len)?
+            }
+            5 => pos.checked_add(4)?,
+            _ => return None,
+        };
+        if end > bytes.len() {
+            return None;
+        }
+        let value = if wire == 2 { &bytes[pos..end] } else { &bytes[value_start..end] };
+        out.push(Field { number, wire, value, raw: &bytes[start..end] });
+        pos = end;
+    }
+    Some(out)
+}
+
+fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        value |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes_field(out: &mut Vec<u8>, field: u64, value: &[u8]) {
+    put_varint(out, (field << 3) | 2);
+    put_varint(out, value.len() as u64);
+    out.extend_from_slice(value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn replacing_an_output_keeps_everything_else() {
+        let model = ModelProto {
+            ir_version: Some(8),
+            producer_name: Some("p".into()),
+            graph: Some(GraphProto { name: Some("g".into()), ..GraphProto::default() }),
+            metadata_props: vec![StringStringEntryProto { key: Some("k".into()), value: Some("v".into()) }],
+            ..ModelProto::default()
+        };
+        let mut bytes = model.encode_to_vec();
+        let patched = with_output_replaced(&bytes, "maps", "proba").unwrap();
+        let decoded = ModelProto::decode(patched.as_slice()).unwrap();
+        assert_eq!(decoded, model, "declared fields unchanged");
+        assert!(patched.windows(5).any(|w| w == b"proba"));
+        // An existing output named "maps" is dropped: graph = name + one output.
+        bytes = with_output_replaced(&bytes, "none", "maps").unwrap();
+        let twice = with_output_replaced(&bytes, "maps", "proba").unwrap();
+        assert_eq!(twice.len(), patched.len());
+        assert!(!twice.windows(4).any(|w| w == b"maps"));
+        assert!(with_output_replaced(b"\xff\xff", "a", "b").is_none());
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ort::session::{RunOptions, Session};
+use ort::session::{RunOptions, Session, SessionOutputs};
 use ort::value::{DynMapValueType, DynValue, TensorElementType, ValueType};
 use polars::prelude::*;
 use serde::Serialize;
@@ -70,11 +70,37 @@ pub fn output_columns(info: &ModelInfo) -> Vec<String> {
     }
 }
 
+/// The outputs a prediction is read from, by name.
+#[derive(Debug, Clone)]
+enum Fetch {
+    Classifier { label: Option<String>, probabilities: Option<(String, bool)>, classes: Vec<String> },
+    Regressor { values: Vec<String> },
+}
+
+impl Fetch {
+    fn new(info: &ModelInfo) -> Self {
+        let name = |i: &usize| info.outputs[*i].name.clone();
+        match &info.task {
+            Task::Classification { classes, label_output, probability_output, zipmap, zipmap_input } => {
+                // A ZipMap's input tensor holds the same numbers as its maps, in class order.
+                let probabilities = match (zipmap_input, probability_output) {
+                    (Some(tensor), _) => Some((tensor.clone(), false)),
+                    (None, Some(i)) => Some((name(i), *zipmap)),
+                    (None, None) => None,
+                };
+                Self::Classifier { label: label_output.as_ref().map(name), probabilities, classes: classes.clone() }
+            }
+            Task::Regression { value_outputs } => Self::Regressor { values: value_outputs.iter().map(name).collect() },
+        }
+    }
+}
+
 /// An ONNX Runtime session bound to a model and a column binding, ready to score batches.
 pub struct Predictor {
     model: Model,
     session: Session,
     binding: Binding,
+    fetch: Fetch,
     run_options: Arc<RunOptions>,
 }
 
@@ -82,8 +108,9 @@ impl Predictor {
     /// A predictor for `model` fed through `binding`.
     pub fn new(model: &Model, binding: Binding, options: SessionOptions) -> Result<Self> {
         let session = model.session(options)?;
+        let fetch = Fetch::new(model.info());
         let run_options = Arc::new(RunOptions::new()?);
-        Ok(Self { model: model.clone(), session, binding, run_options })
+        Ok(Self { model: model.clone(), session, binding, fetch, run_options })
     }
 
     /// The binding in use.
@@ -98,17 +125,12 @@ impl Predictor {
 
     /// Run the model on converted inputs.
     pub fn run(&mut self, inputs: Vec<InputTensor>) -> Result<BatchPredictions> {
-        let rows = inputs.first().map_or(0, |t| t.shape[0]);
-        let mut feed: Vec<(String, DynValue)> = Vec::with_capacity(inputs.len());
-        for t in inputs {
-            feed.push((t.name.clone(), t.into_value()?));
-        }
+        let rows = inputs.first().map_or(0, |t| t.rows);
+        let feed: Vec<(String, DynValue)> = inputs.into_iter().map(|t| (t.name, t.value)).collect();
         let outputs = self.session.run_with_options(feed, &self.run_options).map_err(|e| {
             if e.to_string().contains("terminate") { Error::Cancelled } else { Error::Inference(e.to_string()) }
         })?;
-        let values: Vec<ort::value::ValueRef<'_>> = outputs.values().collect();
-        let values: Vec<&DynValue> = values.iter().map(|v| &**v).collect();
-        read_outputs(self.model.info(), &values, rows)
+        read_outputs(&self.fetch, &outputs, rows)
     }
 
     /// Predict one row given as column → text value (missing columns are an error).
@@ -172,27 +194,28 @@ fn row_frame(row: &BTreeMap<String, String>) -> Result<DataFrame> {
     DataFrame::new(1, columns).map_err(|e| Error::Invalid(e.to_string()))
 }
 
-fn read_outputs(info: &ModelInfo, outputs: &[&DynValue], rows: usize) -> Result<BatchPredictions> {
+fn read_outputs(fetch: &Fetch, outputs: &SessionOutputs<'_>, rows: usize) -> Result<BatchPredictions> {
+    let get = |name: &str| {
+        outputs.get(name).ok_or_else(|| Error::Inference(format!("the model returned no output '{name}'")))
+    };
     let mut pred = BatchPredictions { rows, labels: None, probabilities: None, values: None, single_precision: true };
-    match &info.task {
-        Task::Classification { classes, label_output, probability_output, zipmap } => {
-            if let Some(i) = probability_output {
-                let probs = if *zipmap {
-                    zipmap_probabilities(outputs[*i], classes)?
-                } else {
-                    float_values(outputs[*i], &mut pred)?
-                };
+    match fetch {
+        Fetch::Classifier { label, probabilities, classes } => {
+            if let Some((name, zipmap)) = probabilities {
+                let value = get(name)?;
+                let probs =
+                    if *zipmap { zipmap_probabilities(value, classes)? } else { float_values(value, &mut pred)? };
                 pred.probabilities = Some(probs);
             }
-            pred.labels = match label_output {
-                Some(i) => Some(labels(outputs[*i])?),
+            pred.labels = match label {
+                Some(name) => Some(labels(get(name)?)?),
                 None => pred.probabilities.as_ref().map(|p| argmax_labels(p, classes)),
             };
         }
-        Task::Regression { value_outputs } => {
+        Fetch::Regressor { values } => {
             let mut parts: Vec<(Vec<f64>, usize)> = Vec::new();
-            for &i in value_outputs {
-                let v = float_values(outputs[i], &mut pred)?;
+            for name in values {
+                let v = float_values(get(name)?, &mut pred)?;
                 let width = v.len().checked_div(rows).unwrap_or(1);
                 parts.push((v, width));
             }

@@ -1,8 +1,8 @@
 //! Batch scoring of a CSV or Parquet file of any size.
 //!
-//! Three named threads overlap the stages, joined by bounded channels so memory stays flat:
-//! `mirador-read` (parse a batch and convert it to tensors) → the calling thread (ONNX Runtime,
-//! which uses the intra-op threads) → `mirador-write` (format and append the predictions).
+//! Named threads overlap the stages, joined by bounded channels so memory stays flat:
+//! `mirador-read` (cut and parse a batch) → `mirador-convert` (check values, build tensors) → the
+//! calling thread (ONNX Runtime, with its intra-op threads) → `mirador-write` (format and append).
 //! Output rows are in input order. The output file appears atomically at the end; an error or a
 //! cancellation leaves no file behind.
 
@@ -19,7 +19,7 @@ use super::convert::{BatchContext, Findings, InputTensor, convert_batch};
 use super::error::{Error, Location, Result};
 use super::model::{Model, SessionOptions};
 use super::predict::{BatchPredictions, Predictor, output_columns};
-use super::table::{ReadPlan, TableReader};
+use super::table::{Batch, ReadPlan, TableReader};
 use super::writer::{PredictionWriter, prediction_frame};
 
 /// How to score a file.
@@ -150,29 +150,36 @@ pub fn score_file(
         let _ = terminator.terminate();
     });
 
-    let (read_tx, read_rx) = bounded::<Result<ReadBatch>>(2);
+    let (read_tx, read_rx) = bounded::<Result<(Batch, f64)>>(2);
+    let (convert_tx, convert_rx) = bounded::<Result<ReadBatch>>(2);
     let (write_tx, write_rx) = bounded::<(DataFrame, BatchPredictions)>(2);
     let info = model.info();
     let id_columns = options.id_columns.clone();
 
     std::thread::scope(|scope| -> Result<ScoreSummary> {
+        let spawn_failed = |e: std::io::Error| Error::Invalid(format!("cannot start a scoring thread: {e}"));
         let read_cancel = cancel.clone();
         let reader_thread = std::thread::Builder::new()
             .name(format!("mirador-read({})", input.display()))
-            .spawn_scoped(scope, move || read_stage(reader, &binding, info, &id_columns, &read_cancel, &read_tx))
-            .map_err(|e| Error::Invalid(format!("cannot start the reader thread: {e}")))?;
+            .spawn_scoped(scope, move || read_stage(reader, &read_cancel, &read_tx))
+            .map_err(spawn_failed)?;
+        let convert_thread = std::thread::Builder::new()
+            .name("mirador-convert".into())
+            .spawn_scoped(scope, move || convert_stage(input, &binding, info, &id_columns, &read_rx, &convert_tx))
+            .map_err(spawn_failed)?;
         let columns_ref = &columns;
         let writer_thread = std::thread::Builder::new()
             .name(format!("mirador-write({})", output.display()))
             .spawn_scoped(scope, move || write_stage(&mut writer, &write_rx, columns_ref).map(|()| writer))
-            .map_err(|e| Error::Invalid(format!("cannot start the writer thread: {e}")))?;
+            .map_err(spawn_failed)?;
 
-        let inferred = infer_stage(&mut predictor, &read_rx, &write_tx, cancel, start, rows_total, progress);
+        let inferred = infer_stage(&mut predictor, &convert_rx, &write_tx, cancel, start, rows_total, progress);
         drop(write_tx);
-        drop(read_rx);
-        let warnings =
-            reader_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the reader thread panicked".into())));
-        let written = writer_thread.join().unwrap_or_else(|_| Err(Error::Invalid("the writer thread panicked".into())));
+        drop(convert_rx);
+        let panicked = |stage: &str| Error::Invalid(format!("the {stage} thread panicked"));
+        reader_thread.join().map_err(|_| panicked("reader"))?;
+        let warnings = convert_thread.join().unwrap_or_else(|_| Err(panicked("convert")));
+        let written = writer_thread.join().unwrap_or_else(|_| Err(panicked("writer")));
         cancel.check()?;
         let (rows, batches) = inferred?;
         let warnings = warnings?;
@@ -196,42 +203,47 @@ pub fn score_file(
     })
 }
 
-/// Read, convert, send. Returns the warnings seen.
-fn read_stage(
-    mut reader: TableReader,
+/// Read batches (with the share of the file consumed) until the end, an error, or cancellation.
+fn read_stage(mut reader: TableReader, cancel: &CancelToken, tx: &Sender<Result<(Batch, f64)>>) {
+    while !cancel.is_cancelled() {
+        let item = match reader.next_batch() {
+            Ok(Some(batch)) => Ok((batch, reader.fraction_done())),
+            Ok(None) => return,
+            Err(e) => Err(e),
+        };
+        let failed = item.is_err();
+        if tx.send(item).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Convert batches into tensors and id columns. Returns the warnings seen.
+fn convert_stage(
+    path: &Path,
     binding: &super::contract::Binding,
     info: &super::model::ModelInfo,
     id_columns: &[String],
-    cancel: &CancelToken,
+    rx: &Receiver<Result<(Batch, f64)>>,
     tx: &Sender<Result<ReadBatch>>,
 ) -> Result<Vec<Problem>> {
     let mut findings = Findings::fail_fast(info);
-    let path = reader.path().to_path_buf();
-    loop {
-        if cancel.is_cancelled() {
-            return Ok(findings.warnings());
-        }
-        let batch = match reader.next_batch() {
-            Ok(Some(b)) => b,
-            Ok(None) => return Ok(findings.warnings()),
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return Ok(findings.warnings());
-            }
-        };
-        let ctx = BatchContext { file: Some(&path), first_row: batch.first_row };
-        let converted = convert_batch(&batch.frame, binding, &ctx, &mut findings).and_then(|inputs| {
+    for item in rx {
+        let converted = item.and_then(|(batch, fraction)| {
+            let ctx = BatchContext { file: Some(path), first_row: batch.first_row };
+            let inputs = convert_batch(&batch.frame, binding, &ctx, &mut findings)?;
             let ids = batch
                 .frame
                 .select(id_columns.iter().map(String::as_str))
-                .map_err(|e| Error::data(e.to_string(), Location::file(Some(&path))))?;
-            Ok(ReadBatch { first_row: batch.first_row, inputs, ids, fraction: reader.fraction_done() })
+                .map_err(|e| Error::data(e.to_string(), Location::file(Some(path))))?;
+            Ok(ReadBatch { first_row: batch.first_row, inputs, ids, fraction })
         });
         let failed = converted.is_err();
         if tx.send(converted).is_err() || failed {
-            return Ok(findings.warnings());
+            break;
         }
     }
+    Ok(findings.warnings())
 }
 
 fn infer_stage(

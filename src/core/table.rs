@@ -188,7 +188,10 @@ struct CsvSource {
     header: Vec<String>,
     /// Bytes read from the file but not yet returned as records (always starts at a record start).
     carry: Vec<u8>,
+    /// How far `carry` has been scanned.
+    scan: Scan,
     eof: bool,
+    /// The smallest block read at a time.
     read_size: usize,
     bytes_done: u64,
     total_bytes: u64,
@@ -208,8 +211,9 @@ impl CsvSource {
             separator: b',',
             header: Vec::new(),
             carry: Vec::new(),
+            scan: Scan::default(),
             eof: false,
-            read_size: 1 << 20,
+            read_size: 256 << 10,
             bytes_done: 0,
             total_bytes,
             typed_schema: Arc::new(Schema::default()),
@@ -221,13 +225,13 @@ impl CsvSource {
         Ok(source)
     }
 
-    /// Fill `carry` with at least one more block; returns false at end of file.
-    fn fill(&mut self, path: &Path) -> Result<bool> {
+    /// Append up to `block` more bytes to `carry`; returns false at end of file.
+    fn fill(&mut self, path: &Path, block: usize) -> Result<bool> {
         if self.eof {
             return Ok(false);
         }
         let start = self.carry.len();
-        self.carry.resize(start + self.read_size, 0);
+        self.carry.resize(start + block, 0);
         let mut filled = start;
         while filled < self.carry.len() {
             let n = self.file.read(&mut self.carry[filled..]).map_err(|e| Error::io("read the data file", path, e))?;
@@ -262,7 +266,7 @@ impl CsvSource {
                 self.carry.drain(..end);
                 return Ok(());
             }
-            if !self.fill(path)? {
+            if !self.fill(path, self.read_size)? {
                 if self.carry.iter().all(u8::is_ascii_whitespace) {
                     return Err(Error::data("the file is empty", at));
                 }
@@ -286,26 +290,31 @@ impl CsvSource {
 
     fn next_frame(&mut self, path: &Path, first_row: u64, rows: usize) -> Result<Option<DataFrame>> {
         let expected = self.header.len();
-        let scan = loop {
-            let scan = scan_records(&self.carry, self.separator, rows, expected, self.eof);
-            if let Some(bad) = scan.ragged {
+        loop {
+            self.scan.advance(&self.carry, self.separator, rows, expected, self.eof);
+            if let Some(bad) = &self.scan.ragged {
                 return Err(Error::data(
                     format!("row has {} fields but the header has {expected}", bad.fields),
                     Location::file(Some(path)).row(first_row + bad.record as u64 + 1),
                 ));
             }
-            if scan.records >= rows || self.eof {
-                break scan;
+            if self.scan.records >= rows || self.eof {
+                break;
             }
-            // Not enough whole records yet: read more, growing the block size for long rows.
-            self.fill(path)?;
-            self.read_size = (self.read_size * 2).min(64 << 20);
-        };
+            // Not enough whole records yet: read about what the missing rows need (from the bytes
+            // per row seen so far), so the buffer stays near one batch whatever the file's size.
+            let per_row = self.scan.end.checked_div(self.scan.records).unwrap_or(0);
+            let missing = rows - self.scan.records;
+            let block = (per_row * missing + per_row).max(self.read_size).min(64 << 20);
+            self.fill(path, block)?;
+        }
+        let scan = std::mem::take(&mut self.scan);
         if scan.records == 0 {
             self.bytes_done = self.total_bytes;
             return Ok(None);
         }
-        let chunk: Vec<u8> = self.carry.drain(..scan.end).collect();
+        let rest = self.carry.split_off(scan.end);
+        let chunk = std::mem::replace(&mut self.carry, rest);
         self.bytes_done += chunk.len() as u64;
         if let Err(e) = std::str::from_utf8(&chunk) {
             let (record, field) = position_of(&chunk, e.valid_up_to(), self.separator);
@@ -415,62 +424,62 @@ struct Ragged {
     fields: usize,
 }
 
+/// A resumable walk over whole records at the start of a buffer: more bytes can be appended and the
+/// walk continues where it stopped. Only separators, newlines and quotes are visited (memchr).
+/// Blank lines are not records (polars skips them too); at end of file an unterminated last record
+/// counts.
+#[derive(Default)]
 struct Scan {
-    /// Offset just past the last whole record taken.
-    end: usize,
+    /// Next byte to look at.
+    pos: usize,
+    in_quotes: bool,
+    /// Fields seen so far in the current record.
+    fields: usize,
+    record_start: usize,
+    /// Whole records found.
     records: usize,
+    /// Offset just past the last whole record.
+    end: usize,
     ragged: Option<Ragged>,
 }
 
-/// Walk whole records from the start of `buf`, at most `max_records`, counting fields outside quotes.
-/// Blank lines are not records (polars skips them too). At end of file an unterminated last record
-/// counts.
-fn scan_records(buf: &[u8], sep: u8, max_records: usize, expected_fields: usize, at_eof: bool) -> Scan {
-    let mut scan = Scan { end: 0, records: 0, ragged: None };
-    let mut in_quotes = false;
-    let mut fields = 1;
-    let mut record_start = 0;
-    let check = |fields: usize, start: usize, end: usize, scan: &mut Scan| {
-        let line = &buf[start..end];
-        let blank = line.iter().all(|&b| b == b'\r' || b == b'\n');
-        if blank {
-            return;
+impl Scan {
+    fn advance(&mut self, buf: &[u8], sep: u8, max_records: usize, expected_fields: usize, at_eof: bool) {
+        if self.fields == 0 {
+            self.fields = 1;
         }
-        if fields != expected_fields && scan.ragged.is_none() {
-            scan.ragged = Some(Ragged { record: scan.records, fields });
-        }
-        scan.records += 1;
-    };
-    let mut i = 0;
-    while i < buf.len() {
-        let b = buf[i];
-        if b == QUOTE {
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
-            if b == sep {
-                fields += 1;
-            } else if b == b'\n' {
-                check(fields, record_start, i + 1, &mut scan);
-                if scan.ragged.is_some() {
-                    return scan;
-                }
-                scan.end = i + 1;
-                record_start = i + 1;
-                fields = 1;
-                if scan.records >= max_records {
-                    return scan;
-                }
+        while self.records < max_records && self.ragged.is_none() {
+            let Some(offset) = memchr::memchr3(sep, b'\n', QUOTE, &buf[self.pos..]) else {
+                self.pos = buf.len();
+                break;
+            };
+            let i = self.pos + offset;
+            self.pos = i + 1;
+            match buf[i] {
+                QUOTE => self.in_quotes = !self.in_quotes,
+                _ if self.in_quotes => {}
+                b'\n' => self.end_record(buf, i + 1, expected_fields),
+                _ => self.fields += 1,
             }
         }
-        i += 1;
-    }
-    if at_eof && record_start < buf.len() {
-        check(fields, record_start, buf.len(), &mut scan);
-        if scan.ragged.is_none() {
-            scan.end = buf.len();
+        if at_eof && self.records < max_records && self.ragged.is_none() && self.record_start < buf.len() {
+            self.end_record(buf, buf.len(), expected_fields);
         }
     }
-    scan
+
+    fn end_record(&mut self, buf: &[u8], end: usize, expected_fields: usize) {
+        let blank = buf[self.record_start..end].iter().all(|&b| b == b'\r' || b == b'\n');
+        if !blank {
+            if self.fields != expected_fields {
+                self.ragged = Some(Ragged { record: self.records, fields: self.fields });
+                return;
+            }
+            self.records += 1;
+        }
+        self.end = end;
+        self.record_start = end;
+        self.fields = 1;
+    }
 }
 
 /// (record index, field index) of byte `offset` in `chunk`.
@@ -542,16 +551,32 @@ mod tests {
         assert_eq!(split_record("x;y", b';'), vec!["x", "y"]);
     }
 
+    fn scan(buf: &[u8], max: usize, eof: bool) -> Scan {
+        let mut scan = Scan::default();
+        scan.advance(buf, b',', max, 3, eof);
+        scan
+    }
+
     #[test]
     fn scan_stops_at_record_boundaries_and_finds_ragged_rows() {
         let buf = b"1,\"a\nb\",3\n4,5,6\n7,8";
-        let scan = scan_records(buf, b',', 10, 3, false);
-        assert_eq!((scan.records, scan.end), (2, 17));
-        let scan = scan_records(buf, b',', 10, 3, true);
-        assert_eq!(scan.records, 2, "the unterminated last record has 2 fields, not 3");
-        assert_eq!(scan.ragged.map(|r| (r.record, r.fields)), Some((2, 2)));
-        let scan = scan_records(b"1,2,3\n\n4,5,6\n", b',', 10, 3, true);
-        assert_eq!(scan.records, 2, "blank lines are not records");
+        let s = scan(buf, 10, false);
+        assert_eq!((s.records, s.end), (2, 16));
+        let s = scan(buf, 10, true);
+        assert_eq!(s.records, 2, "the unterminated last record has 2 fields, not 3");
+        assert_eq!(s.ragged.map(|r| (r.record, r.fields)), Some((2, 2)));
+        assert_eq!(scan(b"1,2,3\n\n4,5,6\r\n", 10, true).records, 2, "blank lines are not records");
+        assert_eq!(scan(buf, 1, true).end, 10, "stops after max records");
+    }
+
+    #[test]
+    fn scan_resumes_after_more_bytes_arrive() {
+        let full = b"1,\"x,\ny\",3\n4,5,6\n";
+        let mut s = Scan::default();
+        s.advance(&full[..5], b',', 10, 3, false);
+        assert_eq!(s.records, 0);
+        s.advance(full, b',', 10, 3, false);
+        assert_eq!((s.records, s.end, s.ragged.is_none()), (2, full.len(), true));
     }
 
     #[test]
