@@ -20,6 +20,7 @@ pub mod cancel;
 pub mod contract;
 pub mod convert;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod onnx_proto;
 pub mod predict;

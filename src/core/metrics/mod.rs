@@ -1,0 +1,432 @@
+//! Model performance: classification and regression metrics that match scikit-learn 1.9, the curves
+//! behind them, metrics as a function of the decision threshold, and bootstrap confidence
+//! intervals for every metric (binary classification and regression; accuracy-type metrics,
+//! log loss and Brier for multiclass).
+//!
+//! ```
+//! use mirador::core::metrics::{ClassificationData, EvaluateOptions, evaluate_classification};
+//! let data = ClassificationData {
+//!     classes: vec!["0".into(), "1".into()],
+//!     positive: 1,
+//!     y_true: vec![0, 0, 1, 1],
+//!     proba: vec![0.9, 0.1, 0.6, 0.4, 0.65, 0.35, 0.2, 0.8],
+//! };
+//! let report = evaluate_classification(&data, &EvaluateOptions::default());
+//! assert_eq!(report.metrics["roc_auc"], Some(0.75));
+//! ```
+
+pub mod bootstrap;
+pub mod classification;
+pub mod ranking;
+pub mod regression;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use bootstrap::{BootstrapOptions, Interval};
+use classification::{
+    Average, ConfusionMatrix, accuracy, average_precision_ovr_macro, averaged_precision_recall_f1, balanced_accuracy,
+    brier, log_loss, precision_recall_f1, predict_classes, roc_auc_ovr_macro,
+};
+pub use ranking::{Calibration, Curve};
+use ranking::{ap_from_curve, auc_from_curve, calibration_curve, clf_curve, order_desc, pr_curve, roc_curve};
+pub use regression::RegressionMetrics;
+
+/// Labels and predicted probabilities of a classifier on labelled rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassificationData {
+    /// Class labels, in the model's probability-column order.
+    pub classes: Vec<String>,
+    /// Index of the positive class (binary metrics).
+    pub positive: usize,
+    /// True class index per row.
+    pub y_true: Vec<usize>,
+    /// Row-major `[rows, classes]` probabilities.
+    pub proba: Vec<f64>,
+}
+
+/// Evaluation settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EvaluateOptions {
+    /// Decision threshold on the positive class's probability (binary).
+    pub threshold: f64,
+    /// Bins of the calibration curve.
+    pub calibration_bins: usize,
+    /// Bootstrap settings.
+    pub bootstrap: BootstrapOptions,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        Self { threshold: 0.5, calibration_bins: 10, bootstrap: BootstrapOptions::default() }
+    }
+}
+
+/// Metrics at one decision threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdPoint {
+    /// Threshold on the positive class's probability.
+    pub threshold: f64,
+    /// Precision of the positive class.
+    pub precision: f64,
+    /// Recall of the positive class.
+    pub recall: f64,
+    /// F1 of the positive class.
+    pub f1: f64,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Share of rows predicted positive.
+    pub positive_rate: f64,
+}
+
+/// Counts of a score per bin, split by true class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreHistogram {
+    /// Bin edges (bins + 1 values).
+    pub edges: Vec<f64>,
+    /// Rows of the positive class per bin.
+    pub positives: Vec<u64>,
+    /// Rows of the other classes per bin.
+    pub negatives: Vec<u64>,
+}
+
+/// Everything about a classifier's performance on labelled data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassificationReport {
+    /// Rows evaluated.
+    pub rows: usize,
+    /// Class labels.
+    pub classes: Vec<String>,
+    /// The positive class.
+    pub positive_class: String,
+    /// The decision threshold used for the label-based metrics (binary).
+    pub threshold: f64,
+    /// Metric name → value; `null` where undefined (e.g. ROC AUC with one class present).
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// Metric name → bootstrap interval.
+    pub intervals: BTreeMap<String, Interval>,
+    /// At the threshold.
+    pub confusion_matrix: ConfusionMatrix,
+    /// ROC curve of the positive class.
+    pub roc: Option<Curve>,
+    /// Precision–recall curve of the positive class.
+    pub pr: Option<Curve>,
+    /// Reliability diagram of the positive class.
+    pub calibration: Calibration,
+    /// Positive-class score distribution by true class.
+    pub score_histogram: ScoreHistogram,
+    /// Metrics for thresholds 0.00, 0.01, …, 1.00.
+    pub thresholds: Vec<ThresholdPoint>,
+}
+
+/// Evaluate a classifier.
+pub fn evaluate_classification(data: &ClassificationData, options: &EvaluateOptions) -> ClassificationReport {
+    let k = data.classes.len();
+    let n = data.y_true.len();
+    let pos = data.positive;
+    let y_pred = predict_classes(&data.proba, k, pos, options.threshold);
+    let cm = ConfusionMatrix::new(&data.classes, &data.y_true, &y_pred);
+    let positive: Vec<bool> = data.y_true.iter().map(|&t| t == pos).collect();
+    let score: Vec<f64> = (0..n).map(|i| data.proba[i * k + pos]).collect();
+
+    let mut metrics = BTreeMap::new();
+    let mut put = |name: &str, v: Option<f64>| {
+        metrics.insert(name.to_string(), v);
+    };
+    put("accuracy", Some(accuracy(&cm)));
+    put("balanced_accuracy", Some(balanced_accuracy(&cm)));
+    let (mp, mr, mf) = averaged_precision_recall_f1(&cm, Average::Macro);
+    let (wp, wr, wf) = averaged_precision_recall_f1(&cm, Average::Weighted);
+    let (p, r, f) = if k == 2 { precision_recall_f1(&cm, pos) } else { (mp, mr, mf) };
+    for (name, v) in [("precision", p), ("recall", r), ("f1", f)] {
+        put(name, Some(v));
+    }
+    for (name, v) in [("precision_macro", mp), ("recall_macro", mr), ("f1_macro", mf)] {
+        put(name, Some(v));
+    }
+    for (name, v) in [("precision_weighted", wp), ("recall_weighted", wr), ("f1_weighted", wf)] {
+        put(name, Some(v));
+    }
+    let order = order_desc(&score);
+    let curve = clf_curve(&positive, &score, &order, None);
+    if k == 2 {
+        put("roc_auc", auc_from_curve(&curve));
+        put("average_precision", ap_from_curve(&curve));
+    } else {
+        put("roc_auc", roc_auc_ovr_macro(&data.y_true, &data.proba, k));
+        put("average_precision", average_precision_ovr_macro(&data.y_true, &data.proba, k));
+    }
+    put("log_loss", (n > 0).then(|| log_loss(&data.y_true, &data.proba, k)));
+    put("brier", (n > 0).then(|| brier(&data.y_true, &data.proba, k, pos)));
+
+    let intervals = if k == 2 {
+        binary_intervals(data, &order, &y_pred, options)
+    } else {
+        multiclass_intervals(data, &y_pred, options)
+    };
+    ClassificationReport {
+        rows: n,
+        classes: data.classes.clone(),
+        positive_class: data.classes.get(pos).cloned().unwrap_or_default(),
+        threshold: options.threshold,
+        metrics,
+        intervals,
+        confusion_matrix: cm,
+        roc: roc_curve(&positive, &score),
+        pr: pr_curve(&positive, &score),
+        calibration: calibration_curve(&positive, &score, options.calibration_bins),
+        score_histogram: score_histogram(&positive, &score, 20),
+        thresholds: threshold_sweep(&curve, n),
+    }
+}
+
+fn score_histogram(positive: &[bool], score: &[f64], bins: usize) -> ScoreHistogram {
+    let mut hist = ScoreHistogram {
+        edges: (0..=bins).map(|i| i as f64 / bins as f64).collect(),
+        positives: vec![0; bins],
+        negatives: vec![0; bins],
+    };
+    for (&is_pos, &s) in positive.iter().zip(score) {
+        let b = ((s * bins as f64) as usize).min(bins - 1);
+        if is_pos {
+            hist.positives[b] += 1;
+        } else {
+            hist.negatives[b] += 1;
+        }
+    }
+    hist
+}
+
+/// Binary metrics at thresholds 0.00..=1.00 from the cumulative curve (positive when p ≥ t).
+fn threshold_sweep(curve: &ranking::ClfCurve, n: usize) -> Vec<ThresholdPoint> {
+    let (p, total) = (curve.tps.last().copied().unwrap_or(0.0), n as f64);
+    (0..=100)
+        .map(|i| {
+            let t = f64::from(i) / 100.0;
+            // Thresholds are descending: the last index whose threshold is ≥ t.
+            let idx = curve.thresholds.partition_point(|&s| s >= t);
+            let (tp, fp) = if idx == 0 { (0.0, 0.0) } else { (curve.tps[idx - 1], curve.fps[idx - 1]) };
+            let fn_ = p - tp;
+            let tn = total - p - fp;
+            let div = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+            ThresholdPoint {
+                threshold: t,
+                precision: div(tp, tp + fp),
+                recall: div(tp, p),
+                f1: div(2.0 * tp, 2.0 * tp + fp + fn_),
+                accuracy: div(tp + tn, total),
+                positive_rate: div(tp + fp, total),
+            }
+        })
+        .collect()
+}
+
+const BINARY_CI: [&str; 15] = [
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+    "brier",
+];
+
+/// Every binary metric of every resample in one pass over rows sorted by score.
+fn binary_intervals(
+    data: &ClassificationData,
+    order: &[usize],
+    y_pred: &[usize],
+    options: &EvaluateOptions,
+) -> BTreeMap<String, Interval> {
+    let (k, pos) = (data.classes.len(), data.positive);
+    let eps = f64::EPSILON;
+    // Per row, in score order: is it positive, predicted positive, does a tie group end here, and
+    // its log-loss and Brier terms.
+    struct Row {
+        positive: bool,
+        predicted: bool,
+        group_end: bool,
+        log_loss: f64,
+        brier: f64,
+    }
+    let rows: Vec<Row> = order
+        .iter()
+        .enumerate()
+        .map(|(j, &i)| {
+            let t = data.y_true[i];
+            let p = data.proba[i * k + pos];
+            let y = if t == pos { 1.0 } else { 0.0 };
+            Row {
+                positive: t == pos,
+                predicted: y_pred[i] == pos,
+                group_end: order.get(j + 1).is_none_or(|&next| data.proba[next * k + pos] != p),
+                log_loss: -data.proba[i * k + t].clamp(eps, 1.0 - eps).ln(),
+                brier: (y - p).powi(2),
+            }
+        })
+        .collect();
+    let values = bootstrap::intervals(rows.len(), &options.bootstrap, BINARY_CI.len(), |w| {
+        let (mut tp, mut fp, mut fn_, mut tn) = (0.0, 0.0, 0.0, 0.0);
+        let (mut ll, mut br, mut total) = (0.0, 0.0, 0.0);
+        // Cumulative (by score) positives/negatives for AUC and AP.
+        let (mut cp, mut cn, mut last_cp, mut last_cn, mut area, mut ap) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for (row, &wi) in rows.iter().zip(w) {
+            let wi = f64::from(wi);
+            total += wi;
+            ll += wi * row.log_loss;
+            br += wi * row.brier;
+            match (row.positive, row.predicted) {
+                (true, true) => tp += wi,
+                (false, true) => fp += wi,
+                (true, false) => fn_ += wi,
+                (false, false) => tn += wi,
+            }
+            if row.positive {
+                cp += wi;
+            } else {
+                cn += wi;
+            }
+            if row.group_end && (cp != last_cp || cn != last_cn) {
+                area += (cn - last_cn) * (cp + last_cp) / 2.0;
+                if cp + cn > 0.0 {
+                    ap += (cp - last_cp) * cp / (cp + cn);
+                }
+                (last_cp, last_cn) = (cp, cn);
+            }
+        }
+        let div = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let (p, n) = (tp + fn_, fp + tn);
+        let prec = [div(tp, tp + fp), div(tn, tn + fn_)];
+        let rec = [div(tp, p), div(tn, n)];
+        let f1 = [div(2.0 * tp, 2.0 * tp + fp + fn_), div(2.0 * tn, 2.0 * tn + fn_ + fp)];
+        let present = |c: usize| if c == 0 { p > 0.0 || tp + fp > 0.0 } else { n > 0.0 || tn + fn_ > 0.0 };
+        let labels: Vec<usize> = (0..2).filter(|&c| present(c)).collect();
+        let macro_of = |v: [f64; 2]| div(labels.iter().map(|&c| v[c]).sum(), labels.len() as f64);
+        let weighted_of = |v: [f64; 2]| div(v[0] * p + v[1] * n, p + n);
+        let balanced = if p > 0.0 && n > 0.0 { (rec[0] + rec[1]) / 2.0 } else { rec[0].max(rec[1]) };
+        let undefined = f64::NAN;
+        vec![
+            div(tp + tn, total),
+            balanced,
+            prec[0],
+            rec[0],
+            f1[0],
+            macro_of(prec),
+            macro_of(rec),
+            macro_of(f1),
+            weighted_of(prec),
+            weighted_of(rec),
+            weighted_of(f1),
+            if p > 0.0 && n > 0.0 { area / (p * n) } else { undefined },
+            if p > 0.0 { ap / p } else { 0.0 },
+            div(ll, total),
+            div(br, total),
+        ]
+    });
+    BINARY_CI.iter().zip(values).filter_map(|(name, v)| v.map(|v| (name.to_string(), v))).collect()
+}
+
+/// Intervals for multiclass accuracy, balanced accuracy, macro P/R/F1, log loss and Brier.
+fn multiclass_intervals(
+    data: &ClassificationData,
+    y_pred: &[usize],
+    options: &EvaluateOptions,
+) -> BTreeMap<String, Interval> {
+    const NAMES: [&str; 7] = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "log_loss", "brier"];
+    let k = data.classes.len();
+    let values = bootstrap::intervals(data.y_true.len(), &options.bootstrap, NAMES.len(), |w| {
+        let mut cm = vec![vec![0.0; k]; k];
+        let (mut ll, mut br, mut total) = (0.0, 0.0, 0.0);
+        for (i, (&t, &p)) in data.y_true.iter().zip(y_pred).enumerate() {
+            let wi = f64::from(w[i]);
+            cm[t][p] += wi;
+            total += wi;
+            ll += wi * -data.proba[i * k + t].clamp(f64::EPSILON, 1.0 - f64::EPSILON).ln();
+            br += wi * (0..k).map(|j| (f64::from(u8::from(j == t)) - data.proba[i * k + j]).powi(2)).sum::<f64>();
+        }
+        let truth = |c: usize| cm[c].iter().sum::<f64>();
+        let predicted = |c: usize| cm.iter().map(|r| r[c]).sum::<f64>();
+        let labels: Vec<usize> = (0..k).filter(|&c| truth(c) > 0.0 || predicted(c) > 0.0).collect();
+        let div = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let mean = |f: &dyn Fn(usize) -> f64| div(labels.iter().map(|&c| f(c)).sum(), labels.len() as f64);
+        let present: Vec<usize> = (0..k).filter(|&c| truth(c) > 0.0).collect();
+        vec![
+            div((0..k).map(|c| cm[c][c]).sum(), total),
+            div(present.iter().map(|&c| cm[c][c] / truth(c)).sum(), present.len() as f64),
+            mean(&|c| div(cm[c][c], predicted(c))),
+            mean(&|c| div(cm[c][c], truth(c))),
+            mean(&|c| div(2.0 * cm[c][c], predicted(c) + truth(c))),
+            div(ll, total),
+            div(br, total),
+        ]
+    });
+    NAMES.iter().zip(values).filter_map(|(name, v)| v.map(|v| (name.to_string(), v))).collect()
+}
+
+/// Everything about a regressor's performance on labelled data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionReport {
+    /// Rows evaluated.
+    pub rows: usize,
+    /// Metric name → value.
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// Metric name → bootstrap interval.
+    pub intervals: BTreeMap<String, Interval>,
+    /// Histogram of residuals (actual − predicted): edges and counts.
+    pub residual_edges: Vec<f64>,
+    /// Counts per residual bin.
+    pub residual_counts: Vec<u64>,
+    /// Up to 2,000 (actual, predicted) pairs, evenly spaced through the rows.
+    pub predicted_vs_actual: Vec<(f64, f64)>,
+}
+
+/// Evaluate a regressor.
+pub fn evaluate_regression(y: &[f64], pred: &[f64], options: &EvaluateOptions) -> RegressionReport {
+    const NAMES: [&str; 6] = ["mae", "mse", "rmse", "r2", "mape", "max_error"];
+    let as_vec = |m: &RegressionMetrics| vec![m.mae, m.mse, m.rmse, m.r2, m.mape, m.max_error];
+    let point = regression::regression_metrics(y, pred, None);
+    let values = bootstrap::intervals(y.len(), &options.bootstrap, NAMES.len(), |w| {
+        let w: Vec<f64> = w.iter().map(|&x| f64::from(x)).collect();
+        as_vec(&regression::regression_metrics(y, pred, Some(&w)))
+    });
+    let metrics =
+        NAMES.iter().zip(as_vec(&point)).map(|(n, v)| (n.to_string(), Some(v).filter(|v| v.is_finite()))).collect();
+    let intervals = NAMES.iter().zip(values).filter_map(|(n, v)| v.map(|v| (n.to_string(), v))).collect();
+    let residuals: Vec<f64> = y.iter().zip(pred).map(|(a, b)| a - b).collect();
+    let (edges, counts) = histogram(&residuals, 30);
+    let step = y.len().div_ceil(2000).max(1);
+    RegressionReport {
+        rows: y.len(),
+        metrics,
+        intervals,
+        residual_edges: edges,
+        residual_counts: counts,
+        predicted_vs_actual: y.iter().zip(pred).step_by(step).map(|(&a, &b)| (a, b)).collect(),
+    }
+}
+
+/// Equal-width histogram over the finite values' range.
+pub fn histogram(values: &[f64], bins: usize) -> (Vec<f64>, Vec<u64>) {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !lo.is_finite() {
+        return (Vec::new(), Vec::new());
+    }
+    let (lo, hi) = if lo == hi { (lo - 0.5, hi + 0.5) } else { (lo, hi) };
+    let width = (hi - lo) / bins as f64;
+    let edges = (0..=bins).map(|i| lo + width * i as f64).collect();
+    let mut counts = vec![0u64; bins];
+    for v in values.iter().filter(|v| v.is_finite()) {
+        counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+    }
+    (edges, counts)
+}
