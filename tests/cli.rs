@@ -120,3 +120,73 @@ fn a_wrong_ort_dylib_path_says_how_to_fix_it() {
         "{err}"
     );
 }
+
+#[test]
+fn evaluate_json_matches_scikit_learn_on_the_sample_data() {
+    let v = json(&mirador(&[
+        "evaluate",
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--data",
+        "sample-data/churn_current.csv",
+        "--target",
+        "churned",
+        "--bootstrap",
+        "100",
+        "--json",
+    ]));
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("tests/golden/metrics.json")).unwrap()).unwrap();
+    let expected = &golden["classification"][0];
+    assert_eq!(expected["name"], "churn_v1_current");
+    assert_eq!(v["task"], "classification");
+    for name in ["accuracy", "precision", "recall", "f1", "roc_auc", "average_precision", "log_loss", "brier"] {
+        let (got, want) = (v["metrics"][name].as_f64().unwrap(), expected["expected"][name].as_f64().unwrap());
+        assert!((got - want).abs() <= 1e-9, "{name}: {got} vs scikit-learn {want}");
+        let (lo, hi) = (v["intervals"][name]["low"].as_f64().unwrap(), v["intervals"][name]["high"].as_f64().unwrap());
+        assert!(lo <= got && got <= hi, "{name} interval");
+    }
+    assert_eq!(v["confusion_matrix"]["counts"], expected["confusion_matrix"]);
+
+    let v = json(&mirador(&[
+        "evaluate",
+        "--model",
+        "sample-models/spend_regressor.onnx",
+        "--data",
+        "sample-data/churn_current.parquet",
+        "--target",
+        "next_month_spend",
+        "--bootstrap",
+        "0",
+        "--json",
+    ]));
+    let expected = &golden["regression"][0]["expected"];
+    for name in ["mae", "rmse", "r2", "mape"] {
+        let (got, want) = (v["metrics"][name].as_f64().unwrap(), expected[name].as_f64().unwrap());
+        assert!((got - want).abs() <= 1e-9, "{name}: {got} vs scikit-learn {want}");
+    }
+}
+
+#[test]
+fn evaluate_names_a_bad_target_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("sample-data/churn_current.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().take(6).map(str::to_string).collect();
+    let mut f: Vec<String> = lines[4].split(',').map(str::to_string).collect();
+    f[10] = "maybe".into();
+    lines[4] = f.join(",");
+    let bad = dir.path().join("labels.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let out = mirador(&[
+        "evaluate",
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--data",
+        bad.to_str().unwrap(),
+        "--target",
+        "churned",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'maybe'") && err.contains("row 4") && err.contains("column 'churned'"), "{err}");
+}

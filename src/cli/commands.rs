@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
 use crate::core::{
-    CancelToken, CheckOptions, ColumnMapping, Error, Model, Result, ScoreOptions, SessionOptions, check_file,
-    predict_one, score_file,
+    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, SessionOptions,
+    check_file, evaluate_file, predict_one, score_file,
 };
 
 /// Run one headless command.
@@ -45,6 +45,27 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 print_json(&prediction)?;
             } else {
                 print!("{}", render::prediction(&prediction));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Evaluate { model, data, target, positive, threshold, bootstrap, seed, columns, json } => {
+            let model = Model::load(&model)?;
+            let mut request = EvaluateRequest { target, positive, ..EvaluateRequest::default() };
+            request.options.threshold = threshold;
+            request.options.bootstrap.resamples = bootstrap;
+            request.options.bootstrap.seed = seed;
+            request.score.id_columns = columns.id_cols.clone();
+            request.score.mapping = mapping(&columns)?;
+            let bar = progress_bar();
+            let evaluation = evaluate_file(&model, &data, &request, &CancelToken::new(), &mut |p| {
+                bar.set_position((p.fraction * 1000.0) as u64);
+            });
+            bar.finish_and_clear();
+            let evaluation = evaluation?;
+            if json {
+                print_json(&evaluation)?;
+            } else {
+                print!("{}", render::evaluation(&evaluation));
             }
             Ok(ExitCode::SUCCESS)
         }

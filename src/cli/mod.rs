@@ -67,6 +67,36 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evaluate a model on labelled data: metrics with bootstrap intervals, curves, confusion matrix.
+    Evaluate {
+        /// The .onnx file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Labelled CSV or Parquet data.
+        #[arg(long)]
+        data: PathBuf,
+        /// The column with the true label or value.
+        #[arg(long)]
+        target: String,
+        /// Positive class for binary metrics (default: the model's `positive_class`, else its last class).
+        #[arg(long)]
+        positive: Option<String>,
+        /// Decision threshold on the positive class's probability.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Bootstrap resamples for the confidence intervals (0 = none).
+        #[arg(long, default_value_t = 1000)]
+        bootstrap: usize,
+        /// Bootstrap seed.
+        #[arg(long, default_value_t = 20_261_101)]
+        seed: u64,
+        /// Id columns and column mappings.
+        #[command(flatten)]
+        columns: ColumnArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
     Score {
         /// The .onnx file.

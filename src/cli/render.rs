@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::core::metrics::Interval;
 use crate::core::model::IoSpec;
-use crate::core::{ContractReport, ModelInfo, Prediction, ScoreSummary, Severity, Task};
+use crate::core::{ContractReport, Evaluation, ModelInfo, Prediction, ScoreSummary, Severity, Task};
 
 /// `mirador inspect`.
 pub fn model_info(info: &ModelInfo) -> String {
@@ -106,6 +107,41 @@ pub fn score_summary(summary: &ScoreSummary) -> String {
     );
     for w in &summary.warnings {
         let _ = writeln!(s, "  warning: {} [{} rows]", w.message, w.count);
+    }
+    s
+}
+
+/// `mirador evaluate`.
+pub fn evaluation(e: &Evaluation) -> String {
+    let mut s = String::new();
+    let (rows, metrics, intervals) = match e {
+        Evaluation::Classification(r) => {
+            let _ = writeln!(
+                s,
+                "classification: {} rows, positive class '{}', threshold {}",
+                r.rows, r.positive_class, r.threshold
+            );
+            (r.rows, &r.metrics, &r.intervals)
+        }
+        Evaluation::Regression(r) => {
+            let _ = writeln!(s, "regression: {} rows", r.rows);
+            (r.rows, &r.metrics, &r.intervals)
+        }
+    };
+    let _ = rows;
+    let _ = writeln!(s, "  {:<20} {:>10}   95% interval", "metric", "value");
+    for (name, value) in metrics {
+        let value = value.map_or_else(|| "undefined".to_string(), |v| format!("{v:.4}"));
+        let interval =
+            intervals.get(name).map_or_else(String::new, |Interval { low, high }| format!("[{low:.4}, {high:.4}]"));
+        let _ = writeln!(s, "  {name:<20} {value:>10}   {interval}");
+    }
+    if let Evaluation::Classification(r) = e {
+        let _ = writeln!(s, "confusion matrix (rows: true, columns: predicted) [{}]", r.classes.join(", "));
+        for (class, row) in r.classes.iter().zip(&r.confusion_matrix.counts) {
+            let cells: Vec<String> = row.iter().map(|c| format!("{c:>8}")).collect();
+            let _ = writeln!(s, "  {class:>8} {}", cells.join(""));
+        }
     }
     s
 }

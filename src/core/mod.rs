@@ -20,6 +20,7 @@ pub mod cancel;
 pub mod contract;
 pub mod convert;
 pub mod error;
+pub mod evaluate;
 pub mod metrics;
 pub mod model;
 pub mod onnx_proto;
@@ -34,7 +35,8 @@ pub use contract::{
     Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, plan_binding,
 };
 pub use error::{Error, Location, Result};
+pub use evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 pub use model::{Model, ModelInfo, SessionOptions, Task};
 pub use predict::{Prediction, Predictor, output_columns, predict_one};
-pub use score::{Progress, ScoreOptions, ScoreSummary, score_file};
+pub use score::{Progress, ScoreOptions, ScoreSummary, ScoredRows, score_file, score_in_memory};
 pub use table::{Format, ReadPlan, TableReader, read_table};

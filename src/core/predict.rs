@@ -49,6 +49,25 @@ pub struct BatchPredictions {
     pub single_precision: bool,
 }
 
+impl BatchPredictions {
+    /// Append `other`'s rows after this batch's.
+    pub fn append(&mut self, other: Self) {
+        self.rows += other.rows;
+        self.single_precision &= other.single_precision;
+        match (&mut self.labels, other.labels) {
+            (Some(Labels::Int(a)), Some(Labels::Int(b))) => a.extend(b),
+            (Some(Labels::Str(a)), Some(Labels::Str(b))) => a.extend(b),
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (&mut self.probabilities, other.probabilities) {
+            a.extend(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.values, other.values) {
+            a.extend(b);
+        }
+    }
+}
+
 /// The output columns Mirador writes for a model: `label` and `p_<class>` for classifiers,
 /// `prediction` (or `prediction_<i>` when there are several values) for regressors.
 pub fn output_columns(info: &ModelInfo) -> Vec<String> {

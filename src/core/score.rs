@@ -98,6 +98,35 @@ struct ReadBatch {
     fraction: f64,
 }
 
+/// Where a run's predictions go.
+enum Sink {
+    /// Appended to a file that appears when the run completes.
+    File(PredictionWriter),
+    /// Kept in memory (evaluation, comparison).
+    Memory(Vec<(DataFrame, BatchPredictions)>),
+}
+
+impl Sink {
+    fn accept(&mut self, ids: DataFrame, pred: BatchPredictions, columns: &[String]) -> Result<()> {
+        match self {
+            Self::File(writer) => writer.write(&mut prediction_frame(&ids, &pred, columns)?),
+            Self::Memory(batches) => {
+                batches.push((ids, pred));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Predictions held in memory, with the requested pass-through columns.
+#[derive(Debug, Clone)]
+pub struct ScoredRows {
+    /// The pass-through (`id_columns`) values, one row per input row.
+    pub ids: DataFrame,
+    /// The predictions, in input order.
+    pub predictions: BatchPredictions,
+}
+
 /// Score `input` with `model` into `output`, calling `progress` after each batch.
 pub fn score_file(
     model: &Model,
@@ -107,19 +136,52 @@ pub fn score_file(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ScoreSummary> {
-    let start = Instant::now();
     if input.canonicalize().ok().is_some_and(|i| Some(i) == output.canonicalize().ok()) {
         return Err(Error::Invalid(format!("the output would overwrite the input — {}", output.display())));
     }
+    let sink = Sink::File(PredictionWriter::create(output)?);
+    let (sink, mut summary) = run(model, input, options, sink, cancel, progress)?;
+    if let Sink::File(writer) = sink {
+        writer.finish()?;
+    }
+    summary.output = output.to_path_buf();
+    Ok(summary)
+}
+
+/// Score `input` with `model`, keeping the predictions (and the `id_columns`) in memory.
+pub fn score_in_memory(
+    model: &Model,
+    input: &Path,
+    options: &ScoreOptions,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(ScoredRows, ScoreSummary)> {
+    let (sink, summary) = run(model, input, options, Sink::Memory(Vec::new()), cancel, progress)?;
+    let Sink::Memory(batches) = sink else { unreachable!("memory sink in, memory sink out") };
+    let mut batches = batches.into_iter();
+    let (mut ids, mut predictions) = batches.next().ok_or_else(|| Error::Invalid("no rows".into()))?;
+    for (more_ids, more) in batches {
+        ids.vstack_mut(&more_ids).map_err(|e| Error::Invalid(e.to_string()))?;
+        predictions.append(more);
+    }
+    Ok((ScoredRows { ids, predictions }, summary))
+}
+
+/// The pipeline shared by every sink.
+fn run(
+    model: &Model,
+    input: &Path,
+    options: &ScoreOptions,
+    sink: Sink,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Sink, ScoreSummary)> {
+    let start = Instant::now();
     let columns = output_columns(model.info());
-    let mut writer = PredictionWriter::create(output)?;
     let mut reader = TableReader::open(input, options.batch_size)?;
     for id in &options.id_columns {
         if !reader.columns().contains(id) {
-            return Err(Error::data(
-                "the id column is not in the file",
-                Location::file(Some(input)).column(id.clone()),
-            ));
+            return Err(Error::data("the column is not in the file", Location::file(Some(input)).column(id.clone())));
         }
         if columns.contains(id) {
             return Err(Error::Invalid(format!(
@@ -156,7 +218,7 @@ pub fn score_file(
     let info = model.info();
     let id_columns = options.id_columns.clone();
 
-    std::thread::scope(|scope| -> Result<ScoreSummary> {
+    std::thread::scope(|scope| -> Result<(Sink, ScoreSummary)> {
         let spawn_failed = |e: std::io::Error| Error::Invalid(format!("cannot start a scoring thread: {e}"));
         let read_cancel = cancel.clone();
         let reader_thread = std::thread::Builder::new()
@@ -169,8 +231,8 @@ pub fn score_file(
             .map_err(spawn_failed)?;
         let columns_ref = &columns;
         let writer_thread = std::thread::Builder::new()
-            .name(format!("mirador-write({})", output.display()))
-            .spawn_scoped(scope, move || write_stage(&mut writer, &write_rx, columns_ref).map(|()| writer))
+            .name("mirador-write".into())
+            .spawn_scoped(scope, move || write_stage(sink, &write_rx, columns_ref))
             .map_err(spawn_failed)?;
 
         let inferred = infer_stage(&mut predictor, &convert_rx, &write_tx, cancel, start, rows_total, progress);
@@ -183,23 +245,23 @@ pub fn score_file(
         cancel.check()?;
         let (rows, batches) = inferred?;
         let warnings = warnings?;
-        let writer = written?;
+        let sink = written?;
         if rows == 0 {
             return Err(Error::data("the file has a header but no data rows", Location::file(Some(input))));
         }
-        writer.finish()?;
         let elapsed_secs = start.elapsed().as_secs_f64();
-        Ok(ScoreSummary {
+        let summary = ScoreSummary {
             model: model.info().path.clone(),
             input: input.to_path_buf(),
-            output: output.to_path_buf(),
+            output: PathBuf::new(),
             rows,
             batches,
             elapsed_secs,
             rows_per_sec: rows as f64 / elapsed_secs.max(1e-9),
             prediction_columns: columns.clone(),
             warnings,
-        })
+        };
+        Ok((sink, summary))
     })
 }
 
@@ -278,14 +340,9 @@ fn infer_stage(
     Ok((rows, batches))
 }
 
-fn write_stage(
-    writer: &mut PredictionWriter,
-    rx: &Receiver<(DataFrame, BatchPredictions)>,
-    columns: &[String],
-) -> Result<()> {
+fn write_stage(mut sink: Sink, rx: &Receiver<(DataFrame, BatchPredictions)>, columns: &[String]) -> Result<Sink> {
     for (ids, pred) in rx {
-        let mut frame = prediction_frame(&ids, &pred, columns)?;
-        writer.write(&mut frame)?;
+        sink.accept(ids, pred, columns)?;
     }
-    Ok(())
+    Ok(sink)
 }

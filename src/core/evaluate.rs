@@ -1,0 +1,153 @@
+//! Evaluating a model on labelled data: score the file, read the target column, compute the
+//! metrics (see [`crate::core::metrics`]).
+
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::cancel::CancelToken;
+use super::error::{Error, Location, Result};
+use super::metrics::{
+    ClassificationData, ClassificationReport, EvaluateOptions, RegressionReport, evaluate_classification,
+    evaluate_regression,
+};
+use super::model::{Model, ModelInfo, Task};
+use super::score::{Progress, ScoreOptions, ScoredRows, score_in_memory};
+
+/// A model's performance on labelled data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum Evaluation {
+    /// A classifier's report.
+    Classification(ClassificationReport),
+    /// A regressor's report.
+    Regression(RegressionReport),
+}
+
+impl Evaluation {
+    /// The metric called `name`, if computed and defined.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        match self {
+            Self::Classification(r) => r.metrics.get(name).copied().flatten(),
+            Self::Regression(r) => r.metrics.get(name).copied().flatten(),
+        }
+    }
+}
+
+/// What to evaluate against.
+#[derive(Debug, Clone, Default)]
+pub struct EvaluateRequest {
+    /// The column holding the true label or value.
+    pub target: String,
+    /// The positive class (binary); default: the model's `positive_class` metadata, else its last class.
+    pub positive: Option<String>,
+    /// Metric settings.
+    pub options: EvaluateOptions,
+    /// Scoring settings (the target is added to the pass-through columns).
+    pub score: ScoreOptions,
+}
+
+/// Score `data` with `model` and evaluate the predictions against `request.target`.
+pub fn evaluate_file(
+    model: &Model,
+    data: &Path,
+    request: &EvaluateRequest,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Evaluation> {
+    let mut score = request.score.clone();
+    if !score.id_columns.contains(&request.target) {
+        score.id_columns.push(request.target.clone());
+    }
+    let (scored, _) = score_in_memory(model, data, &score, cancel, progress)?;
+    evaluate_scored(model.info(), &scored, data, request)
+}
+
+/// Evaluate predictions already in memory; `scored.ids` must hold the target column.
+pub fn evaluate_scored(
+    info: &ModelInfo,
+    scored: &ScoredRows,
+    data: &Path,
+    request: &EvaluateRequest,
+) -> Result<Evaluation> {
+    let target = target_text(scored, &request.target, data)?;
+    match &info.task {
+        Task::Classification { classes, .. } => {
+            let data = classification_data(info, classes, scored, &target, request, data)?;
+            Ok(Evaluation::Classification(evaluate_classification(&data, &request.options)))
+        }
+        Task::Regression { .. } => {
+            let values = scored.predictions.values.as_deref().unwrap_or_default();
+            let width = values.len() / scored.predictions.rows.max(1);
+            if width != 1 {
+                return Err(Error::Invalid(format!("the model predicts {width} values per row; evaluation needs one")));
+            }
+            let y = target
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.trim().parse::<f64>().map_err(|_| bad_target(data, &request.target, i, v, "is not a number"))
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            Ok(Evaluation::Regression(evaluate_regression(&y, values, &request.options)))
+        }
+    }
+}
+
+fn target_text(scored: &ScoredRows, target: &str, data: &Path) -> Result<Vec<String>> {
+    let column = scored
+        .ids
+        .column(target)
+        .map_err(|_| Error::data("the target column is not in the file", Location::file(Some(data)).column(target)))?;
+    let text = column.as_materialized_series().cast(&DataType::String).map_err(|e| Error::Invalid(e.to_string()))?;
+    let values = text.str().map_err(|e| Error::Invalid(e.to_string()))?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.map(str::to_string).ok_or_else(|| bad_target(data, target, i, "", "is empty")))
+        .collect()
+}
+
+fn bad_target(data: &Path, target: &str, row: usize, value: &str, what: &str) -> Error {
+    let shown = if value.is_empty() { String::from("the target") } else { format!("target '{value}'") };
+    Error::data(format!("{shown} {what}"), Location::file(Some(data)).row(row as u64 + 1).column(target))
+}
+
+fn classification_data(
+    info: &ModelInfo,
+    classes: &[String],
+    scored: &ScoredRows,
+    target: &[String],
+    request: &EvaluateRequest,
+    data: &Path,
+) -> Result<ClassificationData> {
+    let k = classes.len();
+    let proba = scored.predictions.probabilities.clone().ok_or_else(|| {
+        Error::Invalid("the model gives no probabilities, so ranking metrics cannot be computed".into())
+    })?;
+    let class_of = |v: &str| {
+        classes.iter().position(|c| c == v.trim()).or_else(|| {
+            let x = v.trim().parse::<f64>().ok()?;
+            classes.iter().position(|c| c.parse::<f64>().ok() == Some(x))
+        })
+    };
+    let y_true = target
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            class_of(v).ok_or_else(|| {
+                let what = format!("is not one of the model's classes ({})", classes.join(", "));
+                bad_target(data, &request.target, i, v, &what)
+            })
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let wanted = request.positive.clone().or_else(|| info.metadata.get("positive_class").cloned());
+    let positive = match wanted {
+        Some(p) => class_of(&p).ok_or_else(|| {
+            Error::Invalid(format!("positive class '{p}' is not one of the model's classes ({})", classes.join(", ")))
+        })?,
+        None => k.saturating_sub(1),
+    };
+    Ok(ClassificationData { classes: classes.to_vec(), positive, y_true, proba })
+}
