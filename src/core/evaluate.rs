@@ -20,7 +20,7 @@ use super::score::{Progress, ScoreOptions, ScoredRows, score_in_memory};
 #[serde(tag = "task", rename_all = "snake_case")]
 pub enum Evaluation {
     /// A classifier's report.
-    Classification(ClassificationReport),
+    Classification(Box<ClassificationReport>),
     /// A regressor's report.
     Regression(RegressionReport),
 }
@@ -75,7 +75,7 @@ pub fn evaluate_scored(
     match &info.task {
         Task::Classification { classes, .. } => {
             let data = classification_data(info, classes, scored, &target, request, data)?;
-            Ok(Evaluation::Classification(evaluate_classification(&data, &request.options)))
+            Ok(Evaluation::Classification(Box::new(evaluate_classification(&data, &request.options))))
         }
         Task::Regression { .. } => {
             let values = scored.predictions.values.as_deref().unwrap_or_default();
