@@ -8,9 +8,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
+use crate::core::drift::{DriftOptions, drift_frames};
 use crate::core::{
-    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, SessionOptions,
-    check_file, evaluate_file, predict_one, score_file,
+    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ReadPlan, Result, ScoreOptions,
+    SessionOptions, check_file, evaluate_file, predict_one, read_table, score_file,
 };
 
 /// Run one headless command.
@@ -68,6 +69,18 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 print!("{}", render::evaluation(&evaluation));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Drift { reference, current, exclude, drift_share, json } => {
+            let plan = ReadPlan::default();
+            let (reference, current) = (read_table(&reference, &plan)?, read_table(&current, &plan)?);
+            let options = DriftOptions { exclude, drift_share, ..DriftOptions::default() };
+            let report = drift_frames(&reference, &current, &options)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", render::drift(&report));
+            }
+            Ok(if report.dataset_drift { ExitCode::from(EXIT_CHECK_FAILED) } else { ExitCode::SUCCESS })
         }
         Command::Score { model, input, output, columns, batch_size, threads, json } => {
             let model = Model::load(&model)?;

@@ -97,6 +97,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Data drift between a reference and a current dataset (exit code 3 when the dataset drifts).
+    Drift {
+        /// Reference data (CSV or Parquet).
+        #[arg(long)]
+        reference: PathBuf,
+        /// Current data (CSV or Parquet).
+        #[arg(long)]
+        current: PathBuf,
+        /// Columns to leave out, comma-separated (ids, timestamps).
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+        /// Share of drifted columns at which the dataset drifts.
+        #[arg(long, default_value_t = 0.5)]
+        drift_share: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
     Score {
         /// The .onnx file.

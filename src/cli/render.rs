@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::core::drift::DriftReport;
 use crate::core::metrics::Interval;
 use crate::core::model::IoSpec;
 use crate::core::{ContractReport, Evaluation, ModelInfo, Prediction, ScoreSummary, Severity, Task};
@@ -142,6 +143,36 @@ pub fn evaluation(e: &Evaluation) -> String {
             let cells: Vec<String> = row.iter().map(|c| format!("{c:>8}")).collect();
             let _ = writeln!(s, "  {class:>8} {}", cells.join(""));
         }
+    }
+    s
+}
+
+/// `mirador drift`.
+pub fn drift(report: &DriftReport) -> String {
+    let mut s = String::new();
+    let verdict = if report.dataset_drift { "DRIFT" } else { "no drift" };
+    let drifted = report.columns.iter().filter(|c| c.drift).count();
+    let _ = writeln!(
+        s,
+        "{verdict}: {drifted} of {} columns drifted ({:.0}%, dataset threshold {:.0}%)",
+        report.columns.len(),
+        report.share_drifted * 100.0,
+        report.drift_share * 100.0
+    );
+    let _ =
+        writeln!(s, "  {:<20} {:<12} {:<14} {:>10} {:>10}  verdict", "column", "kind", "test", "score", "threshold");
+    for c in &report.columns {
+        let kind = format!("{:?}", c.kind).to_lowercase();
+        let test = format!("{:?}", c.test).to_lowercase();
+        let verdict = if c.drift { "DRIFT" } else { "ok" };
+        let _ =
+            writeln!(s, "  {:<20} {kind:<12} {test:<14} {:>10.4} {:>10}  {verdict}", c.column, c.score, c.threshold);
+        if !c.new_categories.is_empty() {
+            let _ = writeln!(s, "    new categories: {}", c.new_categories.join(", "));
+        }
+    }
+    for (name, reason) in &report.skipped {
+        let _ = writeln!(s, "  skipped {name}: {reason}");
     }
     s
 }

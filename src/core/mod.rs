@@ -19,6 +19,7 @@
 pub mod cancel;
 pub mod contract;
 pub mod convert;
+pub mod drift;
 pub mod error;
 pub mod evaluate;
 pub mod metrics;

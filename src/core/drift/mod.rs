@@ -1,0 +1,471 @@
+//! Data drift between a reference and a current dataset, per column and overall, with Evidently's
+//! default choices (DataDriftPreset, Evidently 0.7) so the verdicts agree with it:
+//!
+//! - **column kinds** (from the current data): floats → numeric; integers → categorical when they
+//!   have at most 10 distinct values, else numeric; text → categorical, or skipped as free text when
+//!   more than half its values are distinct;
+//! - **missing values** (empty, NaN, ±inf) are dropped before testing; their share is reported;
+//! - **test per column** (n_ref = reference rows, n_values = distinct values in both):
+//!   - n_ref ≤ 1000: numeric → KS (p ≤ 0.05 is drift), unless n_values ≤ 5 → chi-square (> 2
+//!     values) or z-test (2 values); categorical → chi-square, or z-test for two values (p < 0.05);
+//!   - n_ref > 1000: numeric → normed Wasserstein ≥ 0.1, or Jensen–Shannon ≥ 0.1 when n_values ≤ 5;
+//!     categorical → Jensen–Shannon ≥ 0.1;
+//! - **dataset drift** when the share of drifted columns is ≥ 0.5.
+//!
+//! Every choice can be overridden per column ([`DriftOptions`]). The formulas are in [`stats`].
+
+pub mod stats;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::{Error, Result};
+
+/// How a column is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    /// Continuous or many-valued numbers.
+    Numeric,
+    /// Categories (text, or integers with few values).
+    Categorical,
+}
+
+/// A drift test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftTest {
+    /// Kolmogorov–Smirnov p-value.
+    Ks,
+    /// Chi-square p-value.
+    Chisquare,
+    /// Two-proportion z-test p-value.
+    Z,
+    /// Wasserstein distance normed by the reference standard deviation.
+    Wasserstein,
+    /// Jensen–Shannon distance.
+    Jensenshannon,
+    /// Population stability index.
+    Psi,
+    /// Hellinger distance.
+    Hellinger,
+}
+
+impl DriftTest {
+    /// Evidently's default threshold.
+    pub fn default_threshold(self) -> f64 {
+        match self {
+            Self::Ks | Self::Chisquare | Self::Z => 0.05,
+            Self::Wasserstein | Self::Jensenshannon | Self::Psi | Self::Hellinger => 0.1,
+        }
+    }
+
+    /// Whether the score is a p-value (small means drift) rather than a distance (large means drift).
+    pub fn is_p_value(self) -> bool {
+        matches!(self, Self::Ks | Self::Chisquare | Self::Z)
+    }
+
+    /// Evidently's verdict: KS `p ≤ t`; chi-square and z `p < t`; distances `score ≥ t`.
+    pub fn drifted(self, score: f64, threshold: f64) -> bool {
+        match self {
+            Self::Ks => score <= threshold,
+            Self::Chisquare | Self::Z => score < threshold,
+            _ => score >= threshold,
+        }
+    }
+}
+
+/// Per-column choices that replace the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ColumnOverride {
+    /// Test to use.
+    pub test: Option<DriftTest>,
+    /// Threshold to use.
+    pub threshold: Option<f64>,
+    /// Kind to treat the column as.
+    pub kind: Option<ColumnKind>,
+}
+
+/// Drift settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DriftOptions {
+    /// Overrides by column name.
+    pub columns: BTreeMap<String, ColumnOverride>,
+    /// Columns left out (ids, timestamps).
+    pub exclude: Vec<String>,
+    /// Share of drifted columns at which the dataset drifts.
+    pub drift_share: f64,
+}
+
+impl Default for DriftOptions {
+    fn default() -> Self {
+        Self { columns: BTreeMap::new(), exclude: Vec::new(), drift_share: 0.5 }
+    }
+}
+
+/// Shares per bin (or category), for plots and explanations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bins {
+    /// Bin labels: categories, or `[lo, hi)` ranges.
+    pub labels: Vec<String>,
+    /// Bin edges for numeric columns (labels.len() + 1 values).
+    pub edges: Option<Vec<f64>>,
+    /// Share of reference rows per bin.
+    pub reference: Vec<f64>,
+    /// Share of current rows per bin.
+    pub current: Vec<f64>,
+    /// Each bin's term of the PSI sum (after smoothing): where the change comes from.
+    pub psi_contribution: Vec<f64>,
+}
+
+/// Drift of one column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnDrift {
+    /// Column name.
+    pub column: String,
+    /// Numeric or categorical.
+    pub kind: ColumnKind,
+    /// The test used.
+    pub test: DriftTest,
+    /// The test's score (a p-value or a distance).
+    pub score: f64,
+    /// The threshold applied.
+    pub threshold: f64,
+    /// The verdict.
+    pub drift: bool,
+    /// p-value, for the p-value tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// The test statistic (KS D, chi-square, z), for the p-value tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<f64>,
+    /// Rows tested (missing values dropped).
+    pub reference_rows: usize,
+    /// Rows tested (missing values dropped).
+    pub current_rows: usize,
+    /// Share of missing values in the reference.
+    pub reference_missing: f64,
+    /// Share of missing values in the current data.
+    pub current_missing: f64,
+    /// Categories seen only in the current data.
+    pub new_categories: Vec<String>,
+    /// Categories seen only in the reference.
+    pub vanished_categories: Vec<String>,
+    /// The distributions side by side.
+    pub bins: Bins,
+}
+
+/// Drift of a whole dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftReport {
+    /// One entry per tested column.
+    pub columns: Vec<ColumnDrift>,
+    /// Share of tested columns that drifted.
+    pub share_drifted: f64,
+    /// Whether the share reaches `drift_share`.
+    pub dataset_drift: bool,
+    /// The share threshold used.
+    pub drift_share: f64,
+    /// Columns not tested, with the reason.
+    pub skipped: BTreeMap<String, String>,
+}
+
+/// A column's values after typing: numbers or categories, missing values counted and dropped.
+#[derive(Debug, Clone, PartialEq)]
+enum Values {
+    Numbers { values: Vec<f64>, integers: bool },
+    Text(Vec<String>),
+}
+
+struct Typed {
+    values: Values,
+    missing: usize,
+    total: usize,
+}
+
+fn type_column(series: &Series) -> Result<Typed> {
+    let total = series.len();
+    if series.dtype().is_primitive_numeric() || series.dtype().is_bool() {
+        let integers = series.dtype().is_integer() || series.dtype().is_bool();
+        let cast = series.cast(&DataType::Float64).map_err(|e| Error::Invalid(e.to_string()))?;
+        let ca = cast.f64().map_err(|e| Error::Invalid(e.to_string()))?;
+        let values: Vec<f64> = ca.iter().flatten().filter(|v| v.is_finite()).collect();
+        let has_null = ca.null_count() > 0;
+        return Ok(Typed {
+            missing: total - values.len(),
+            values: Values::Numbers { values, integers: integers && !has_null },
+            total,
+        });
+    }
+    let text = series.cast(&DataType::String).map_err(|e| Error::Invalid(e.to_string()))?;
+    let ca = text.str().map_err(|e| Error::Invalid(e.to_string()))?;
+    let present: Vec<&str> = ca.iter().flatten().map(str::trim).filter(|v| !v.is_empty()).collect();
+    // Text that parses as numbers is numbers (as pandas reads a CSV).
+    let parsed: Option<Vec<f64>> = present.iter().map(|v| v.parse::<f64>().ok()).collect();
+    if let Some(numbers) = parsed.filter(|_| !present.is_empty()) {
+        let integers = present.len() == total && present.iter().all(|v| v.parse::<i64>().is_ok());
+        let values: Vec<f64> = numbers.into_iter().filter(|v| v.is_finite()).collect();
+        return Ok(Typed { missing: total - values.len(), values: Values::Numbers { values, integers }, total });
+    }
+    Ok(Typed {
+        missing: total - present.len(),
+        values: Values::Text(present.iter().map(|s| s.to_string()).collect()),
+        total,
+    })
+}
+
+/// Evidently's kind for a column (from the current data), or `None` for free text.
+fn infer_kind(current: &Values) -> Option<ColumnKind> {
+    match current {
+        Values::Numbers { integers: false, .. } => Some(ColumnKind::Numeric),
+        Values::Numbers { values, integers: true } => {
+            let distinct: BTreeSet<u64> = values.iter().map(|v| v.to_bits()).collect();
+            Some(if distinct.len() <= 10 { ColumnKind::Categorical } else { ColumnKind::Numeric })
+        }
+        Values::Text(values) => {
+            let distinct: BTreeSet<&str> = values.iter().map(String::as_str).collect();
+            (distinct.len() as f64 <= values.len() as f64 * 0.5).then_some(ColumnKind::Categorical)
+        }
+    }
+}
+
+/// Category labels of a column: numbers formatted like pandas would print them.
+fn labels(values: &Values) -> Vec<String> {
+    match values {
+        Values::Numbers { values, .. } => values.iter().map(|v| format_number(*v)).collect(),
+        Values::Text(v) => v.clone(),
+    }
+}
+
+fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+fn numbers(values: &Values) -> Option<Vec<f64>> {
+    match values {
+        Values::Numbers { values, .. } => Some(values.clone()),
+        Values::Text(_) => None,
+    }
+}
+
+/// Compare `reference` with `current`, column by column (the columns both have).
+pub fn drift_frames(reference: &DataFrame, current: &DataFrame, options: &DriftOptions) -> Result<DriftReport> {
+    let names: Vec<String> = current
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| reference.column(c).is_ok() && !options.exclude.contains(c))
+        .collect();
+    let results: Vec<(String, std::result::Result<ColumnDrift, String>)> = names
+        .par_iter()
+        .map(|name| {
+            let r = reference.column(name).map_err(|e| e.to_string()).and_then(|c| {
+                let cur = current.column(name).map_err(|e| e.to_string())?;
+                column_drift(name, c.as_materialized_series(), cur.as_materialized_series(), options)
+            });
+            (name.clone(), r)
+        })
+        .collect();
+    let mut report = DriftReport {
+        columns: Vec::new(),
+        share_drifted: 0.0,
+        dataset_drift: false,
+        drift_share: options.drift_share,
+        skipped: BTreeMap::new(),
+    };
+    for (name, r) in results {
+        match r {
+            Ok(c) => report.columns.push(c),
+            Err(reason) => {
+                report.skipped.insert(name, reason);
+            }
+        }
+    }
+    let drifted = report.columns.iter().filter(|c| c.drift).count();
+    report.share_drifted = if report.columns.is_empty() { 0.0 } else { drifted as f64 / report.columns.len() as f64 };
+    report.dataset_drift = !report.columns.is_empty() && report.share_drifted >= options.drift_share;
+    Ok(report)
+}
+
+fn column_drift(
+    name: &str,
+    reference: &Series,
+    current: &Series,
+    options: &DriftOptions,
+) -> std::result::Result<ColumnDrift, String> {
+    let reference = type_column(reference).map_err(|e| e.to_string())?;
+    let current = type_column(current).map_err(|e| e.to_string())?;
+    let over = options.columns.get(name).cloned().unwrap_or_default();
+    let kind =
+        over.kind.or_else(|| infer_kind(&current.values)).ok_or("free text (more than half the values distinct)")?;
+    let ref_labels = labels(&reference.values);
+    let cur_labels = labels(&current.values);
+    if ref_labels.is_empty() || cur_labels.is_empty() {
+        return Err("no values to compare (all missing)".into());
+    }
+    let distinct: BTreeSet<&str> = ref_labels.iter().chain(&cur_labels).map(String::as_str).collect();
+    let n_values = distinct.len();
+    let test = over.test.unwrap_or_else(|| default_test(kind, ref_labels.len(), n_values));
+    let threshold = over.threshold.unwrap_or_else(|| test.default_threshold());
+    let binned_numeric = kind == ColumnKind::Numeric && {
+        let r: BTreeSet<&str> = ref_labels.iter().map(String::as_str).collect();
+        r.len() > 20
+    };
+    let bins = if binned_numeric {
+        let (r, c) = (numbers(&reference.values).ok_or("not numeric")?, numbers(&current.values).ok_or("not numeric")?);
+        numeric_bins(&r, &c)
+    } else {
+        category_bins(&ref_labels, &cur_labels)
+    };
+    let (score, statistic) = match test {
+        DriftTest::Ks | DriftTest::Wasserstein => {
+            let mut r = numbers(&reference.values).ok_or("the KS and Wasserstein tests need numbers")?;
+            let mut c = numbers(&current.values).ok_or("the KS and Wasserstein tests need numbers")?;
+            r.sort_by(f64::total_cmp);
+            c.sort_by(f64::total_cmp);
+            if test == DriftTest::Ks {
+                let (d, p) = stats::ks_2samp(&r, &c);
+                (p, Some(d))
+            } else {
+                (stats::wasserstein(&r, &c) / stats::std_pop(&r).max(0.001), None)
+            }
+        }
+        DriftTest::Chisquare => {
+            let k_norm = cur_labels.len() as f64 / ref_labels.len() as f64;
+            let (counts_r, counts_c) = counts_by_key(&ref_labels, &cur_labels);
+            let expected: Vec<f64> = counts_r.iter().map(|c| c * k_norm).collect();
+            let (stat, p) = stats::chi_square(&counts_c, &expected);
+            (p, Some(stat))
+        }
+        DriftTest::Z => z_test(&ref_labels, &cur_labels),
+        DriftTest::Jensenshannon => (stats::jensen_shannon(&bins.reference, &bins.current), None),
+        DriftTest::Psi => (bins.psi_contribution.iter().sum(), None),
+        DriftTest::Hellinger => (hellinger(kind, &reference.values, &current.values, &bins), None),
+    };
+    let (new_categories, vanished_categories) = if kind == ColumnKind::Categorical {
+        let r: BTreeSet<&str> = ref_labels.iter().map(String::as_str).collect();
+        let c: BTreeSet<&str> = cur_labels.iter().map(String::as_str).collect();
+        (c.difference(&r).map(|s| s.to_string()).collect(), r.difference(&c).map(|s| s.to_string()).collect())
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(ColumnDrift {
+        column: name.to_string(),
+        kind,
+        test,
+        score,
+        threshold,
+        drift: test.drifted(score, threshold),
+        p_value: test.is_p_value().then_some(score),
+        statistic,
+        reference_rows: ref_labels.len(),
+        current_rows: cur_labels.len(),
+        reference_missing: reference.missing as f64 / reference.total.max(1) as f64,
+        current_missing: current.missing as f64 / current.total.max(1) as f64,
+        new_categories,
+        vanished_categories,
+        bins,
+    })
+}
+
+/// Evidently's `_get_default_stattest`.
+fn default_test(kind: ColumnKind, reference_rows: usize, n_values: usize) -> DriftTest {
+    let two_or_chi = if n_values > 2 { DriftTest::Chisquare } else { DriftTest::Z };
+    match (reference_rows <= 1000, kind) {
+        (true, ColumnKind::Numeric) if n_values > 5 => DriftTest::Ks,
+        (true, _) => two_or_chi,
+        (false, ColumnKind::Numeric) if n_values > 5 => DriftTest::Wasserstein,
+        (false, _) => DriftTest::Jensenshannon,
+    }
+}
+
+/// Counts per distinct value (union of both sides, sorted).
+fn counts_by_key(reference: &[String], current: &[String]) -> (Vec<f64>, Vec<f64>) {
+    let keys: BTreeSet<&str> = reference.iter().chain(current).map(String::as_str).collect();
+    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let mut r = vec![0.0; keys.len()];
+    let mut c = vec![0.0; keys.len()];
+    for v in reference {
+        r[index[v.as_str()]] += 1.0;
+    }
+    for v in current {
+        c[index[v.as_str()]] += 1.0;
+    }
+    (r, c)
+}
+
+fn z_test(reference: &[String], current: &[String]) -> (f64, Option<f64>) {
+    let keys: BTreeSet<&str> = reference.iter().chain(current).map(String::as_str).collect();
+    if keys.len() == 1 {
+        return (1.0, None);
+    }
+    // Evidently counts rows that are *not* the first category, sorted as values (numbers numerically).
+    let order = |a: &&str, b: &&str| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    };
+    let first = keys.iter().copied().min_by(order).unwrap_or_default();
+    let hits = |v: &[String]| v.iter().filter(|x| x.as_str() != first).count() as f64;
+    let (z, p) = stats::proportions_z(hits(reference), reference.len() as f64, hits(current), current.len() as f64);
+    (p, Some(z))
+}
+
+fn category_bins(reference: &[String], current: &[String]) -> Bins {
+    let keys: Vec<String> = reference
+        .iter()
+        .chain(current)
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let (r, c) = counts_by_key(reference, current);
+    shares_to_bins(keys, None, &r, &c, reference.len(), current.len())
+}
+
+fn numeric_bins(reference: &[f64], current: &[f64]) -> Bins {
+    let (lo, hi) =
+        reference.iter().chain(current).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let edges = stats::sturges_edges(lo, hi, reference.len() + current.len());
+    let r = stats::histogram_counts(reference, &edges);
+    let c = stats::histogram_counts(current, &edges);
+    let labels = edges.windows(2).map(|w| format!("[{}, {})", format_number(w[0]), format_number(w[1]))).collect();
+    shares_to_bins(labels, Some(edges), &r, &c, reference.len(), current.len())
+}
+
+fn shares_to_bins(labels: Vec<String>, edges: Option<Vec<f64>>, r: &[f64], c: &[f64], nr: usize, nc: usize) -> Bins {
+    let reference: Vec<f64> = r.iter().map(|v| v / nr as f64).collect();
+    let current: Vec<f64> = c.iter().map(|v| v / nc as f64).collect();
+    let (mut rs, mut cs) = (reference.clone(), current.clone());
+    stats::smooth_zeros(&mut rs);
+    stats::smooth_zeros(&mut cs);
+    let psi_contribution = rs.iter().zip(&cs).map(|(a, b)| (a - b) * (a / b).ln()).collect();
+    Bins { labels, edges, reference, current, psi_contribution }
+}
+
+fn hellinger(kind: ColumnKind, reference: &Values, current: &Values, bins: &Bins) -> f64 {
+    let sum = match (kind, numbers(reference), numbers(current)) {
+        (ColumnKind::Numeric, Some(r), Some(c)) => {
+            // Density histograms on Sturges edges of the distinct values, times the bin width.
+            let mut keys: Vec<f64> = r.iter().chain(&c).copied().collect();
+            keys.sort_by(f64::total_cmp);
+            keys.dedup();
+            let edges = stats::sturges_edges(keys[0], keys[keys.len() - 1], keys.len());
+            let width = (edges[edges.len() - 1] - edges[0]) / (edges.len() - 1) as f64;
+            let density = |v: &[f64]| {
+                let counts = stats::histogram_counts(v, &edges);
+                let total: f64 = counts.iter().sum();
+                counts.iter().zip(edges.windows(2)).map(|(c, w)| c / total / (w[1] - w[0])).collect::<Vec<f64>>()
+            };
+            let (h1, h2) = (density(&r), density(&c));
+            h1.iter().zip(&h2).map(|(a, b)| (a * b).sqrt() * width).sum::<f64>()
+        }
+        _ => bins.reference.iter().zip(&bins.current).map(|(a, b)| (a * b).sqrt()).sum(),
+    };
+    (1.0 - sum.clamp(0.0, 1.0)).sqrt()
+}

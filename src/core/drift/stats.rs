@@ -1,0 +1,277 @@
+//! The drift statistics, each computed exactly as its reference implementation does.
+//!
+//! | statistic | reference | formula |
+//! |---|---|---|
+//! | KS | `scipy.stats.ks_2samp` | D = max\|F_ref − F_cur\|; p exact (Hodges / Viehmann recursion) when both samples ≤ 10,000, else asymptotic |
+//! | chi-square | Evidently `chisquare` test | `scipy.stats.chisquare(f_obs=current counts, f_exp=reference counts × n_cur/n_ref)`, df = categories − 1 |
+//! | z-test | Evidently `z` test | two-proportion z of "not the first category" (sorted), p = 2(1 − Φ(\|z\|)) |
+//! | Wasserstein (normed) | Evidently | `scipy.stats.wasserstein_distance(ref, cur) / max(std(ref), 0.001)` (population std) |
+//! | Jensen–Shannon | Evidently | `scipy.spatial.distance.jensenshannon` (natural log) of the binned shares, no smoothing |
+//! | PSI | Evidently | `Σ (ref% − cur%) · ln(ref% / cur%)` over bins, zeros smoothed (below) |
+//! | Hellinger | Evidently | `sqrt(1 − Σ sqrt(p·q))` on category shares or on density histograms × bin width |
+//!
+//! Bins (Evidently's `get_binned_data`): a numeric column with more than 20 distinct reference
+//! values is cut by `numpy.histogram_bin_edges(ref ∪ cur, bins="sturges")` — ⌈log2(n) + 1⌉ equal
+//! bins over the combined range, the last bin closed; otherwise every distinct value is a bin.
+//! Smoothing (PSI only): a zero share becomes 0.0001, or the smallest non-zero share / 10⁶ when that
+//! is ≤ 0.0001.
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+
+/// Kolmogorov–Smirnov two-sample test: (statistic D, two-sided p-value), like `scipy.stats.ks_2samp`
+/// with `method="auto"`. Both inputs must be sorted ascending and non-empty.
+pub fn ks_2samp(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let (n1, n2) = (a.len(), b.len());
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0.0f64);
+    while i < n1 && j < n2 {
+        let x = a[i].min(b[j]);
+        while i < n1 && a[i] <= x {
+            i += 1;
+        }
+        while j < n2 && b[j] <= x {
+            j += 1;
+        }
+        d = d.max((i as f64 / n1 as f64 - j as f64 / n2 as f64).abs());
+    }
+    let g = gcd(n1, n2);
+    if n1.max(n2) <= 10_000
+        && let Some((d, p)) = ks_exact(n1, n2, g, d)
+    {
+        return (d, p);
+    }
+    let (m, n) = (n1.max(n2) as f64, n1.min(n2) as f64);
+    let en = (m * n / (m + n)).round();
+    (d, kolmogorov_sf(d * en.sqrt()))
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// scipy's `_attempt_exact_2kssamp` for the two-sided test: D is snapped to the lattice h / lcm.
+fn ks_exact(n1: usize, n2: usize, g: usize, d: f64) -> Option<(f64, f64)> {
+    let lcm = (n1 / g) as f64 * n2 as f64;
+    let h = (d * lcm).round();
+    let d = h / lcm;
+    if h == 0.0 {
+        return Some((d, 1.0));
+    }
+    let p = if n1 == n2 { prob_outside_square(n1, h as usize) } else { outer_prob_inside(n1, n2, g, h as usize) };
+    (0.0..=1.0).contains(&p).then_some((d, p))
+}
+
+/// Share of lattice paths leaving the band |x − y| < h (equal sample sizes).
+fn prob_outside_square(n: usize, h: usize) -> f64 {
+    let (n, h) = (n as i64, h as i64);
+    let mut p_total = 0.0;
+    let mut k = n / h;
+    loop {
+        let mut p1 = 1.0;
+        for j in 0..h {
+            // Signed on purpose: past zero the factor turns negative, but p1 is 0 by then (as in scipy).
+            p1 = (n - k * h - j) as f64 * p1 / (n + k * h + j + 1) as f64;
+        }
+        p_total = p1 * (1.0 - p_total);
+        if k == 0 {
+            break;
+        }
+        k -= 1;
+    }
+    2.0 * p_total
+}
+
+/// 1 − (share of lattice paths from (0,0) to (m,n) staying strictly inside |x/m − y/n| < h/lcm),
+/// computed directly in the "1 − p" form (Viehmann 2021) over a sliding window of one column.
+fn outer_prob_inside(m: usize, n: usize, g: usize, h: usize) -> f64 {
+    let (m, n) = if m < n { (n, m) } else { (m, n) };
+    let (mg, ng) = ((m / g) as i64, (n / g) as i64);
+    let (n_i, h_i) = (n as i64, h as i64);
+    let div_ceil = |a: i64, b: i64| -> i64 { (a as f64 / b as f64).ceil() as i64 };
+    let div_floor = |a: i64, b: i64| -> i64 { (a as f64 / b as f64).floor() as i64 };
+    let mut minj: i64 = 0;
+    let mut maxj: i64 = div_ceil(h_i, mg).min(n_i + 1);
+    let mut curlen = maxj - minj;
+    let len_a = (2 * maxj + 2).min(n_i + 1) as usize;
+    let mut a = vec![1.0f64; len_a];
+    for v in a.iter_mut().take(maxj as usize).skip(minj as usize) {
+        *v = 0.0;
+    }
+    for i in 1..=m as i64 {
+        let (last_minj, last_len) = (minj, curlen);
+        minj = (div_floor(ng * i - h_i, mg) + 1).max(0).min(n_i);
+        maxj = div_ceil(ng * i + h_i, mg).min(n_i + 1);
+        if maxj <= minj {
+            return 1.0;
+        }
+        let mut val = if minj == 0 { 0.0 } else { 1.0 };
+        for jj in 0..(maxj - minj) {
+            let j = jj + minj;
+            val = (a[(jj + minj - last_minj) as usize] * i as f64 + val * j as f64) / (i + j) as f64;
+            a[jj as usize] = val;
+        }
+        curlen = maxj - minj;
+        if last_len > curlen {
+            let from = (maxj - minj) as usize;
+            let to = (from + (last_len - curlen) as usize).min(a.len());
+            for v in &mut a[from..to] {
+                *v = 1.0;
+            }
+        }
+    }
+    a[(maxj - minj - 1) as usize]
+}
+
+/// Survival function of the Kolmogorov distribution, `P(K > x)`.
+fn kolmogorov_sf(x: f64) -> f64 {
+    if x <= 0.0 {
+        return 1.0;
+    }
+    let mut sum = 0.0;
+    for k in 1..=100 {
+        let k = f64::from(k);
+        let term = (-2.0 * k * k * x * x).exp();
+        sum += if k as i64 % 2 == 1 { term } else { -term };
+        if term < 1e-18 {
+            break;
+        }
+    }
+    (2.0 * sum).clamp(0.0, 1.0)
+}
+
+/// Pearson's chi-square of observed vs expected counts: (statistic, p-value with k − 1 df).
+pub fn chi_square(observed: &[f64], expected: &[f64]) -> (f64, f64) {
+    let stat: f64 = observed.iter().zip(expected).map(|(o, e)| (o - e).powi(2) / e).sum();
+    let df = observed.len().saturating_sub(1) as f64;
+    let p = if df == 0.0 { f64::NAN } else { ChiSquared::new(df).map_or(f64::NAN, |c| c.sf(stat)) };
+    (stat, p)
+}
+
+/// Two-proportion z-test: (z, two-sided p) for the share of "hits" in each sample.
+pub fn proportions_z(ref_hits: f64, n1: f64, cur_hits: f64, n2: f64) -> (f64, f64) {
+    let (p1, p2) = (ref_hits / n1, cur_hits / n2);
+    let pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+    let z = (p1 - p2) / (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    let normal = Normal::standard();
+    (z, 2.0 * (1.0 - normal.cdf(z.abs())))
+}
+
+/// 1-D Wasserstein distance between two sorted samples (`scipy.stats.wasserstein_distance`).
+pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut prev = a[0].min(b[0]);
+    let mut total = 0.0;
+    while i < a.len() || j < b.len() {
+        let x = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => break,
+        };
+        total += (i as f64 / na - j as f64 / nb).abs() * (x - prev);
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        prev = x;
+    }
+    total
+}
+
+/// Population standard deviation (numpy's default `ddof=0`).
+pub fn std_pop(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+/// Jensen–Shannon distance (natural log) of two share vectors, each normalised to sum 1.
+pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
+    let (sp, sq) = (p.iter().sum::<f64>(), q.iter().sum::<f64>());
+    let rel_entr = |x: f64, y: f64| {
+        if x > 0.0 && y > 0.0 {
+            x * (x / y).ln()
+        } else if x == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    };
+    let (mut left, mut right) = (0.0, 0.0);
+    for (&a, &b) in p.iter().zip(q) {
+        let (a, b) = (a / sp, b / sq);
+        let m = (a + b) / 2.0;
+        left += rel_entr(a, m);
+        right += rel_entr(b, m);
+    }
+    ((left + right) / 2.0).sqrt()
+}
+
+/// Population stability index of two (smoothed) share vectors.
+pub fn psi(reference: &[f64], current: &[f64]) -> f64 {
+    reference.iter().zip(current).map(|(r, c)| (r - c) * (r / c).ln()).sum()
+}
+
+/// Evidently's smoothing of zero shares (PSI).
+pub fn smooth_zeros(shares: &mut [f64]) {
+    let min = shares.iter().copied().filter(|&s| s != 0.0).fold(f64::INFINITY, f64::min);
+    let fill = if min <= 0.0001 { min / 1e6 } else { 0.0001 };
+    for s in shares.iter_mut().filter(|s| **s == 0.0) {
+        *s = fill;
+    }
+}
+
+/// numpy's `histogram_bin_edges(values, bins="sturges")` for values spanning `[lo, hi]`, `n` values.
+pub fn sturges_edges(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let (lo, hi) = if lo == hi { (lo - 0.5, hi + 0.5) } else { (lo, hi) };
+    let width = (hi - lo) / ((n as f64).log2() + 1.0);
+    let bins = if width > 0.0 { ((hi - lo) / width).ceil().max(1.0) as usize } else { 1 };
+    let step = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|i| i as f64 * step + lo).collect();
+    edges[bins] = hi;
+    edges
+}
+
+/// numpy's `histogram` counts for `edges` (bins right-open, the last one closed); values outside
+/// are not counted.
+pub fn histogram_counts(values: &[f64], edges: &[f64]) -> Vec<f64> {
+    let bins = edges.len() - 1;
+    let (lo, hi) = (edges[0], edges[bins]);
+    let norm = bins as f64 / (hi - lo);
+    let mut counts = vec![0.0; bins];
+    for &v in values {
+        if !(lo..=hi).contains(&v) {
+            continue;
+        }
+        let mut i = (((v - lo) * norm) as usize).min(bins - 1);
+        // numpy corrects the computed index against the actual edges.
+        if v < edges[i] {
+            i -= 1;
+        } else if i + 1 < bins && v >= edges[i + 1] {
+            i += 1;
+        }
+        counts[i] += 1.0;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_known_values() {
+        // scipy.stats.ks_2samp([1, 2, 3], [2, 3, 4, 5]) -> D = 0.5, p = 0.7428571428571429 (exact)
+        let (d, p) = ks_2samp(&[1.0, 2.0, 3.0], &[2.0, 3.0, 4.0, 5.0]);
+        assert!((d - 0.5).abs() < 1e-15 && (p - 0.742_857_142_857_142_9).abs() < 1e-12, "{d} {p}");
+        // scipy.stats.wasserstein_distance([0, 1, 3], [5, 6, 8]) == 5.0
+        assert!((wasserstein(&[0.0, 1.0, 3.0], &[5.0, 6.0, 8.0]) - 5.0).abs() < 1e-12);
+        // scipy.spatial.distance.jensenshannon([1, 0], [0, 1]) == sqrt(ln 2)
+        assert!((jensen_shannon(&[1.0, 0.0], &[0.0, 1.0]) - 2f64.ln().sqrt()).abs() < 1e-12);
+    }
+}
