@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
+use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::drift::{DriftOptions, drift_frames};
 use crate::core::{
     CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ReadPlan, Result, ScoreOptions,
@@ -69,6 +70,38 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 print!("{}", render::evaluation(&evaluation));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare {
+            models,
+            data,
+            target,
+            gate,
+            positive,
+            threshold,
+            bootstrap,
+            latency_rows,
+            columns,
+            json,
+        } => {
+            let models = models.iter().map(Model::load).collect::<Result<Vec<_>>>()?;
+            let mut request = CompareRequest {
+                gate: gate.as_deref().map(GateRule::parse_all).transpose()?.unwrap_or_default(),
+                latency_rows,
+                max_flips: 1000,
+                ..CompareRequest::default()
+            };
+            request.evaluate = EvaluateRequest { target, positive, ..EvaluateRequest::default() };
+            request.evaluate.options.threshold = threshold;
+            request.evaluate.options.bootstrap.resamples = bootstrap;
+            request.evaluate.score.id_columns = columns.id_cols.clone();
+            request.evaluate.score.mapping = mapping(&columns)?;
+            let comparison = compare_files(&models, &data, &request, &CancelToken::new(), &mut |_, _| {})?;
+            if json {
+                print_json(&comparison)?;
+            } else {
+                print!("{}", render::comparison(&comparison));
+            }
+            Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Drift { reference, current, exclude, drift_share, json } => {
             let plan = ReadPlan::default();

@@ -97,6 +97,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare model versions on the same labelled data (exit code 3 when the gate fails).
+    Compare {
+        /// The .onnx files, champion first.
+        #[arg(long, num_args = 2.., required = true)]
+        models: Vec<PathBuf>,
+        /// Labelled CSV or Parquet data.
+        #[arg(long)]
+        data: PathBuf,
+        /// The column with the true label or value.
+        #[arg(long)]
+        target: String,
+        /// Promotion rules, ';'-separated, e.g. 'roc_auc >= champion - 0.005; recall drop <= 2%'.
+        #[arg(long)]
+        gate: Option<String>,
+        /// Positive class for binary metrics.
+        #[arg(long)]
+        positive: Option<String>,
+        /// Decision threshold on the positive class's probability.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Bootstrap resamples for the intervals (0 = none).
+        #[arg(long, default_value_t = 1000)]
+        bootstrap: usize,
+        /// Rows timed one at a time for latency (0 = skip).
+        #[arg(long, default_value_t = 200)]
+        latency_rows: usize,
+        /// Id columns and column mappings.
+        #[command(flatten)]
+        columns: ColumnArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Data drift between a reference and a current dataset (exit code 3 when the dataset drifts).
     Drift {
         /// Reference data (CSV or Parquet).

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::core::compare::Comparison;
 use crate::core::drift::DriftReport;
 use crate::core::metrics::Interval;
 use crate::core::model::IoSpec;
@@ -173,6 +174,62 @@ pub fn drift(report: &DriftReport) -> String {
     }
     for (name, reason) in &report.skipped {
         let _ = writeln!(s, "  skipped {name}: {reason}");
+    }
+    s
+}
+
+/// `mirador compare`.
+pub fn comparison(c: &Comparison) -> String {
+    let mut s = String::new();
+    let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
+    let _ = writeln!(s, "champion: {}; challengers: {}", c.champion, names[1..].join(", "));
+    let _ = writeln!(
+        s,
+        "  {:<20} {:>10} {:>10} {:>10}   95% interval of the change",
+        "metric", "champion", "challenger", "change"
+    );
+    let fmt = |v: Option<f64>| v.map_or_else(|| "undefined".to_string(), |v| format!("{v:.4}"));
+    for d in &c.deltas {
+        let interval = d.interval.map_or_else(String::new, |i| format!("[{:+.4}, {:+.4}]", i.low, i.high));
+        let change = d.delta.map_or_else(|| "-".to_string(), |v| format!("{v:+.4}"));
+        let _ = writeln!(
+            s,
+            "  {:<20} {:>10} {:>10} {:>10}   {interval}  ({})",
+            d.metric,
+            fmt(d.champion),
+            fmt(d.value),
+            change,
+            d.challenger
+        );
+    }
+    for m in &c.models {
+        if let Some(l) = m.latency {
+            let _ = writeln!(
+                s,
+                "  latency {:<16} p50 {:.3} ms  p95 {:.3} ms  p99 {:.3} ms ({} rows)",
+                m.name, l.p50_ms, l.p95_ms, l.p99_ms, l.rows
+            );
+        }
+    }
+    for a in &c.agreement {
+        let kappa = a.cohen_kappa.map_or_else(|| "undefined".to_string(), |k| format!("{k:.4}"));
+        let _ = writeln!(
+            s,
+            "  {} vs {}: agree on {:.2}% of rows, kappa {kappa}, {} flips; McNemar p = {:.4} (only champion right {}, only challenger right {})",
+            c.champion,
+            a.challenger,
+            a.agreement_rate * 100.0,
+            a.flip_count,
+            a.mcnemar.p_value,
+            a.mcnemar.champion_only,
+            a.mcnemar.challenger_only
+        );
+    }
+    for g in &c.gate {
+        let _ = writeln!(s, "gate for {}: {}", g.challenger, if g.passed { "PASS" } else { "FAIL" });
+        for r in &g.results {
+            let _ = writeln!(s, "  [{}] {} — {}", if r.passed { "ok" } else { "FAIL" }, r.rule, r.reason);
+        }
     }
     s
 }

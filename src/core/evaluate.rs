@@ -71,28 +71,50 @@ pub fn evaluate_scored(
     data: &Path,
     request: &EvaluateRequest,
 ) -> Result<Evaluation> {
-    let target = target_text(scored, &request.target, data)?;
     match &info.task {
-        Task::Classification { classes, .. } => {
-            let data = classification_data(info, classes, scored, &target, request, data)?;
-            Ok(Evaluation::Classification(Box::new(evaluate_classification(&data, &request.options))))
+        Task::Classification { .. } => {
+            let labelled = labelled_classification(info, scored, data, request)?;
+            Ok(Evaluation::Classification(Box::new(evaluate_classification(&labelled, &request.options))))
         }
         Task::Regression { .. } => {
-            let values = scored.predictions.values.as_deref().unwrap_or_default();
-            let width = values.len() / scored.predictions.rows.max(1);
-            if width != 1 {
-                return Err(Error::Invalid(format!("the model predicts {width} values per row; evaluation needs one")));
-            }
-            let y = target
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    v.trim().parse::<f64>().map_err(|_| bad_target(data, &request.target, i, v, "is not a number"))
-                })
-                .collect::<Result<Vec<f64>>>()?;
-            Ok(Evaluation::Regression(evaluate_regression(&y, values, &request.options)))
+            let (y, pred) = labelled_regression(scored, data, request)?;
+            Ok(Evaluation::Regression(evaluate_regression(&y, &pred, &request.options)))
         }
     }
+}
+
+/// A classifier's probabilities with the true classes read from the target column.
+pub(crate) fn labelled_classification(
+    info: &ModelInfo,
+    scored: &ScoredRows,
+    data: &Path,
+    request: &EvaluateRequest,
+) -> Result<ClassificationData> {
+    let Task::Classification { classes, .. } = &info.task else {
+        return Err(Error::Invalid("the model is not a classifier".into()));
+    };
+    let target = target_text(scored, &request.target, data)?;
+    classification_data(info, classes, scored, &target, request, data)
+}
+
+/// A regressor's (true, predicted) values.
+pub(crate) fn labelled_regression(
+    scored: &ScoredRows,
+    data: &Path,
+    request: &EvaluateRequest,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let target = target_text(scored, &request.target, data)?;
+    let values = scored.predictions.values.clone().unwrap_or_default();
+    let width = values.len() / scored.predictions.rows.max(1);
+    if width != 1 {
+        return Err(Error::Invalid(format!("the model predicts {width} values per row; evaluation needs one")));
+    }
+    let y = target
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.trim().parse::<f64>().map_err(|_| bad_target(data, &request.target, i, v, "is not a number")))
+        .collect::<Result<Vec<f64>>>()?;
+    Ok((y, values))
 }
 
 fn target_text(scored: &ScoredRows, target: &str, data: &Path) -> Result<Vec<String>> {

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod cancel;
+pub mod compare;
 pub mod contract;
 pub mod convert;
 pub mod drift;

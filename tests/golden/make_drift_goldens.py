@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Golden values for Mirador's drift engine from Evidently 0.7 (DataDriftPreset, default settings)
 and scipy, on the sample data and on edge cases. Inputs are stored with the answers so the Rust tests
-(tests/drift_golden.rs) feed the same data. See requirements-drift.txt for the environment.
+(tests/drift_golden.rs) feed the same data. See requirements-analytics.txt for the environment.
 
-    .venv-drift/bin/python tests/golden/make_drift_goldens.py     # writes tests/golden/drift.json
+    .venv-analytics/bin/python tests/golden/make_drift_goldens.py     # writes tests/golden/drift.json
 """
 
 import json
