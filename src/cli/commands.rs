@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
-use crate::core::drift::{DriftOptions, drift_frames};
+use crate::core::drift::{DriftOptions, drift_frames, drift_profile};
+use crate::core::profile::ReferenceProfile;
 use crate::core::{
     CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ReadPlan, Result, ScoreOptions,
     SessionOptions, check_file, evaluate_file, predict_one, read_table, score_file,
@@ -103,11 +104,23 @@ pub fn run(command: Command) -> Result<ExitCode> {
             }
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
+        Command::Profile { reference, output, exclude } => {
+            let frame = read_table(&reference, &ReadPlan::default())?;
+            let source = reference.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let profile = ReferenceProfile::from_frame(&frame, &source, &exclude)?;
+            profile.save(&output)?;
+            println!("profiled {} rows, {} columns -> {}", profile.rows, profile.columns.len(), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Drift { reference, current, exclude, drift_share, json } => {
             let plan = ReadPlan::default();
-            let (reference, current) = (read_table(&reference, &plan)?, read_table(&current, &plan)?);
+            let current = read_table(&current, &plan)?;
             let options = DriftOptions { exclude, drift_share, ..DriftOptions::default() };
-            let report = drift_frames(&reference, &current, &options)?;
+            let report = if reference.extension().is_some_and(|e| e == "json") {
+                drift_profile(&ReferenceProfile::load(&reference)?, &current, &options)?
+            } else {
+                drift_frames(&read_table(&reference, &plan)?, &current, &options)?
+            };
             if json {
                 print_json(&report)?;
             } else {

@@ -130,9 +130,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Summarise reference data into a profile (JSON) that drift can be computed against later.
+    Profile {
+        /// Reference data (CSV or Parquet).
+        #[arg(long)]
+        reference: PathBuf,
+        /// Where to write the profile (.json).
+        #[arg(long)]
+        output: PathBuf,
+        /// Columns to leave out, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+    },
     /// Data drift between a reference and a current dataset (exit code 3 when the dataset drifts).
     Drift {
-        /// Reference data (CSV or Parquet).
+        /// Reference data (CSV or Parquet), or a profile (.json) made by `mirador profile`.
         #[arg(long)]
         reference: PathBuf,
         /// Current data (CSV or Parquet).

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod model;
 pub mod onnx_proto;
 pub mod predict;
+pub mod profile;
 pub mod runtime;
 pub mod score;
 pub mod table;

@@ -177,18 +177,22 @@ pub struct DriftReport {
 
 /// A column's values after typing: numbers or categories, missing values counted and dropped.
 #[derive(Debug, Clone, PartialEq)]
-enum Values {
+pub(crate) enum Values {
     Numbers { values: Vec<f64>, integers: bool },
     Text(Vec<String>),
 }
 
-struct Typed {
-    values: Values,
-    missing: usize,
-    total: usize,
+/// A typed column: its present values (or, from a profile, a quantile sketch of them), how many
+/// values were present, missing, and in all.
+pub(crate) struct Typed {
+    pub(crate) values: Values,
+    /// Present values represented (can exceed the sketch's length).
+    pub(crate) rows: usize,
+    pub(crate) missing: usize,
+    pub(crate) total: usize,
 }
 
-fn type_column(series: &Series) -> Result<Typed> {
+pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     let total = series.len();
     if series.dtype().is_primitive_numeric() || series.dtype().is_bool() {
         let integers = series.dtype().is_integer() || series.dtype().is_bool();
@@ -198,6 +202,7 @@ fn type_column(series: &Series) -> Result<Typed> {
         let has_null = ca.null_count() > 0;
         return Ok(Typed {
             missing: total - values.len(),
+            rows: values.len(),
             values: Values::Numbers { values, integers: integers && !has_null },
             total,
         });
@@ -210,10 +215,16 @@ fn type_column(series: &Series) -> Result<Typed> {
     if let Some(numbers) = parsed.filter(|_| !present.is_empty()) {
         let integers = present.len() == total && present.iter().all(|v| v.parse::<i64>().is_ok());
         let values: Vec<f64> = numbers.into_iter().filter(|v| v.is_finite()).collect();
-        return Ok(Typed { missing: total - values.len(), values: Values::Numbers { values, integers }, total });
+        return Ok(Typed {
+            missing: total - values.len(),
+            rows: values.len(),
+            values: Values::Numbers { values, integers },
+            total,
+        });
     }
     Ok(Typed {
         missing: total - present.len(),
+        rows: present.len(),
         values: Values::Text(present.iter().map(|s| s.to_string()).collect()),
         total,
     })
@@ -255,20 +266,43 @@ fn numbers(values: &Values) -> Option<Vec<f64>> {
 
 /// Compare `reference` with `current`, column by column (the columns both have).
 pub fn drift_frames(reference: &DataFrame, current: &DataFrame, options: &DriftOptions) -> Result<DriftReport> {
-    let names: Vec<String> = current
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .filter(|c| reference.column(c).is_ok() && !options.exclude.contains(c))
-        .collect();
+    let reference_of = |name: &str| -> std::result::Result<Typed, String> {
+        let column = reference.column(name).map_err(|e| e.to_string())?;
+        type_column(column.as_materialized_series()).map_err(|e| e.to_string())
+    };
+    let names: Vec<String> =
+        reference.get_column_names().iter().map(|c| c.to_string()).filter(|c| current.column(c).is_ok()).collect();
+    drift_columns(&names, &reference_of, current, options)
+}
+
+/// Compare a saved reference profile with `current` (see [`crate::core::profile`]).
+pub fn drift_profile(
+    profile: &crate::core::profile::ReferenceProfile,
+    current: &DataFrame,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
+    let reference_of =
+        |name: &str| profile.columns.get(name).map(|c| c.typed()).ok_or_else(|| "not in the profile".to_string());
+    let names: Vec<String> =
+        current.get_column_names().iter().map(|c| c.to_string()).filter(|c| profile.columns.contains_key(c)).collect();
+    drift_columns(&names, &reference_of, current, options)
+}
+
+fn drift_columns(
+    names: &[String],
+    reference_of: &(dyn Fn(&str) -> std::result::Result<Typed, String> + Sync),
+    current: &DataFrame,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
+    let names: Vec<&String> = names.iter().filter(|c| !options.exclude.contains(c)).collect();
     let results: Vec<(String, std::result::Result<ColumnDrift, String>)> = names
         .par_iter()
         .map(|name| {
-            let r = reference.column(name).map_err(|e| e.to_string()).and_then(|c| {
+            let r = reference_of(name).and_then(|reference| {
                 let cur = current.column(name).map_err(|e| e.to_string())?;
-                column_drift(name, c.as_materialized_series(), cur.as_materialized_series(), options)
+                column_drift(name, reference, cur.as_materialized_series(), options)
             });
-            (name.clone(), r)
+            ((*name).clone(), r)
         })
         .collect();
     let mut report = DriftReport {
@@ -294,11 +328,10 @@ pub fn drift_frames(reference: &DataFrame, current: &DataFrame, options: &DriftO
 
 fn column_drift(
     name: &str,
-    reference: &Series,
+    reference: Typed,
     current: &Series,
     options: &DriftOptions,
 ) -> std::result::Result<ColumnDrift, String> {
-    let reference = type_column(reference).map_err(|e| e.to_string())?;
     let current = type_column(current).map_err(|e| e.to_string())?;
     let over = options.columns.get(name).cloned().unwrap_or_default();
     let kind =
@@ -310,7 +343,7 @@ fn column_drift(
     }
     let distinct: BTreeSet<&str> = ref_labels.iter().chain(&cur_labels).map(String::as_str).collect();
     let n_values = distinct.len();
-    let test = over.test.unwrap_or_else(|| default_test(kind, ref_labels.len(), n_values));
+    let test = over.test.unwrap_or_else(|| default_test(kind, reference.rows, n_values));
     let threshold = over.threshold.unwrap_or_else(|| test.default_threshold());
     let binned_numeric = kind == ColumnKind::Numeric && {
         let r: BTreeSet<&str> = ref_labels.iter().map(String::as_str).collect();
@@ -329,7 +362,7 @@ fn column_drift(
             r.sort_by(f64::total_cmp);
             c.sort_by(f64::total_cmp);
             if test == DriftTest::Ks {
-                let (d, p) = stats::ks_2samp(&r, &c);
+                let (d, p) = stats::ks_2samp_n(&r, reference.rows, &c);
                 (p, Some(d))
             } else {
                 (stats::wasserstein(&r, &c) / stats::std_pop(&r).max(0.001), None)
@@ -363,7 +396,7 @@ fn column_drift(
         drift: test.drifted(score, threshold),
         p_value: test.is_p_value().then_some(score),
         statistic,
-        reference_rows: ref_labels.len(),
+        reference_rows: reference.rows,
         current_rows: cur_labels.len(),
         reference_missing: reference.missing as f64 / reference.total.max(1) as f64,
         current_missing: current.missing as f64 / current.total.max(1) as f64,

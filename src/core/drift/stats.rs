@@ -21,17 +21,24 @@ use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 /// Kolmogorov–Smirnov two-sample test: (statistic D, two-sided p-value), like `scipy.stats.ks_2samp`
 /// with `method="auto"`. Both inputs must be sorted ascending and non-empty.
 pub fn ks_2samp(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let (n1, n2) = (a.len(), b.len());
+    ks_2samp_n(a, a.len(), b)
+}
+
+/// As [`ks_2samp`], where `a` may be a quantile sketch standing for `n1` values (a reference
+/// profile): D comes from the sketch, the p-value from the true sample size.
+pub fn ks_2samp_n(a: &[f64], n1: usize, b: &[f64]) -> (f64, f64) {
+    let n2 = b.len();
+    let n_sketch = a.len();
     let (mut i, mut j, mut d) = (0usize, 0usize, 0.0f64);
-    while i < n1 && j < n2 {
+    while i < n_sketch && j < n2 {
         let x = a[i].min(b[j]);
-        while i < n1 && a[i] <= x {
+        while i < n_sketch && a[i] <= x {
             i += 1;
         }
         while j < n2 && b[j] <= x {
             j += 1;
         }
-        d = d.max((i as f64 / n1 as f64 - j as f64 / n2 as f64).abs());
+        d = d.max((i as f64 / n_sketch as f64 - j as f64 / n2 as f64).abs());
     }
     let g = gcd(n1, n2);
     if n1.max(n2) <= 10_000
