@@ -21,8 +21,8 @@ fn options_with(test: DriftTest) -> DriftOptions {
 #[test]
 fn profile_round_trips_and_gives_identical_drift() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = read_table(&repo("sample-data/churn_reference.csv"), &ReadPlan::default()).unwrap();
-    let current = read_table(&repo("sample-data/churn_current.csv"), &ReadPlan::default()).unwrap();
+    let reference = read_table(repo("sample-data/churn_reference.csv"), &ReadPlan::default()).unwrap();
+    let current = read_table(repo("sample-data/churn_current.csv"), &ReadPlan::default()).unwrap();
     let profile = ReferenceProfile::from_frame(&reference, "churn_reference.csv", &["customer_id".into()]).unwrap();
     let path = dir.path().join("reference.json");
     profile.save(&path).unwrap();
@@ -50,7 +50,7 @@ fn a_sketched_profile_stays_within_its_stated_error() {
     let big = dir.path().join("big_reference.csv");
     std::fs::write(&big, format!("{header}\n{}", body.repeat(24))).unwrap(); // 120,000 rows
     let reference = read_table(&big, &ReadPlan::default()).unwrap();
-    let current = read_table(&repo("sample-data/churn_current.csv"), &ReadPlan::default()).unwrap();
+    let current = read_table(repo("sample-data/churn_current.csv"), &ReadPlan::default()).unwrap();
     let profile = ReferenceProfile::from_frame(&reference, "big", &[]).unwrap();
     let numbers = profile.columns["monthly_charges"].numbers.as_ref().unwrap();
     assert!(!numbers.exact && numbers.count == 120_000 && numbers.sorted.len() == 50_000);
