@@ -6,10 +6,12 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::monitoring::MonitorRequest;
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::drift::{DriftOptions, drift_frames, drift_profile};
+use crate::core::monitor::{AlertRule, Chunking};
 use crate::core::profile::ReferenceProfile;
 use crate::core::{
     CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ReadPlan, Result, ScoreOptions,
@@ -112,10 +114,26 @@ pub fn run(command: Command) -> Result<ExitCode> {
             println!("profiled {} rows, {} columns -> {}", profile.rows, profile.columns.len(), output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Drift { reference, current, exclude, drift_share, json } => {
+        Command::Drift { reference, current, exclude, drift_share, chunk, time_col, model, target, alert, json } => {
+            let options = DriftOptions { exclude, drift_share, ..DriftOptions::default() };
+            if let Some(chunk) = chunk {
+                let chunking = Chunking::parse(&chunk, time_col.as_deref())?;
+                let rules = alert.as_deref().map(AlertRule::parse_all).transpose()?.unwrap_or_default();
+                let request = MonitorRequest { reference, current, chunking, options, model, target, rules };
+                let report = super::monitoring::run(&request)?;
+                if json {
+                    print_json(&report)?;
+                } else {
+                    print!("{}", render::monitor(&report));
+                }
+                return Ok(if report.alerts.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(EXIT_CHECK_FAILED)
+                });
+            }
             let plan = ReadPlan::default();
             let current = read_table(&current, &plan)?;
-            let options = DriftOptions { exclude, drift_share, ..DriftOptions::default() };
             let report = if reference.extension().is_some_and(|e| e == "json") {
                 drift_profile(&ReferenceProfile::load(&reference)?, &current, &options)?
             } else {

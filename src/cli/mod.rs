@@ -2,6 +2,7 @@
 //! machine-readable form. Exit codes: 0 success, 1 error, 2 usage error, 3 a check that did not pass.
 
 mod commands;
+mod monitoring;
 mod render;
 
 use std::path::PathBuf;
@@ -156,6 +157,21 @@ pub enum Command {
         /// Share of drifted columns at which the dataset drifts.
         #[arg(long, default_value_t = 0.5)]
         drift_share: f64,
+        /// Monitor over time: chunk the current data every N rows (`1000`) or by period (`1d`, `1w`, `12h`).
+        #[arg(long)]
+        chunk: Option<String>,
+        /// Timestamp column for period chunks.
+        #[arg(long)]
+        time_col: Option<String>,
+        /// A model whose prediction drift (and, with --target, performance) is monitored too.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The label column, for realised performance per chunk.
+        #[arg(long)]
+        target: Option<String>,
+        /// Alert rules, ';'-separated, e.g. 'roc_auc outside band; share_drifted > 0.3'.
+        #[arg(long)]
+        alert: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -6,6 +6,7 @@ use crate::core::compare::Comparison;
 use crate::core::drift::DriftReport;
 use crate::core::metrics::Interval;
 use crate::core::model::IoSpec;
+use crate::core::monitor::MonitorReport;
 use crate::core::{ContractReport, Evaluation, ModelInfo, Prediction, ScoreSummary, Severity, Task};
 
 /// `mirador inspect`.
@@ -230,6 +231,28 @@ pub fn comparison(c: &Comparison) -> String {
         for r in &g.results {
             let _ = writeln!(s, "  [{}] {} — {}", if r.passed { "ok" } else { "FAIL" }, r.rule, r.reason);
         }
+    }
+    s
+}
+
+/// `mirador drift --chunk ...`.
+pub fn monitor(report: &MonitorReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "monitoring {} ({} chunks)", report.chunking, report.chunks.len());
+    let _ = writeln!(s, "  {:<22} {:>7} {:>9} {:>11} {:>9}", "chunk", "rows", "drifted", "pred drift", "roc_auc");
+    for c in &report.chunks {
+        let pred = c.prediction_drift.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+        let auc =
+            c.performance.get("roc_auc").copied().flatten().map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+        let _ =
+            writeln!(s, "  {:<22} {:>7} {:>8.0}% {:>11} {:>9}", c.label, c.rows, c.share_drifted * 100.0, pred, auc);
+    }
+    if let Some(b) = report.bands.get("roc_auc") {
+        let _ = writeln!(s, "  reference band roc_auc: [{:.4}, {:.4}] (mean ± 3σ)", b.lower, b.upper);
+    }
+    let _ = writeln!(s, "{} alert(s)", report.alerts.len());
+    for a in &report.alerts {
+        let _ = writeln!(s, "  [{:?}] {}: {} ({})", a.severity, a.chunk, a.message, a.rule);
     }
     s
 }

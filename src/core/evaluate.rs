@@ -173,3 +173,41 @@ fn classification_data(
     };
     Ok(ClassificationData { classes: classes.to_vec(), positive, y_true, proba })
 }
+
+/// Score `data` and return each row's score — the positive-class probability of a classifier, the
+/// value of a regressor — and, when `target` is given and the model is a classifier, the labelled
+/// rows for performance.
+pub fn labelled_scores(
+    model: &Model,
+    data: &Path,
+    target: Option<&str>,
+) -> Result<(Vec<f64>, Option<ClassificationData>)> {
+    let request = EvaluateRequest { target: target.unwrap_or_default().to_string(), ..EvaluateRequest::default() };
+    let mut score = request.score.clone();
+    if let Some(t) = target {
+        score.id_columns.push(t.to_string());
+    }
+    let (scored, _) = score_in_memory(model, data, &score, &CancelToken::new(), &mut |_| {})?;
+    let info = model.info();
+    match &info.task {
+        Task::Classification { .. } => {
+            let labelled = match target {
+                Some(_) => labelled_classification(info, &scored, data, &request)?,
+                None => {
+                    let Task::Classification { classes, .. } = &info.task else { unreachable!() };
+                    let proba = scored.predictions.probabilities.clone().unwrap_or_default();
+                    let positive = info
+                        .metadata
+                        .get("positive_class")
+                        .and_then(|p| classes.iter().position(|c| c == p))
+                        .unwrap_or(classes.len().saturating_sub(1));
+                    ClassificationData { classes: classes.clone(), positive, y_true: Vec::new(), proba }
+                }
+            };
+            let k = labelled.classes.len();
+            let scores = (0..scored.predictions.rows).map(|i| labelled.proba[i * k + labelled.positive]).collect();
+            Ok((scores, target.map(|_| labelled)))
+        }
+        Task::Regression { .. } => Ok((scored.predictions.values.clone().unwrap_or_default(), None)),
+    }
+}

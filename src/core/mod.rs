@@ -25,6 +25,7 @@ pub mod error;
 pub mod evaluate;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod onnx_proto;
 pub mod predict;
 pub mod profile;

@@ -1,0 +1,45 @@
+//! `mirador drift --chunk`: gathers the data (and, with a model, its outputs) and runs the monitor.
+
+use std::path::PathBuf;
+
+use crate::core::drift::DriftOptions;
+use crate::core::evaluate::labelled_scores;
+use crate::core::monitor::{AlertRule, Chunking, ModelOutputs, MonitorReport, monitor};
+use crate::core::{Model, ReadPlan, Result, read_table};
+
+/// What to monitor.
+pub struct MonitorRequest {
+    /// Reference data.
+    pub reference: PathBuf,
+    /// Current data (e.g. a production log).
+    pub current: PathBuf,
+    /// Chunking.
+    pub chunking: Chunking,
+    /// Drift settings.
+    pub options: DriftOptions,
+    /// Optional model for prediction drift and performance.
+    pub model: Option<PathBuf>,
+    /// Optional label column.
+    pub target: Option<String>,
+    /// Alert rules.
+    pub rules: Vec<AlertRule>,
+}
+
+/// Read, score (when a model is given) and monitor.
+pub fn run(request: &MonitorRequest) -> Result<MonitorReport> {
+    let plan = ReadPlan::default();
+    let reference = read_table(&request.reference, &plan)?;
+    let current = read_table(&request.current, &plan)?;
+    let outputs = match &request.model {
+        Some(path) => {
+            let model = Model::load(path)?;
+            let (reference_scores, reference_labelled) =
+                labelled_scores(&model, &request.reference, request.target.as_deref())?;
+            let (current_scores, current_labelled) =
+                labelled_scores(&model, &request.current, request.target.as_deref())?;
+            Some(ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled })
+        }
+        None => None,
+    };
+    monitor(&reference, &current, &request.chunking, &request.options, outputs.as_ref(), &request.rules)
+}

@@ -1,0 +1,136 @@
+//! Alert rules evaluated per chunk into a list of alerts.
+//!
+//! Rules (one per string, several with `;`):
+//! - `share_drifted > 0.3` — share of drifted columns;
+//! - `drift:<column> > 0.2` — a column's drift score (for p-value tests use `<`);
+//! - `prediction_drift > 0.1` — drift of the model's output;
+//! - `roc_auc < 0.7` (any performance metric: `accuracy`, `precision`, `recall`, `f1`);
+//! - `roc_auc outside band` — outside the reference band (mean ± 3σ); any banded key works.
+//!
+//! Always on: a chunk whose share of drifted columns reaches the dataset threshold raises a
+//! critical alert.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Band, ChunkResult};
+use crate::core::error::{Error, Result};
+
+/// How serious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSeverity {
+    /// Needs action.
+    Critical,
+    /// Worth a look.
+    Warning,
+}
+
+/// A raised alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Severity.
+    pub severity: AlertSeverity,
+    /// The chunk's label (period start or row range).
+    pub chunk: String,
+    /// The rule that fired.
+    pub rule: String,
+    /// What happened, with the numbers.
+    pub message: String,
+}
+
+/// A threshold rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRule {
+    /// The rule as written.
+    pub text: String,
+    key: String,
+    check: Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+enum Check {
+    Above(f64),
+    Below(f64),
+    OutsideBand,
+}
+
+impl AlertRule {
+    /// Parse rules separated by `;`.
+    pub fn parse_all(text: &str) -> Result<Vec<Self>> {
+        text.split(';').map(str::trim).filter(|r| !r.is_empty()).map(Self::parse).collect()
+    }
+
+    /// Parse one rule.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || {
+            Error::Invalid(format!(
+                "cannot read alert rule '{text}': write e.g. 'share_drifted > 0.3', 'roc_auc < 0.7' or 'roc_auc outside band'"
+            ))
+        };
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let check = match words.as_slice() {
+            [_, "outside", "band"] => Check::OutsideBand,
+            [_, ">", x] => Check::Above(x.parse().map_err(|_| bad())?),
+            [_, "<", x] => Check::Below(x.parse().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        };
+        Ok(Self { text: text.trim().to_string(), key: words[0].to_string(), check })
+    }
+
+    fn value(&self, chunk: &ChunkResult) -> Option<f64> {
+        match self.key.as_str() {
+            "share_drifted" => Some(chunk.share_drifted),
+            "prediction_drift" => chunk.prediction_drift,
+            key => key
+                .strip_prefix("drift:")
+                .map_or_else(|| chunk.performance.get(key).copied().flatten(), |c| chunk.drift_scores.get(c).copied()),
+        }
+    }
+}
+
+/// Evaluate `rules` (and the always-on dataset-drift rule) on every chunk.
+pub(crate) fn evaluate(
+    rules: &[AlertRule],
+    chunks: &[ChunkResult],
+    bands: &BTreeMap<String, Band>,
+    drift_share: f64,
+) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    for chunk in chunks {
+        if chunk.dataset_drift {
+            let drifted: Vec<&str> = chunk.drifted.iter().filter(|(_, d)| **d).map(|(c, _)| c.as_str()).collect();
+            alerts.push(Alert {
+                severity: AlertSeverity::Critical,
+                chunk: chunk.label.clone(),
+                rule: format!("share_drifted >= {drift_share}"),
+                message: format!(
+                    "{:.0}% of columns drifted ({}), at or above the {:.0}% dataset threshold",
+                    chunk.share_drifted * 100.0,
+                    drifted.join(", "),
+                    drift_share * 100.0
+                ),
+            });
+        }
+        for rule in rules {
+            let Some(value) = rule.value(chunk) else { continue };
+            let fired = match rule.check {
+                Check::Above(x) => (value > x).then(|| format!("{} = {value:.4} is above {x}", rule.key)),
+                Check::Below(x) => (value < x).then(|| format!("{} = {value:.4} is below {x}", rule.key)),
+                Check::OutsideBand => bands.get(&rule.key).filter(|b| b.excludes(value)).map(|b| {
+                    format!("{} = {value:.4} is outside the reference band [{:.4}, {:.4}]", rule.key, b.lower, b.upper)
+                }),
+            };
+            if let Some(message) = fired {
+                alerts.push(Alert {
+                    severity: AlertSeverity::Warning,
+                    chunk: chunk.label.clone(),
+                    rule: rule.text.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    alerts
+}
