@@ -14,8 +14,8 @@ use crate::core::drift::{DriftOptions, drift_frames, drift_profile};
 use crate::core::monitor::{AlertRule, Chunking};
 use crate::core::profile::ReferenceProfile;
 use crate::core::{
-    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ReadPlan, Result, ScoreOptions,
-    SessionOptions, check_file, evaluate_file, predict_one, read_table, score_file,
+    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, SessionOptions,
+    check_file, evaluate_file, predict_one, read_table_inferred, score_file,
 };
 
 /// Run one headless command.
@@ -107,7 +107,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Profile { reference, output, exclude } => {
-            let frame = read_table(&reference, &ReadPlan::default())?;
+            let frame = read_table_inferred(&reference)?;
             let source = reference.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             let profile = ReferenceProfile::from_frame(&frame, &source, &exclude)?;
             profile.save(&output)?;
@@ -132,12 +132,11 @@ pub fn run(command: Command) -> Result<ExitCode> {
                     ExitCode::from(EXIT_CHECK_FAILED)
                 });
             }
-            let plan = ReadPlan::default();
-            let current = read_table(&current, &plan)?;
+            let current = read_table_inferred(&current)?;
             let report = if reference.extension().is_some_and(|e| e == "json") {
                 drift_profile(&ReferenceProfile::load(&reference)?, &current, &options)?
             } else {
-                drift_frames(&read_table(&reference, &plan)?, &current, &options)?
+                drift_frames(&read_table_inferred(&reference)?, &current, &options)?
             };
             if json {
                 print_json(&report)?;

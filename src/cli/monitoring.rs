@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::core::drift::DriftOptions;
 use crate::core::evaluate::labelled_scores;
 use crate::core::monitor::{AlertRule, Chunking, ModelOutputs, MonitorReport, monitor};
-use crate::core::{Model, ReadPlan, Result, read_table};
+use crate::core::{Model, Result, read_table_inferred};
 
 /// What to monitor.
 pub struct MonitorRequest {
@@ -27,9 +27,8 @@ pub struct MonitorRequest {
 
 /// Read, score (when a model is given) and monitor.
 pub fn run(request: &MonitorRequest) -> Result<MonitorReport> {
-    let plan = ReadPlan::default();
-    let reference = read_table(&request.reference, &plan)?;
-    let current = read_table(&request.current, &plan)?;
+    let reference = read_table_inferred(&request.reference)?;
+    let current = read_table_inferred(&request.current)?;
     let outputs = match &request.model {
         Some(path) => {
             let model = Model::load(path)?;

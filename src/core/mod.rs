@@ -43,4 +43,4 @@ pub use evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 pub use model::{Model, ModelInfo, SessionOptions, Task};
 pub use predict::{Prediction, Predictor, output_columns, predict_one};
 pub use score::{Progress, ScoreOptions, ScoreSummary, ScoredRows, score_file, score_in_memory};
-pub use table::{Format, ReadPlan, TableReader, read_table};
+pub use table::{Format, ReadPlan, TableReader, read_table, read_table_inferred};

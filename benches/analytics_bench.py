@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Analytics benchmark: drift of a 1,000,000-row current file against a 50,000-row reference
+(14 columns, end to end including reading the CSVs) with `mirador drift`, Evidently's
+DataDriftPreset and a hand-written scipy loop; and evaluation of 1,000,000 rows with 1,000
+bootstrap resamples. Not a test.
+
+    cargo build --release && cargo bench --no-run --bench evaluate
+    python3 benches/analytics_bench.py --evidently-python .venv-analytics/bin/python [--update-baseline]
+
+Targets (issue 3): drift >= 30x faster than Evidently and >= 5x faster than the scipy loop;
+evaluation under 2 s on 2 cores. Exits 1 when one is missed or a time regresses > 25 % against
+benches/analytics_baseline.json.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "target" / "bench"
+BASELINE = ROOT / "benches" / "analytics_baseline.json"
+sys.path.insert(0, str(ROOT / "sample-models"))
+
+SCIPY_LOOP = r'''
+import sys, time
+import numpy as np, pandas as pd
+from scipy import stats
+from scipy.spatial import distance
+t = time.perf_counter()
+ref = pd.read_csv(sys.argv[1]).drop(columns=["customer_id"])
+cur = pd.read_csv(sys.argv[2]).drop(columns=["customer_id"])
+for col in cur.columns:
+    r, c = ref[col].dropna(), cur[col].dropna()
+    numeric = c.dtype.kind == "f" or (c.dtype.kind == "i" and c.nunique() > 10)
+    if numeric and pd.concat([r, c]).nunique() > 5:
+        stats.wasserstein_distance(r, c) / max(np.std(r), 0.001)
+    else:
+        keys = sorted(set(r.unique()) | set(c.unique()))
+        rp = r.value_counts(normalize=True).reindex(keys, fill_value=0)
+        cp = c.value_counts(normalize=True).reindex(keys, fill_value=0)
+        distance.jensenshannon(rp, cp)
+print(time.perf_counter() - t)
+'''
+
+EVIDENTLY = r'''
+import sys, time
+import pandas as pd
+from evidently import Dataset, Report
+from evidently.presets import DataDriftPreset
+t = time.perf_counter()
+ref = pd.read_csv(sys.argv[1]).drop(columns=["customer_id"])
+cur = pd.read_csv(sys.argv[2]).drop(columns=["customer_id"])
+Report([DataDriftPreset()]).run(Dataset.from_pandas(cur), Dataset.from_pandas(ref))
+print(time.perf_counter() - t)
+'''
+
+
+def make(rows: int, seed: int, drift: float) -> Path:
+    path = WORK / f"drift_{rows}.csv"
+    if not path.exists():
+        import numpy as np
+        from make_samples import make_customers
+
+        WORK.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(seed)
+        df = make_customers(rng, rows, 1, drift)
+        df["noise_a"] = np.round(rng.normal(drift, 1.0, rows), 4)
+        df["noise_b"] = np.round(rng.uniform(0, 100 + 10 * drift, rows), 3)
+        df["region"] = rng.choice(["north", "south", "east", "west", "center"], rows)
+        df.to_csv(path, index=False, lineterminator="\n", float_format="%.2f")
+    return path
+
+
+def run_python(python: str, code: str, ref: Path, cur: Path) -> float:
+    out = subprocess.run([python, "-c", code, str(ref), str(cur)], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def best(n: int, cmd: list) -> float:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--evidently-python", default=".venv-analytics/bin/python")
+    parser.add_argument("--update-baseline", action="store_true")
+    args = parser.parse_args()
+    ref, cur = make(50_000, 1, 0.0), make(1_000_000, 2, 0.5)
+    mirador = ROOT / "target" / "release" / "mirador"
+    drift_s = best(3, [str(mirador), "drift", "--reference", str(ref), "--current", str(cur), "--exclude", "customer_id", "--json"])
+    scipy_s = run_python(sys.executable, SCIPY_LOOP, ref, cur)
+    evidently_s = run_python(args.evidently_python, EVIDENTLY, ref, cur)
+    evaluate = sorted((ROOT / "target" / "release" / "deps").glob("evaluate-*"), key=lambda p: p.stat().st_mtime)
+    evaluate = [p for p in evaluate if p.suffix == "" and p.is_file()]
+    if not evaluate:
+        sys.exit("build first: cargo bench --no-run --bench evaluate")
+    eval_out = json.loads(subprocess.run([str(evaluate[-1]), "1000000", "1000"], check=True, capture_output=True, text=True).stdout)
+    results = {"drift_1m_vs_50k": {"mirador_s": round(drift_s, 3), "evidently_s": round(evidently_s, 3), "scipy_loop_s": round(scipy_s, 3)},
+               "evaluate_1m_1000_resamples_s": eval_out["seconds"]}
+    print("| task | Mirador | Evidently DataDriftPreset | scipy loop | speed-up vs Evidently | vs scipy |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| drift, 1M current vs 50k reference, 14 columns, from CSV | {drift_s:.2f} s | {evidently_s:.2f} s | {scipy_s:.2f} s "
+          f"| {evidently_s / drift_s:.1f}x | {scipy_s / drift_s:.1f}x |")
+    print(f"\nEvaluation of 1,000,000 rows, all metrics and curves + 1,000 bootstrap resamples (every metric's interval): "
+          f"{eval_out['seconds']:.2f} s")
+    failures = []
+    if evidently_s / drift_s < 30:
+        failures.append(f"drift only {evidently_s / drift_s:.1f}x faster than Evidently (target 30x)")
+    if scipy_s / drift_s < 5:
+        failures.append(f"drift only {scipy_s / drift_s:.1f}x faster than the scipy loop (target 5x)")
+    if eval_out["seconds"] > 2.0:
+        failures.append(f"evaluation took {eval_out['seconds']:.2f} s (target 2 s)")
+    if BASELINE.exists():
+        base = json.loads(BASELINE.read_text())
+        if drift_s > 1.25 * base["drift_1m_vs_50k"]["mirador_s"]:
+            failures.append("drift regressed > 25 % against the baseline")
+        if eval_out["seconds"] > 1.25 * base["evaluate_1m_1000_resamples_s"]:
+            failures.append("evaluation regressed > 25 % against the baseline")
+    if args.update_baseline:
+        BASELINE.write_text(json.dumps(results, indent=2) + "\n")
+    for f in failures:
+        print(f"MISSED: {f}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
