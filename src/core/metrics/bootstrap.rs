@@ -4,15 +4,15 @@
 //! for the sample sizes we evaluate is equivalent to resampling rows with replacement and, unlike
 //! it, lets one sequential pass over rows pre-sorted by score compute every metric of a resample
 //! (AUC included) without re-sorting. Weights come from 16 random bits each through a table of the
-//! Poisson(1) quantiles (resolution 2⁻¹⁶). Resample `r` draws from ChaCha8 seeded with
-//! `seed + r`, so results do not depend on the thread count. Intervals are percentile intervals,
+//! Poisson(1) quantiles (resolution 2⁻¹⁶), four weights per 64-bit draw. Resample `r` draws from
+//! PCG-64 (MCG) seeded with `seed + r`, so results do not depend on the thread count. Intervals are percentile intervals,
 //! with numpy's linear interpolation; undefined resample values (e.g. AUC when a resample has no
 //! positives) are left out.
 
 use std::sync::OnceLock;
 
-use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use rand_pcg::rand_core::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +43,7 @@ pub struct Interval {
     pub high: f64,
 }
 
-fn poisson_table() -> &'static [u8; 65536] {
+pub(crate) fn poisson_table() -> &'static [u8; 65536] {
     static TABLE: OnceLock<Box<[u8; 65536]>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = Box::new([0u8; 65536]);
@@ -61,15 +61,39 @@ fn poisson_table() -> &'static [u8; 65536] {
     })
 }
 
+/// The weight stream of resample `r`: call [`WeightStream::next`] once per row, in row order.
+pub(crate) struct WeightStream {
+    rng: Pcg64Mcg,
+    bits: u64,
+    left: u32,
+}
+
+impl WeightStream {
+    /// The stream of resample `r` under `seed`.
+    pub(crate) fn new(seed: u64, r: usize) -> Self {
+        Self { rng: Pcg64Mcg::seed_from_u64(seed.wrapping_add(r as u64)), bits: 0, left: 0 }
+    }
+
+    /// The next row's weight.
+    #[inline]
+    pub(crate) fn next(&mut self, table: &[u8; 65536]) -> u8 {
+        if self.left == 0 {
+            self.bits = self.rng.next_u64();
+            self.left = 4;
+        }
+        let w = table[(self.bits & 0xffff) as usize];
+        self.bits >>= 16;
+        self.left -= 1;
+        w
+    }
+}
+
 /// Fill `weights` with the Poisson(1) weights of resample `r`.
 pub(crate) fn fill_weights(weights: &mut [f32], seed: u64, r: usize) {
     let table = poisson_table();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(r as u64));
-    for chunk in weights.chunks_mut(4) {
-        let bits = rng.next_u64();
-        for (j, w) in chunk.iter_mut().enumerate() {
-            *w = f32::from(table[((bits >> (16 * j)) & 0xffff) as usize]);
-        }
+    let mut stream = WeightStream::new(seed, r);
+    for w in weights.iter_mut() {
+        *w = f32::from(stream.next(table));
     }
 }
 
@@ -97,10 +121,15 @@ where
             },
         )
         .collect();
+    from_samples(&samples, metric_count, options.confidence)
+}
+
+/// Each metric's percentile interval from per-resample values (NaN = undefined, left out).
+pub(crate) fn from_samples(samples: &[Vec<f64>], metric_count: usize, confidence: f64) -> Vec<Option<Interval>> {
     (0..metric_count)
         .map(|m| {
             let mut values: Vec<f64> = samples.iter().map(|s| s[m]).filter(|v| v.is_finite()).collect();
-            percentile_interval(&mut values, options.confidence)
+            percentile_interval(&mut values, confidence)
         })
         .collect()
 }

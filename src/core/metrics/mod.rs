@@ -231,10 +231,12 @@ fn binary_intervals(
     y_pred: &[usize],
     options: &EvaluateOptions,
 ) -> BTreeMap<String, Interval> {
+    if options.bootstrap.resamples == 0 || data.y_true.is_empty() {
+        return BTreeMap::new();
+    }
     let rows = BinaryRows::new(data, order, y_pred);
-    let values = bootstrap::intervals(data.y_true.len(), &options.bootstrap, BINARY_CI.len(), |w| {
-        rows.metrics(w.iter().map(|&x| f64::from(x)))
-    });
+    let samples = rows.resample(&options.bootstrap);
+    let values = bootstrap::from_samples(&samples, BINARY_CI.len(), options.bootstrap.confidence);
     BINARY_CI.iter().zip(values).filter_map(|(name, v)| v.map(|v| (name.to_string(), v))).collect()
 }
 
