@@ -123,13 +123,7 @@ impl ColumnProfile {
                 values.sort_by(f64::total_cmp);
                 (Some(NumberProfile::new(&values, integers)), None)
             }
-            Values::Text(values) => {
-                let mut counts = BTreeMap::new();
-                for v in values {
-                    *counts.entry(v).or_insert(0u64) += 1;
-                }
-                (None, Some(counts))
-            }
+            Values::Categories(counts) => (None, Some(counts.into_iter().map(|(k, c)| (k, c as u64)).collect())),
         };
         Self { total: typed.total, missing: typed.missing, numbers, categories }
     }
@@ -138,10 +132,8 @@ impl ColumnProfile {
     pub(crate) fn typed(&self) -> Typed {
         let values = match (&self.numbers, &self.categories) {
             (Some(n), _) => Values::Numbers { values: n.sorted.clone(), integers: n.integers },
-            (None, Some(c)) => {
-                Values::Text(c.iter().flat_map(|(k, &n)| std::iter::repeat_n(k.clone(), n as usize)).collect())
-            }
-            (None, None) => Values::Text(Vec::new()),
+            (None, Some(c)) => Values::Categories(c.iter().map(|(k, &n)| (k.clone(), n as f64)).collect()),
+            (None, None) => Values::Categories(BTreeMap::new()),
         };
         let rows = self.total - self.missing;
         Typed { values, rows, missing: self.missing, total: self.total }

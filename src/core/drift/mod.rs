@@ -16,7 +16,7 @@
 
 pub mod stats;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -178,8 +178,12 @@ pub struct DriftReport {
 /// A column's values after typing: numbers or categories, missing values counted and dropped.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
-    Numbers { values: Vec<f64>, integers: bool },
-    Text(Vec<String>),
+    Numbers {
+        values: Vec<f64>,
+        integers: bool,
+    },
+    /// Text values, counted.
+    Categories(BTreeMap<String, f64>),
 }
 
 /// A typed column: its present values (or, from a profile, a quantile sketch of them), how many
@@ -209,12 +213,22 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     }
     let text = series.cast(&DataType::String).map_err(|e| Error::Invalid(e.to_string()))?;
     let ca = text.str().map_err(|e| Error::Invalid(e.to_string()))?;
-    let present: Vec<&str> = ca.iter().flatten().map(str::trim).filter(|v| !v.is_empty()).collect();
+    let mut counts: HashMap<&str, f64> = HashMap::new();
+    let mut present = 0usize;
+    for v in ca.iter().flatten().map(str::trim).filter(|v| !v.is_empty()) {
+        *counts.entry(v).or_insert(0.0) += 1.0;
+        present += 1;
+    }
     // Text that parses as numbers is numbers (as pandas reads a CSV).
-    let parsed: Option<Vec<f64>> = present.iter().map(|v| v.parse::<f64>().ok()).collect();
-    if let Some(numbers) = parsed.filter(|_| !present.is_empty()) {
-        let integers = present.len() == total && present.iter().all(|v| v.parse::<i64>().is_ok());
-        let values: Vec<f64> = numbers.into_iter().filter(|v| v.is_finite()).collect();
+    if present > 0 && counts.keys().all(|k| k.parse::<f64>().is_ok()) {
+        let integers = present == total && counts.keys().all(|k| k.parse::<i64>().is_ok());
+        let values: Vec<f64> = ca
+            .iter()
+            .flatten()
+            .map(str::trim)
+            .filter_map(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .collect();
         return Ok(Typed {
             missing: total - values.len(),
             rows: values.len(),
@@ -223,33 +237,56 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
         });
     }
     Ok(Typed {
-        missing: total - present.len(),
-        rows: present.len(),
-        values: Values::Text(present.iter().map(|s| s.to_string()).collect()),
+        missing: total - present,
+        rows: present,
+        values: Values::Categories(counts.into_iter().map(|(k, c)| (k.to_string(), c)).collect()),
         total,
     })
+}
+
+/// Distinct values.
+fn distinct_count(values: &Values) -> usize {
+    match values {
+        Values::Numbers { values, .. } => values.iter().map(|v| v.to_bits()).collect::<HashSet<u64>>().len(),
+        Values::Categories(counts) => counts.len(),
+    }
+}
+
+/// Distinct values of both sides together.
+fn distinct_union(a: &Values, b: &Values) -> usize {
+    match (a, b) {
+        (Values::Numbers { values: x, .. }, Values::Numbers { values: y, .. }) => {
+            x.iter().chain(y).map(|v| v.to_bits()).collect::<HashSet<u64>>().len()
+        }
+        _ => category_counts(a).keys().chain(category_counts(b).keys()).collect::<BTreeSet<_>>().len(),
+    }
+}
+
+/// Value → count, numbers formatted like pandas prints them.
+fn category_counts(values: &Values) -> BTreeMap<String, f64> {
+    match values {
+        Values::Categories(counts) => counts.clone(),
+        Values::Numbers { values, .. } => {
+            let mut by_bits: HashMap<u64, f64> = HashMap::new();
+            for v in values {
+                *by_bits.entry(v.to_bits()).or_insert(0.0) += 1.0;
+            }
+            by_bits.into_iter().map(|(bits, c)| (format_number(f64::from_bits(bits)), c)).collect()
+        }
+    }
 }
 
 /// Evidently's kind for a column (from the current data), or `None` for free text.
 fn infer_kind(current: &Values) -> Option<ColumnKind> {
     match current {
         Values::Numbers { integers: false, .. } => Some(ColumnKind::Numeric),
-        Values::Numbers { values, integers: true } => {
-            let distinct: BTreeSet<u64> = values.iter().map(|v| v.to_bits()).collect();
-            Some(if distinct.len() <= 10 { ColumnKind::Categorical } else { ColumnKind::Numeric })
+        v @ Values::Numbers { integers: true, .. } => {
+            Some(if distinct_count(v) <= 10 { ColumnKind::Categorical } else { ColumnKind::Numeric })
         }
-        Values::Text(values) => {
-            let distinct: BTreeSet<&str> = values.iter().map(String::as_str).collect();
-            (distinct.len() as f64 <= values.len() as f64 * 0.5).then_some(ColumnKind::Categorical)
+        Values::Categories(counts) => {
+            let present: f64 = counts.values().sum();
+            (counts.len() as f64 <= present * 0.5).then_some(ColumnKind::Categorical)
         }
-    }
-}
-
-/// Category labels of a column: numbers formatted like pandas would print them.
-fn labels(values: &Values) -> Vec<String> {
-    match values {
-        Values::Numbers { values, .. } => values.iter().map(|v| format_number(*v)).collect(),
-        Values::Text(v) => v.clone(),
     }
 }
 
@@ -260,7 +297,7 @@ fn format_number(v: f64) -> String {
 fn numbers(values: &Values) -> Option<Vec<f64>> {
     match values {
         Values::Numbers { values, .. } => Some(values.clone()),
-        Values::Text(_) => None,
+        Values::Categories(_) => None,
     }
 }
 
@@ -336,24 +373,23 @@ fn column_drift(
     let over = options.columns.get(name).cloned().unwrap_or_default();
     let kind =
         over.kind.or_else(|| infer_kind(&current.values)).ok_or("free text (more than half the values distinct)")?;
-    let ref_labels = labels(&reference.values);
-    let cur_labels = labels(&current.values);
-    if ref_labels.is_empty() || cur_labels.is_empty() {
+    if reference.rows == 0 || current.rows == 0 {
         return Err("no values to compare (all missing)".into());
     }
-    let distinct: BTreeSet<&str> = ref_labels.iter().chain(&cur_labels).map(String::as_str).collect();
-    let n_values = distinct.len();
+    let n_values = distinct_union(&reference.values, &current.values);
     let test = over.test.unwrap_or_else(|| default_test(kind, reference.rows, n_values));
     let threshold = over.threshold.unwrap_or_else(|| test.default_threshold());
-    let binned_numeric = kind == ColumnKind::Numeric && {
-        let r: BTreeSet<&str> = ref_labels.iter().map(String::as_str).collect();
-        r.len() > 20
+    let binned_numeric = kind == ColumnKind::Numeric && distinct_count(&reference.values) > 20;
+    let (ref_counts, cur_counts) = if binned_numeric {
+        (BTreeMap::new(), BTreeMap::new())
+    } else {
+        (category_counts(&reference.values), category_counts(&current.values))
     };
     let bins = if binned_numeric {
         let (r, c) = (numbers(&reference.values).ok_or("not numeric")?, numbers(&current.values).ok_or("not numeric")?);
         numeric_bins(&r, &c)
     } else {
-        category_bins(&ref_labels, &cur_labels)
+        category_bins(&ref_counts, &cur_counts)
     };
     let (score, statistic) = match test {
         DriftTest::Ks | DriftTest::Wasserstein => {
@@ -369,20 +405,20 @@ fn column_drift(
             }
         }
         DriftTest::Chisquare => {
-            let k_norm = cur_labels.len() as f64 / ref_labels.len() as f64;
-            let (counts_r, counts_c) = counts_by_key(&ref_labels, &cur_labels);
+            let (counts_r, counts_c) = counts_by_key(&ref_counts, &cur_counts);
+            let k_norm = counts_c.iter().sum::<f64>() / counts_r.iter().sum::<f64>();
             let expected: Vec<f64> = counts_r.iter().map(|c| c * k_norm).collect();
             let (stat, p) = stats::chi_square(&counts_c, &expected);
             (p, Some(stat))
         }
-        DriftTest::Z => z_test(&ref_labels, &cur_labels),
+        DriftTest::Z => z_test(&ref_counts, &cur_counts),
         DriftTest::Jensenshannon => (stats::jensen_shannon(&bins.reference, &bins.current), None),
         DriftTest::Psi => (bins.psi_contribution.iter().sum(), None),
         DriftTest::Hellinger => (hellinger(kind, &reference.values, &current.values, &bins), None),
     };
     let (new_categories, vanished_categories) = if kind == ColumnKind::Categorical {
-        let r: BTreeSet<&str> = ref_labels.iter().map(String::as_str).collect();
-        let c: BTreeSet<&str> = cur_labels.iter().map(String::as_str).collect();
+        let r: BTreeSet<&str> = ref_counts.keys().map(String::as_str).collect();
+        let c: BTreeSet<&str> = cur_counts.keys().map(String::as_str).collect();
         (c.difference(&r).map(|s| s.to_string()).collect(), r.difference(&c).map(|s| s.to_string()).collect())
     } else {
         (Vec::new(), Vec::new())
@@ -397,7 +433,7 @@ fn column_drift(
         p_value: test.is_p_value().then_some(score),
         statistic,
         reference_rows: reference.rows,
-        current_rows: cur_labels.len(),
+        current_rows: current.rows,
         reference_missing: reference.missing as f64 / reference.total.max(1) as f64,
         current_missing: current.missing as f64 / current.total.max(1) as f64,
         new_categories,
@@ -417,23 +453,15 @@ fn default_test(kind: ColumnKind, reference_rows: usize, n_values: usize) -> Dri
     }
 }
 
-/// Counts per distinct value (union of both sides, sorted).
-fn counts_by_key(reference: &[String], current: &[String]) -> (Vec<f64>, Vec<f64>) {
-    let keys: BTreeSet<&str> = reference.iter().chain(current).map(String::as_str).collect();
-    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let mut r = vec![0.0; keys.len()];
-    let mut c = vec![0.0; keys.len()];
-    for v in reference {
-        r[index[v.as_str()]] += 1.0;
-    }
-    for v in current {
-        c[index[v.as_str()]] += 1.0;
-    }
-    (r, c)
+/// Counts per distinct value, aligned over the union of both sides' values (sorted).
+fn counts_by_key(reference: &BTreeMap<String, f64>, current: &BTreeMap<String, f64>) -> (Vec<f64>, Vec<f64>) {
+    let keys: BTreeSet<&String> = reference.keys().chain(current.keys()).collect();
+    let get = |m: &BTreeMap<String, f64>, k: &String| m.get(k).copied().unwrap_or(0.0);
+    (keys.iter().map(|k| get(reference, k)).collect(), keys.iter().map(|k| get(current, k)).collect())
 }
 
-fn z_test(reference: &[String], current: &[String]) -> (f64, Option<f64>) {
-    let keys: BTreeSet<&str> = reference.iter().chain(current).map(String::as_str).collect();
+fn z_test(reference: &BTreeMap<String, f64>, current: &BTreeMap<String, f64>) -> (f64, Option<f64>) {
+    let keys: BTreeSet<&str> = reference.keys().chain(current.keys()).map(String::as_str).collect();
     if keys.len() == 1 {
         return (1.0, None);
     }
@@ -443,22 +471,21 @@ fn z_test(reference: &[String], current: &[String]) -> (f64, Option<f64>) {
         _ => a.cmp(b),
     };
     let first = keys.iter().copied().min_by(order).unwrap_or_default();
-    let hits = |v: &[String]| v.iter().filter(|x| x.as_str() != first).count() as f64;
-    let (z, p) = stats::proportions_z(hits(reference), reference.len() as f64, hits(current), current.len() as f64);
+    let side = |m: &BTreeMap<String, f64>| {
+        let n: f64 = m.values().sum();
+        (n - m.get(first).copied().unwrap_or(0.0), n)
+    };
+    let ((rh, rn), (ch, cn)) = (side(reference), side(current));
+    let (z, p) = stats::proportions_z(rh, rn, ch, cn);
     (p, Some(z))
 }
 
-fn category_bins(reference: &[String], current: &[String]) -> Bins {
-    let keys: Vec<String> = reference
-        .iter()
-        .chain(current)
-        .map(String::as_str)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+fn category_bins(reference: &BTreeMap<String, f64>, current: &BTreeMap<String, f64>) -> Bins {
+    let keys: Vec<String> =
+        reference.keys().chain(current.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let (r, c) = counts_by_key(reference, current);
-    shares_to_bins(keys, None, &r, &c, reference.len(), current.len())
+    let (nr, nc) = (r.iter().sum::<f64>(), c.iter().sum::<f64>());
+    shares_to_bins(keys, None, &r, &c, nr, nc)
 }
 
 fn numeric_bins(reference: &[f64], current: &[f64]) -> Bins {
@@ -468,12 +495,12 @@ fn numeric_bins(reference: &[f64], current: &[f64]) -> Bins {
     let r = stats::histogram_counts(reference, &edges);
     let c = stats::histogram_counts(current, &edges);
     let labels = edges.windows(2).map(|w| format!("[{}, {})", format_number(w[0]), format_number(w[1]))).collect();
-    shares_to_bins(labels, Some(edges), &r, &c, reference.len(), current.len())
+    shares_to_bins(labels, Some(edges), &r, &c, reference.len() as f64, current.len() as f64)
 }
 
-fn shares_to_bins(labels: Vec<String>, edges: Option<Vec<f64>>, r: &[f64], c: &[f64], nr: usize, nc: usize) -> Bins {
-    let reference: Vec<f64> = r.iter().map(|v| v / nr as f64).collect();
-    let current: Vec<f64> = c.iter().map(|v| v / nc as f64).collect();
+fn shares_to_bins(labels: Vec<String>, edges: Option<Vec<f64>>, r: &[f64], c: &[f64], nr: f64, nc: f64) -> Bins {
+    let reference: Vec<f64> = r.iter().map(|v| v / nr).collect();
+    let current: Vec<f64> = c.iter().map(|v| v / nc).collect();
     let (mut rs, mut cs) = (reference.clone(), current.clone());
     stats::smooth_zeros(&mut rs);
     stats::smooth_zeros(&mut cs);
