@@ -34,6 +34,18 @@ fn assert_all_close(name: &str, got: &[f64], want: &[f64]) {
     }
 }
 
+/// The first golden case (churn_v1 on the current data) as classification data.
+fn first_case(g: &Value) -> (ClassificationData, &Value) {
+    let case = &g["classification"][0];
+    let data = ClassificationData {
+        classes: vec!["0".into(), "1".into()],
+        positive: 1,
+        y_true: case["y_true"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect(),
+        proba: floats(&case["proba"]),
+    };
+    (data, case)
+}
+
 fn options(threshold: f64) -> EvaluateOptions {
     EvaluateOptions {
         threshold,
@@ -104,13 +116,7 @@ fn regression_metrics_match_scikit_learn() {
 #[test]
 fn threshold_sweep_agrees_with_the_report_at_its_threshold() {
     let g = goldens();
-    let case = &g["classification"][0];
-    let data = ClassificationData {
-        classes: vec!["0".into(), "1".into()],
-        positive: 1,
-        y_true: case["y_true"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect(),
-        proba: floats(&case["proba"]),
-    };
+    let (data, case) = first_case(&g);
     let report = evaluate_classification(&data, &options(0.5));
     let at_half = &report.thresholds[50];
     assert_eq!(at_half.threshold, 0.5);
@@ -124,13 +130,7 @@ fn threshold_sweep_agrees_with_the_report_at_its_threshold() {
 #[test]
 fn bootstrap_intervals_are_seeded_and_bracket_the_estimate() {
     let g = goldens();
-    let case = &g["classification"][0];
-    let data = ClassificationData {
-        classes: vec!["0".into(), "1".into()],
-        positive: 1,
-        y_true: case["y_true"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect(),
-        proba: floats(&case["proba"]),
-    };
+    let (data, _) = first_case(&g);
     let opts = EvaluateOptions {
         bootstrap: BootstrapOptions { resamples: 200, ..BootstrapOptions::default() },
         ..EvaluateOptions::default()

@@ -24,33 +24,21 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Gui => unreachable!("handled by the caller"),
         Command::Inspect { model, json } => {
             let model = Model::load(&model)?;
-            if json {
-                print_json(model.info())?;
-            } else {
-                print!("{}", render::model_info(model.info()));
-            }
+            emit(json, model.info(), render::model_info)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { model, input, columns, max_rows, json } => {
             let model = Model::load(&model)?;
             let options = CheckOptions { max_rows, not_features: columns.id_cols.clone(), mapping: mapping(&columns)? };
             let report = check_file(model.info(), &input, &options)?;
-            if json {
-                print_json(&report)?;
-            } else {
-                print!("{}", render::contract_report(&report));
-            }
+            emit(json, &report, render::contract_report)?;
             Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Predict { model, values, columns, json } => {
             let model = Model::load(&model)?;
             let row = parse_values(&values)?;
             let prediction = predict_one(&model, &row, &mapping(&columns)?)?;
-            if json {
-                print_json(&prediction)?;
-            } else {
-                print!("{}", render::prediction(&prediction));
-            }
+            emit(json, &prediction, render::prediction)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { model, data, target, positive, threshold, bootstrap, seed, columns, json } => {
@@ -67,11 +55,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             });
             bar.finish_and_clear();
             let evaluation = evaluation?;
-            if json {
-                print_json(&evaluation)?;
-            } else {
-                print!("{}", render::evaluation(&evaluation));
-            }
+            emit(json, &evaluation, render::evaluation)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare {
@@ -99,11 +83,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             request.evaluate.score.id_columns = columns.id_cols.clone();
             request.evaluate.score.mapping = mapping(&columns)?;
             let comparison = compare_files(&models, &data, &request, &CancelToken::new(), &mut |_, _| {})?;
-            if json {
-                print_json(&comparison)?;
-            } else {
-                print!("{}", render::comparison(&comparison));
-            }
+            emit(json, &comparison, render::comparison)?;
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Profile { reference, output, exclude } => {
@@ -121,11 +101,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 let rules = alert.as_deref().map(AlertRule::parse_all).transpose()?.unwrap_or_default();
                 let request = MonitorRequest { reference, current, chunking, options, model, target, rules };
                 let report = super::monitoring::run(&request)?;
-                if json {
-                    print_json(&report)?;
-                } else {
-                    print!("{}", render::monitor(&report));
-                }
+                emit(json, &report, render::monitor)?;
                 return Ok(if report.alerts.is_empty() {
                     ExitCode::SUCCESS
                 } else {
@@ -138,11 +114,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             } else {
                 drift_frames(&read_table_inferred(&reference)?, &current, &options)?
             };
-            if json {
-                print_json(&report)?;
-            } else {
-                print!("{}", render::drift(&report));
-            }
+            emit(json, &report, render::drift)?;
             Ok(if report.dataset_drift { ExitCode::from(EXIT_CHECK_FAILED) } else { ExitCode::SUCCESS })
         }
         Command::Score { model, input, output, columns, batch_size, threads, json } => {
@@ -160,11 +132,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             });
             bar.finish_and_clear();
             let summary = summary?;
-            if json {
-                print_json(&summary)?;
-            } else {
-                print!("{}", render::score_summary(&summary));
-            }
+            emit(json, &summary, render::score_summary)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -207,6 +175,16 @@ fn parse_values(text: &str) -> Result<BTreeMap<String, String>> {
         return Err(Error::Invalid("--values is empty".into()));
     }
     Ok(row)
+}
+
+/// Print `value` as JSON (`--json`) or as the text `render` makes of it.
+fn emit<T: serde::Serialize>(json: bool, value: &T, render: fn(&T) -> String) -> Result<()> {
+    if json {
+        print_json(value)
+    } else {
+        print!("{}", render(value));
+        Ok(())
+    }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
