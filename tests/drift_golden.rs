@@ -113,3 +113,15 @@ fn explanations_name_new_categories_and_missing_shares() {
     assert!((missing.current_missing - 380.0 / 400.0).abs() < 1e-12);
     assert_eq!((missing.reference_rows, missing.current_rows), (10, 20));
 }
+
+#[test]
+fn all_missing_and_constant_columns_are_reported_not_crashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = frame(dir.path(), "ref.csv", "a,empty,same\n1.5,,x\n2.5,,x\n3.5,,x\n");
+    let current = frame(dir.path(), "cur.csv", "a,empty,same\n1.0,,x\n9.0,,x\n");
+    let report = drift_frames(&reference, &current, &DriftOptions::default()).unwrap();
+    assert_eq!(report.skipped.get("empty").map(String::as_str), Some("no values to compare (all missing)"));
+    let same = report.columns.iter().find(|c| c.column == "same").unwrap();
+    assert_eq!((same.test, same.score, same.drift), (DriftTest::Z, 1.0, false), "one shared category: p = 1");
+    assert_eq!(report.columns.len(), 2);
+}
