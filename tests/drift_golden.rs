@@ -125,3 +125,28 @@ fn all_missing_and_constant_columns_are_reported_not_crashed() {
     assert_eq!((same.test, same.score, same.drift), (DriftTest::Z, 1.0, false), "one shared category: p = 1");
     assert_eq!(report.columns.len(), 2);
 }
+
+#[test]
+fn finite_n_ks_distribution_matches_scipy_kstwo() {
+    use mirador::core::drift::kolmogorov::kstwo_sf;
+    let g = goldens();
+    for case in g["kstwo"].as_array().unwrap() {
+        let (n, d, want) = (case["n"].as_u64().unwrap(), case["d"].as_f64().unwrap(), case["sf"].as_f64().unwrap());
+        close(&format!("kstwo.sf(d={d}, n={n})"), kstwo_sf(n, d), want);
+    }
+}
+
+#[test]
+fn ks_past_the_exact_limit_matches_scipy() {
+    use mirador::core::drift::stats::ks_2samp;
+    let g = goldens();
+    for case in g["ks_large"].as_array().unwrap() {
+        let mut a: Vec<f64> = case["a"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let mut b: Vec<f64> = case["b"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        let (d, p) = ks_2samp(&a, &b);
+        close(&format!("D ({} vs {})", a.len(), b.len()), d, case["statistic"].as_f64().unwrap());
+        close(&format!("p ({} vs {})", a.len(), b.len()), p, case["p_value"].as_f64().unwrap());
+    }
+}

@@ -71,7 +71,23 @@ def main():
     cases.append(preset("edge_cases", edge_ref, edge_cur))
     statistics = [numeric_stats(ref, cur, c) for c in ["tenure_months", "monthly_charges", "total_charges", "next_month_spend"]]
     statistics.append(numeric_stats(ref.head(700), cur.head(700), "monthly_charges"))  # equal sizes: the other exact KS path
-    out = {"presets": cases, "statistics": statistics}
+    # scipy's finite-n two-sided KS distribution, across its branches (used by ks_2samp past 10,000 rows).
+    kstwo = []
+    for n in [20, 100, 140, 141, 1000, 5000, 47619, 150000]:
+        for z in [0.3, 0.6, 0.9, 1.2, 1.36, 1.6, 2.0, 3.0, 5.0]:
+            d = min(z / np.sqrt(n), 0.99)
+            kstwo.append({"n": n, "d": float(d), "sf": float(stats.kstwo.sf(d, n))})
+        for d in [0.6, 0.8, 0.5 / n + 1e-9, 0.8 / n, (n - 0.5) / n]:
+            if 0 < d < 1:
+                kstwo.append({"n": n, "d": float(d), "sf": float(stats.kstwo.sf(d, n))})
+    big = []
+    rng2 = np.random.default_rng(5)
+    for n1, n2, shift in [(12000, 11000, 0.03), (800, 20000, 0.08), (120, 15000, 0.2)]:
+        a = np.round(rng2.normal(0, 1, n1), 4)
+        b = np.round(rng2.normal(shift, 1, n2), 4)
+        res = stats.ks_2samp(a, b)
+        big.append({"a": a.tolist(), "b": b.tolist(), "statistic": float(res.statistic), "p_value": float(res.pvalue)})
+    out = {"presets": cases, "statistics": statistics, "kstwo": kstwo, "ks_large": big}
     (ROOT / "tests" / "golden" / "drift.json").write_text(json.dumps(out) + "\n")
     for c in cases:
         print(c["name"], c["share_drifted"], {k: (v["test"], round(v["score"], 5), v["drift"]) for k, v in c["columns"].items()})

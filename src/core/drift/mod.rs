@@ -14,6 +14,7 @@
 //!
 //! Every choice can be overridden per column ([`DriftOptions`]). The formulas are in [`stats`].
 
+pub mod kolmogorov;
 pub mod stats;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

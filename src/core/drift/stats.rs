@@ -2,7 +2,7 @@
 //!
 //! | statistic | reference | formula |
 //! |---|---|---|
-//! | KS | `scipy.stats.ks_2samp` | D = max\|F_ref − F_cur\|; p exact (Hodges / Viehmann recursion) when both samples ≤ 10,000, else asymptotic |
+//! | KS | `scipy.stats.ks_2samp` | D = max\|F_ref − F_cur\|; p exact (Hodges / Viehmann recursion) when both samples ≤ 10,000, else `kstwo.sf(D, round(n₁n₂/(n₁+n₂)))` ([`super::kolmogorov`]) |
 //! | chi-square | Evidently `chisquare` test | `scipy.stats.chisquare(f_obs=current counts, f_exp=reference counts × n_cur/n_ref)`, df = categories − 1 |
 //! | z-test | Evidently `z` test | two-proportion z of "not the first category" (sorted), p = 2(1 − Φ(\|z\|)) |
 //! | Wasserstein (normed) | Evidently | `scipy.stats.wasserstein_distance(ref, cur) / max(std(ref), 0.001)` (population std) |
@@ -48,7 +48,7 @@ pub fn ks_2samp_n(a: &[f64], n1: usize, b: &[f64]) -> (f64, f64) {
     }
     let (m, n) = (n1.max(n2) as f64, n1.min(n2) as f64);
     let en = (m * n / (m + n)).round();
-    (d, kolmogorov_sf(d * en.sqrt()))
+    (d, super::kolmogorov::kstwo_sf(en as u64, d))
 }
 
 fn gcd(mut a: usize, mut b: usize) -> usize {
@@ -129,23 +129,6 @@ fn outer_prob_inside(m: usize, n: usize, g: usize, h: usize) -> f64 {
         }
     }
     a[(maxj - minj - 1) as usize]
-}
-
-/// Survival function of the Kolmogorov distribution, `P(K > x)`.
-fn kolmogorov_sf(x: f64) -> f64 {
-    if x <= 0.0 {
-        return 1.0;
-    }
-    let mut sum = 0.0;
-    for k in 1..=100 {
-        let k = f64::from(k);
-        let term = (-2.0 * k * k * x * x).exp();
-        sum += if k as i64 % 2 == 1 { term } else { -term };
-        if term < 1e-18 {
-            break;
-        }
-    }
-    (2.0 * sum).clamp(0.0, 1.0)
 }
 
 /// Pearson's chi-square of observed vs expected counts: (statistic, p-value with k − 1 df).
