@@ -32,7 +32,7 @@ use classification::{
     brier, log_loss, precision_recall_f1, predict_classes, roc_auc_ovr_macro,
 };
 pub use ranking::{Calibration, Curve};
-use ranking::{ap_from_curve, auc_from_curve, calibration_curve, clf_curve, order_desc, pr_curve, roc_curve};
+use ranking::{ap_from_curve, auc_from_curve, calibration_curve, clf_curve, order_desc, pr_from_curve, roc_from_curve};
 pub use regression::RegressionMetrics;
 
 /// Labels and predicted probabilities of a classifier on labelled rows.
@@ -175,8 +175,8 @@ pub fn evaluate_classification(data: &ClassificationData, options: &EvaluateOpti
         metrics,
         intervals,
         confusion_matrix: cm,
-        roc: roc_curve(&positive, &score),
-        pr: pr_curve(&positive, &score),
+        roc: roc_from_curve(&curve),
+        pr: pr_from_curve(&curve),
         calibration: calibration_curve(&positive, &score, options.calibration_bins),
         score_histogram: score_histogram(&positive, &score, 20),
         thresholds: threshold_sweep(&curve, n),

@@ -111,7 +111,11 @@ pub struct Curve {
 /// The ROC curve (x = false positive rate, y = true positive rate), like
 /// `sklearn.metrics.roc_curve(drop_intermediate=True)`. `None` when a class is absent.
 pub fn roc_curve(positive: &[bool], score: &[f64]) -> Option<Curve> {
-    let c = clf_curve(positive, score, &order_desc(score), None);
+    roc_from_curve(&clf_curve(positive, score, &order_desc(score), None))
+}
+
+/// [`roc_curve`] from an already computed cumulative curve.
+pub(crate) fn roc_from_curve(c: &ClfCurve) -> Option<Curve> {
     let (p, n) = (*c.tps.last()?, *c.fps.last()?);
     if p <= 0.0 || n <= 0.0 {
         return None;
@@ -139,7 +143,11 @@ pub fn roc_curve(positive: &[bool], score: &[f64]) -> Option<Curve> {
 /// `sklearn.metrics.precision_recall_curve`: recall decreasing, ending at (0, 1) with no threshold
 /// for that last point (its threshold is reported as `inf`). `None` without positives.
 pub fn pr_curve(positive: &[bool], score: &[f64]) -> Option<Curve> {
-    let c = clf_curve(positive, score, &order_desc(score), None);
+    pr_from_curve(&clf_curve(positive, score, &order_desc(score), None))
+}
+
+/// [`pr_curve`] from an already computed cumulative curve.
+pub(crate) fn pr_from_curve(c: &ClfCurve) -> Option<Curve> {
     let p = *c.tps.last()?;
     if p <= 0.0 {
         return None;
