@@ -190,3 +190,77 @@ fn evaluate_names_a_bad_target_value() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("'maybe'") && err.contains("row 4") && err.contains("column 'churned'"), "{err}");
 }
+
+#[test]
+fn drift_json_contract_profiles_and_monitoring_exit_codes() {
+    let out = mirador(&[
+        "drift",
+        "--reference",
+        "sample-data/churn_reference.csv",
+        "--current",
+        "sample-data/churn_current.csv",
+        "--exclude",
+        "customer_id",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "the sample current data drifts");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dataset_drift"], true);
+    assert!((v["share_drifted"].as_f64().unwrap() - 6.0 / 11.0).abs() < 1e-12);
+    let contract = v["columns"].as_array().unwrap().iter().find(|c| c["column"] == "contract").unwrap();
+    for key in ["column", "kind", "test", "score", "threshold", "drift"] {
+        assert!(contract.get(key).is_some(), "drift JSON lacks '{key}'");
+    }
+    assert_eq!((contract["kind"].as_str(), contract["test"].as_str()), (Some("categorical"), Some("jensenshannon")));
+
+    let same = mirador(&[
+        "drift",
+        "--reference",
+        "sample-data/churn_current.csv",
+        "--current",
+        "sample-data/churn_current.parquet",
+        "--exclude",
+        "customer_id",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "data does not drift from itself");
+
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("reference.json");
+    let made =
+        mirador(&["profile", "--reference", "sample-data/churn_reference.csv", "--output", profile.to_str().unwrap()]);
+    assert!(made.status.success());
+    let from_profile = mirador(&[
+        "drift",
+        "--reference",
+        profile.to_str().unwrap(),
+        "--current",
+        "sample-data/churn_current.csv",
+        "--exclude",
+        "customer_id",
+        "--json",
+    ]);
+    let p: serde_json::Value = serde_json::from_slice(&from_profile.stdout).unwrap();
+    assert_eq!(p["share_drifted"], v["share_drifted"]);
+
+    let monitored = mirador(&[
+        "drift",
+        "--reference",
+        "sample-data/churn_reference.csv",
+        "--current",
+        "sample-data/churn_production_log.csv",
+        "--exclude",
+        "customer_id",
+        "--chunk",
+        "1w",
+        "--time-col",
+        "timestamp",
+        "--json",
+    ]);
+    assert_eq!(monitored.status.code(), Some(3), "the later weeks raise alerts");
+    let m: serde_json::Value = serde_json::from_slice(&monitored.stdout).unwrap();
+    assert_eq!(m["chunks"].as_array().unwrap().len(), 8);
+    assert!(!m["alerts"].as_array().unwrap().is_empty());
+    let bad = mirador(&["drift", "--reference", "x.csv", "--current", "y.csv", "--chunk", "1w"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--time-col"));
+}

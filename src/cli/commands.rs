@@ -87,7 +87,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Profile { reference, output, exclude } => {
-            let frame = read_table_inferred(&reference)?;
+            let frame = read_table_inferred(&reference, &exclude)?;
             let source = reference.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             let profile = ReferenceProfile::from_frame(&frame, &source, &exclude)?;
             profile.save(&output)?;
@@ -108,11 +108,11 @@ pub fn run(command: Command) -> Result<ExitCode> {
                     ExitCode::from(EXIT_CHECK_FAILED)
                 });
             }
-            let current = read_table_inferred(&current)?;
+            let current = read_table_inferred(&current, &options.exclude)?;
             let report = if reference.extension().is_some_and(|e| e == "json") {
                 drift_profile(&ReferenceProfile::load(&reference)?, &current, &options)?
             } else {
-                drift_frames(&read_table_inferred(&reference)?, &current, &options)?
+                drift_frames(&read_table_inferred(&reference, &options.exclude)?, &current, &options)?
             };
             emit(json, &report, render::drift)?;
             Ok(if report.dataset_drift { ExitCode::from(EXIT_CHECK_FAILED) } else { ExitCode::SUCCESS })

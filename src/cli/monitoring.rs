@@ -27,8 +27,10 @@ pub struct MonitorRequest {
 
 /// Read, score (when a model is given) and monitor.
 pub fn run(request: &MonitorRequest) -> Result<MonitorReport> {
-    let reference = read_table_inferred(&request.reference)?;
-    let current = read_table_inferred(&request.current)?;
+    // The timestamp column stays: it cuts the chunks.
+    let exclude = &request.options.exclude;
+    let reference = read_table_inferred(&request.reference, exclude)?;
+    let current = read_table_inferred(&request.current, exclude)?;
     let outputs = match &request.model {
         Some(path) => {
             let model = Model::load(path)?;

@@ -180,19 +180,24 @@ pub fn read_table(path: impl AsRef<Path>, plan: &ReadPlan) -> Result<DataFrame> 
     Ok(all)
 }
 
-/// Read a whole file with types inferred (CSV: polars' inference over the first 10,000 rows, then
-/// over the whole file if a later value contradicts it; Parquet: its own types). For analyses that
-/// need every value, such as drift; scoring uses [`TableReader`] and the model's types instead.
-pub fn read_table_inferred(path: impl AsRef<Path>) -> Result<DataFrame> {
+/// Read a whole file, minus the `exclude`d columns, with types inferred (CSV: polars' inference over
+/// the first 10,000 rows, then over the whole file if a later value contradicts it; Parquet: its own
+/// types). For analyses that need every value, such as drift; scoring uses [`TableReader`] and the
+/// model's types instead.
+pub fn read_table_inferred(path: impl AsRef<Path>, exclude: &[String]) -> Result<DataFrame> {
     let path = path.as_ref();
-    if Format::from_path(path)? == Format::Parquet {
-        return read_table(path, &ReadPlan::default());
-    }
     // Validates the header (and names empty files) the same way the streaming reader does.
-    let separator = CsvSource::open(path)?.separator;
+    let reader = TableReader::open(path, 1)?;
+    let keep: Vec<String> = reader.columns().iter().filter(|c| !exclude.contains(c)).cloned().collect();
+    let Source::Csv(csv) = &reader.source else {
+        return read_table(path, &ReadPlan { columns: keep, dtypes: HashMap::new() });
+    };
+    let separator = csv.separator;
+    let columns: Arc<[PlSmallStr]> = keep.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
     let read = |rows: Option<usize>| {
         CsvReadOptions::default()
             .with_has_header(true)
+            .with_columns(Some(columns.clone()))
             .with_infer_schema_length(rows)
             .with_parse_options(CsvParseOptions::default().with_separator(separator))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
