@@ -54,7 +54,7 @@ impl PredictionWriter {
         match &mut self.sink {
             Sink::Csv { out, header_written } => {
                 let mut buf = Vec::with_capacity(frame.height() * 48);
-                CsvWriter::new(&mut buf).include_header(!*header_written).finish(frame).map_err(fail)?;
+                CsvWriter::new(&mut buf).include_header(!*header_written).n_threads(1).finish(frame).map_err(fail)?;
                 *header_written = true;
                 out.write_all(&buf).map_err(|e| Error::io("write the output file", &self.target, e))?;
             }
