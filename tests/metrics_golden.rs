@@ -147,3 +147,25 @@ fn bootstrap_intervals_are_seeded_and_bracket_the_estimate() {
     let other = EvaluateOptions { bootstrap: BootstrapOptions { seed: 1, ..opts.bootstrap }, ..opts };
     assert_ne!(evaluate_classification(&data, &other).intervals, a.intervals, "the seed matters");
 }
+
+#[test]
+fn multiclass_intervals_cover_ranking_metrics_too() {
+    let g = goldens();
+    let case = g["classification"].as_array().unwrap().iter().find(|c| c["name"] == "multiclass").unwrap();
+    let data = ClassificationData {
+        classes: vec!["a".into(), "b".into(), "c".into()],
+        positive: 0,
+        y_true: case["y_true"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect(),
+        proba: floats(&case["proba"]),
+    };
+    let opts = EvaluateOptions {
+        bootstrap: BootstrapOptions { resamples: 200, ..BootstrapOptions::default() },
+        ..EvaluateOptions::default()
+    };
+    let report = evaluate_classification(&data, &opts);
+    for metric in ["accuracy", "f1", "log_loss", "brier", "roc_auc", "average_precision"] {
+        let point = report.metrics[metric].unwrap();
+        let i = report.intervals.get(metric).unwrap_or_else(|| panic!("no interval for {metric}"));
+        assert!(i.low <= point && point <= i.high && i.high - i.low < 0.2, "{metric}: {point} vs {i:?}");
+    }
+}

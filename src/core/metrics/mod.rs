@@ -1,7 +1,7 @@
 //! Model performance: classification and regression metrics that match scikit-learn 1.9, the curves
 //! behind them, metrics as a function of the decision threshold, and bootstrap confidence
-//! intervals for every metric (binary classification and regression; accuracy-type metrics,
-//! log loss and Brier for multiclass).
+//! intervals for every headline metric (multiclass: accuracy, balanced accuracy, macro P/R/F1,
+//! log loss, Brier, ROC AUC and average precision).
 //!
 //! ```
 //! use mirador::core::metrics::{ClassificationData, EvaluateOptions, evaluate_classification};
@@ -240,15 +240,37 @@ fn binary_intervals(
     BINARY_CI.iter().zip(values).filter_map(|(name, v)| v.map(|v| (name.to_string(), v))).collect()
 }
 
-/// Intervals for multiclass accuracy, balanced accuracy, macro P/R/F1, log loss and Brier.
+/// Intervals for multiclass accuracy, balanced accuracy, macro P/R/F1, log loss, Brier, and
+/// one-vs-rest macro ROC AUC and average precision (each class's rows sorted once, weighted per
+/// resample).
 fn multiclass_intervals(
     data: &ClassificationData,
     y_pred: &[usize],
     options: &EvaluateOptions,
 ) -> BTreeMap<String, Interval> {
-    const NAMES: [&str; 7] = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "log_loss", "brier"];
+    const NAMES: [&str; 9] = [
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "log_loss",
+        "brier",
+        "roc_auc",
+        "average_precision",
+    ];
     let k = data.classes.len();
-    let values = bootstrap::intervals(data.y_true.len(), &options.bootstrap, NAMES.len(), |w| {
+    let n = data.y_true.len();
+    // One-vs-rest: each class's rows by descending probability of that class, computed once.
+    let per_class: Vec<(Vec<bool>, Vec<f64>, Vec<usize>)> = (0..k)
+        .map(|c| {
+            let positive: Vec<bool> = data.y_true.iter().map(|&t| t == c).collect();
+            let score: Vec<f64> = (0..n).map(|i| data.proba[i * k + c]).collect();
+            let order = order_desc(&score);
+            (positive, score, order)
+        })
+        .collect();
+    let values = bootstrap::intervals(n, &options.bootstrap, NAMES.len(), |w| {
         let mut cm = vec![vec![0.0; k]; k];
         let (mut ll, mut br, mut total) = (0.0, 0.0, 0.0);
         for (i, (&t, &p)) in data.y_true.iter().zip(y_pred).enumerate() {
@@ -264,6 +286,21 @@ fn multiclass_intervals(
         let div = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let mean = |f: &dyn Fn(usize) -> f64| div(labels.iter().map(|&c| f(c)).sum(), labels.len() as f64);
         let present: Vec<usize> = (0..k).filter(|&c| truth(c) > 0.0).collect();
+        let weights: Vec<f64> = w.iter().map(|&x| f64::from(x)).collect();
+        let (mut auc_sum, mut ap_sum, mut ap_count, mut auc_defined) = (0.0, 0.0, 0.0, true);
+        for (positive, score, order) in &per_class {
+            let curve = clf_curve(positive, score, order, Some(&weights));
+            match auc_from_curve(&curve) {
+                Some(a) => auc_sum += a,
+                None => auc_defined = false,
+            }
+            if curve.tps.last().is_some_and(|&p| p > 0.0) {
+                ap_sum += ap_from_curve(&curve).unwrap_or(0.0);
+                ap_count += 1.0;
+            }
+        }
+        let ovr_auc = if auc_defined { auc_sum / k as f64 } else { f64::NAN };
+        let ovr_ap = if ap_count > 0.0 { ap_sum / ap_count } else { f64::NAN };
         vec![
             div((0..k).map(|c| cm[c][c]).sum(), total),
             div(present.iter().map(|&c| cm[c][c] / truth(c)).sum(), present.len() as f64),
@@ -272,6 +309,8 @@ fn multiclass_intervals(
             mean(&|c| div(2.0 * cm[c][c], predicted(c) + truth(c))),
             div(ll, total),
             div(br, total),
+            ovr_auc,
+            ovr_ap,
         ]
     });
     NAMES.iter().zip(values).filter_map(|(name, v)| v.map(|v| (name.to_string(), v))).collect()
