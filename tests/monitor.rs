@@ -19,7 +19,7 @@ fn outputs() -> ModelOutputs {
         labelled_scores(&m, &repo("sample-data/churn_reference.csv"), Some("churned")).unwrap();
     let (current_scores, current_labelled) =
         labelled_scores(&m, &repo("sample-data/churn_production_log.csv"), Some("churned")).unwrap();
-    ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled }
+    ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled, binary: true }
 }
 
 #[test]
@@ -116,4 +116,34 @@ fn row_chunks_bad_timestamps_and_bad_rules() {
     assert!(err.contains("'yesterday'") && err.contains("row 3") && err.contains("timestamp"), "{err}");
     assert!(AlertRule::parse("roc_auc is low").is_err());
     assert!(Chunking::parse("2x", None).is_err());
+}
+
+#[test]
+fn estimated_performance_tracks_realised_performance_on_reference_like_data() {
+    // churn_v1 is a logistic regression fitted on the reference, so its probabilities are close to
+    // calibrated there: CBPE's estimates should sit near the realised values on reference chunks.
+    let reference = read_table(repo("sample-data/churn_reference.csv"), &ReadPlan::default()).unwrap();
+    let mismatched =
+        monitor(&reference, &reference, &Chunking::Rows(1000), &DriftOptions::default(), Some(&outputs()), &[]);
+    assert!(mismatched.unwrap_err().to_string().contains("do not line up"), "outputs for other rows are refused");
+    let m = model("churn_v1");
+    let (scores, labelled) = labelled_scores(&m, &repo("sample-data/churn_reference.csv"), Some("churned")).unwrap();
+    let out = ModelOutputs {
+        reference_scores: scores.clone(),
+        current_scores: scores,
+        reference_labelled: labelled.clone(),
+        current_labelled: labelled,
+        binary: true,
+    };
+    let report =
+        monitor(&reference, &reference, &Chunking::Rows(1000), &DriftOptions::default(), Some(&out), &[]).unwrap();
+    for metric in ["accuracy", "roc_auc"] {
+        let (realised, estimated) = (report.bands[metric].mean, report.bands[&format!("estimated_{metric}")].mean);
+        assert!((realised - estimated).abs() < 0.03, "{metric}: realised {realised} vs estimated {estimated}");
+    }
+    assert!(report.chunks.iter().all(|c| c.estimated_performance.len() == 5));
+    let rule = AlertRule::parse("estimated_roc_auc < 0.99").unwrap();
+    let with_rule =
+        monitor(&reference, &reference, &Chunking::Rows(1000), &DriftOptions::default(), Some(&out), &[rule]).unwrap();
+    assert_eq!(with_rule.alerts.len(), 5, "the estimate is below 0.99 in every chunk, so the rule fires in each");
 }

@@ -38,7 +38,9 @@ pub fn run(request: &MonitorRequest) -> Result<MonitorReport> {
                 labelled_scores(&model, &request.reference, request.target.as_deref())?;
             let (current_scores, current_labelled) =
                 labelled_scores(&model, &request.current, request.target.as_deref())?;
-            Some(ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled })
+            let binary =
+                matches!(&model.info().task, crate::core::Task::Classification { classes, .. } if classes.len() == 2);
+            Some(ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled, binary })
         }
         None => None,
     };

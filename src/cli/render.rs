@@ -239,7 +239,11 @@ pub fn comparison(c: &Comparison) -> String {
 pub fn monitor(report: &MonitorReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "monitoring {} ({} chunks)", report.chunking, report.chunks.len());
-    let _ = writeln!(s, "  {:<22} {:>7} {:>9} {:>11} {:>9}", "chunk", "rows", "drifted", "pred drift", "roc_auc");
+    let _ = writeln!(
+        s,
+        "  {:<22} {:>7} {:>9} {:>11} {:>9} {:>9}",
+        "chunk", "rows", "drifted", "pred drift", "roc_auc", "est. auc"
+    );
     for c in &report.chunks {
         let pred = c.prediction_drift.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
         let auc =

@@ -4,7 +4,8 @@
 //! - `share_drifted > 0.3` — share of drifted columns;
 //! - `drift:<column> > 0.2` — a column's drift score (for p-value tests use `<`);
 //! - `prediction_drift > 0.1` — drift of the model's output;
-//! - `roc_auc < 0.7` (any performance metric: `accuracy`, `precision`, `recall`, `f1`);
+//! - `roc_auc < 0.7` (any performance metric: `accuracy`, `precision`, `recall`, `f1`, or an
+//!   estimate made without labels: `estimated_roc_auc`, `estimated_accuracy`, ...);
 //! - `roc_auc outside band` — outside the reference band (mean ± 3σ); any banded key works.
 //!
 //! Always on: a chunk whose share of drifted columns reaches the dataset threshold raises a
@@ -83,9 +84,17 @@ impl AlertRule {
         match self.key.as_str() {
             "share_drifted" => Some(chunk.share_drifted),
             "prediction_drift" => chunk.prediction_drift,
-            key => key
-                .strip_prefix("drift:")
-                .map_or_else(|| chunk.performance.get(key).copied().flatten(), |c| chunk.drift_scores.get(c).copied()),
+            key => key.strip_prefix("drift:").map_or_else(
+                || {
+                    chunk
+                        .performance
+                        .get(key)
+                        .copied()
+                        .flatten()
+                        .or_else(|| chunk.estimated_performance.get(key).copied())
+                },
+                |c| chunk.drift_scores.get(c).copied(),
+            ),
         }
     }
 }

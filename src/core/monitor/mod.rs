@@ -1,13 +1,15 @@
 //! Monitoring over time: split a timestamped (or row-ordered) dataset into chunks and compute, per
-//! chunk, data drift against the reference, prediction drift and — where labels exist — realised
-//! performance; give each the reference band (mean ± 3σ over reference chunks, as NannyML does);
-//! and turn threshold rules into alerts ([`alerts`]).
+//! chunk, data drift against the reference, prediction drift, realised performance where labels
+//! exist and estimated performance where they do not yet ([`cbpe`]); give each the reference band
+//! (mean ± 3σ over reference chunks, as NannyML does); and turn threshold rules into alerts
+//! ([`alerts`]).
 //!
 //! Reference chunks have the size of the median current chunk; each is compared with the whole
 //! reference (drift) or evaluated on its own (performance), so the band shows how much a score
 //! moves when nothing has changed.
 
 pub mod alerts;
+pub mod cbpe;
 mod chunks;
 
 use std::collections::BTreeMap;
@@ -72,6 +74,8 @@ pub struct ChunkResult {
     pub prediction_drift: Option<f64>,
     /// Realised performance (when labels were given).
     pub performance: BTreeMap<String, Option<f64>>,
+    /// Performance estimated without labels (CBPE, binary classifiers), e.g. `estimated_roc_auc`.
+    pub estimated_performance: BTreeMap<String, f64>,
 }
 
 /// Predictions (and labels) aligned with the rows of the reference and current data.
@@ -85,6 +89,8 @@ pub struct ModelOutputs {
     pub reference_labelled: Option<ClassificationData>,
     /// Labelled current rows, for realised performance.
     pub current_labelled: Option<ClassificationData>,
+    /// Whether the scores are a binary classifier's positive-class probabilities (enables CBPE).
+    pub binary: bool,
 }
 
 /// The monitoring report.
@@ -119,6 +125,17 @@ pub fn monitor(
     {
         options.exclude.push(column.clone());
     }
+    if let Some(out) = outputs
+        && (out.current_scores.len() != current.height() || out.reference_scores.len() != reference.height())
+    {
+        return Err(Error::Invalid(format!(
+            "model outputs do not line up with the data: {} and {} scores for {} reference and {} current rows",
+            out.reference_scores.len(),
+            out.current_scores.len(),
+            reference.height(),
+            current.height()
+        )));
+    }
     let current_chunks = chunking.split(current)?;
     if current_chunks.is_empty() {
         return Err(Error::Invalid("the current data has no rows to chunk".into()));
@@ -141,10 +158,14 @@ pub fn monitor(
             drifted: report.iter().flat_map(|r| r.columns.iter().map(|c| (c.column.clone(), c.drift))).collect(),
             prediction_drift: None,
             performance: BTreeMap::new(),
+            estimated_performance: BTreeMap::new(),
         };
         if let Some(out) = outputs {
             let scores: Vec<f64> = chunk.rows.iter().map(|&i| out.current_scores[i]).collect();
             result.prediction_drift = score_drift(&out.reference_scores, &scores)?;
+            if out.binary {
+                result.estimated_performance = cbpe::estimate(&scores, 0.5);
+            }
             if let Some(labelled) = &out.current_labelled {
                 result.performance = performance(labelled, &chunk.rows);
             }
@@ -163,6 +184,11 @@ pub fn monitor(
             let scores: Vec<f64> = chunk.rows.iter().map(|&i| out.reference_scores[i]).collect();
             if let Some(s) = score_drift(&out.reference_scores, &scores)? {
                 by_key.entry("prediction_drift".into()).or_default().push(s);
+            }
+            if out.binary {
+                for (metric, value) in cbpe::estimate(&scores, 0.5) {
+                    by_key.entry(metric).or_default().push(value);
+                }
             }
             if let Some(labelled) = &out.reference_labelled {
                 for (metric, value) in performance(labelled, &chunk.rows) {
