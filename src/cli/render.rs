@@ -248,8 +248,10 @@ pub fn monitor(report: &MonitorReport) -> String {
         let pred = c.prediction_drift.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
         let auc =
             c.performance.get("roc_auc").copied().flatten().map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
-        let _ =
-            writeln!(s, "  {:<22} {:>7} {:>8.0}% {:>11} {:>9}", c.label, c.rows, c.share_drifted * 100.0, pred, auc);
+        let est =
+            c.estimated_performance.get("estimated_roc_auc").map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+        let share = c.share_drifted * 100.0;
+        let _ = writeln!(s, "  {:<22} {:>7} {share:>8.0}% {pred:>11} {auc:>9} {est:>9}", c.label, c.rows);
     }
     if let Some(b) = report.bands.get("roc_auc") {
         let _ = writeln!(s, "  reference band roc_auc: [{:.4}, {:.4}] (mean ± 3σ)", b.lower, b.upper);
