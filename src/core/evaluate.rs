@@ -136,6 +136,27 @@ fn bad_target(data: &Path, target: &str, row: usize, value: &str, what: &str) ->
     Error::data(format!("{shown} {what}"), Location::file(Some(data)).row(row as u64 + 1).column(target))
 }
 
+/// The index of `value` among `classes`: the same text, or the same number ("1" and "1.0").
+fn class_index(classes: &[String], value: &str) -> Option<usize> {
+    let value = value.trim();
+    classes.iter().position(|c| c == value).or_else(|| {
+        let x = value.parse::<f64>().ok()?;
+        classes.iter().position(|c| c.parse::<f64>().ok() == Some(x))
+    })
+}
+
+/// The positive class: the one asked for, else the model's `positive_class` metadata, else the
+/// last class (scikit-learn's `pos_label=1` for 0/1 labels).
+fn positive_index(info: &ModelInfo, classes: &[String], requested: Option<&str>) -> Result<usize> {
+    let wanted = requested.map(str::to_string).or_else(|| info.metadata.get("positive_class").cloned());
+    match wanted {
+        Some(p) => class_index(classes, &p).ok_or_else(|| {
+            Error::Invalid(format!("positive class '{p}' is not one of the model's classes ({})", classes.join(", ")))
+        }),
+        None => Ok(classes.len().saturating_sub(1)),
+    }
+}
+
 fn classification_data(
     info: &ModelInfo,
     classes: &[String],
@@ -144,33 +165,20 @@ fn classification_data(
     request: &EvaluateRequest,
     data: &Path,
 ) -> Result<ClassificationData> {
-    let k = classes.len();
     let proba = scored.predictions.probabilities.clone().ok_or_else(|| {
         Error::Invalid("the model gives no probabilities, so ranking metrics cannot be computed".into())
     })?;
-    let class_of = |v: &str| {
-        classes.iter().position(|c| c == v.trim()).or_else(|| {
-            let x = v.trim().parse::<f64>().ok()?;
-            classes.iter().position(|c| c.parse::<f64>().ok() == Some(x))
-        })
-    };
     let y_true = target
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            class_of(v).ok_or_else(|| {
+            class_index(classes, v).ok_or_else(|| {
                 let what = format!("is not one of the model's classes ({})", classes.join(", "));
                 bad_target(data, &request.target, i, v, &what)
             })
         })
         .collect::<Result<Vec<usize>>>()?;
-    let wanted = request.positive.clone().or_else(|| info.metadata.get("positive_class").cloned());
-    let positive = match wanted {
-        Some(p) => class_of(&p).ok_or_else(|| {
-            Error::Invalid(format!("positive class '{p}' is not one of the model's classes ({})", classes.join(", ")))
-        })?,
-        None => k.saturating_sub(1),
-    };
+    let positive = positive_index(info, classes, request.positive.as_deref())?;
     Ok(ClassificationData { classes: classes.to_vec(), positive, y_true, proba })
 }
 
@@ -190,19 +198,15 @@ pub fn labelled_scores(
     let (scored, _) = score_in_memory(model, data, &score, &CancelToken::new(), &mut |_| {})?;
     let info = model.info();
     match &info.task {
-        Task::Classification { .. } => {
+        Task::Classification { classes, .. } => {
             let labelled = match target {
                 Some(_) => labelled_classification(info, &scored, data, &request)?,
-                None => {
-                    let Task::Classification { classes, .. } = &info.task else { unreachable!() };
-                    let proba = scored.predictions.probabilities.clone().unwrap_or_default();
-                    let positive = info
-                        .metadata
-                        .get("positive_class")
-                        .and_then(|p| classes.iter().position(|c| c == p))
-                        .unwrap_or(classes.len().saturating_sub(1));
-                    ClassificationData { classes: classes.clone(), positive, y_true: Vec::new(), proba }
-                }
+                None => ClassificationData {
+                    classes: classes.clone(),
+                    positive: positive_index(info, classes, None)?,
+                    y_true: Vec::new(),
+                    proba: scored.predictions.probabilities.clone().unwrap_or_default(),
+                },
             };
             let k = labelled.classes.len();
             let scores = (0..scored.predictions.rows).map(|i| labelled.proba[i * k + labelled.positive]).collect();
