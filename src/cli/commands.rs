@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::monitoring::MonitorRequest;
 use super::render;
-use super::{ColumnArgs, Command, EXIT_CHECK_FAILED};
+use super::{ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::drift::{DriftOptions, drift_frames, drift_profile};
 use crate::core::monitor::{AlertRule, Chunking};
@@ -41,14 +41,10 @@ pub fn run(command: Command) -> Result<ExitCode> {
             emit(json, &prediction, render::prediction)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Evaluate { model, data, target, positive, threshold, bootstrap, seed, columns, json } => {
+        Command::Evaluate { model, labelled, columns, json } => {
             let model = Model::load(&model)?;
-            let mut request = EvaluateRequest { target, positive, ..EvaluateRequest::default() };
-            request.options.threshold = threshold;
-            request.options.bootstrap.resamples = bootstrap;
-            request.options.bootstrap.seed = seed;
-            request.score.id_columns = columns.id_cols.clone();
-            request.score.mapping = mapping(&columns)?;
+            let request = evaluate_request(&labelled, &columns)?;
+            let data = labelled.data;
             let bar = progress_bar();
             let evaluation = evaluate_file(&model, &data, &request, &CancelToken::new(), &mut |p| {
                 bar.set_position((p.fraction * 1000.0) as u64);
@@ -58,30 +54,15 @@ pub fn run(command: Command) -> Result<ExitCode> {
             emit(json, &evaluation, render::evaluation)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Compare {
-            models,
-            data,
-            target,
-            gate,
-            positive,
-            threshold,
-            bootstrap,
-            latency_rows,
-            columns,
-            json,
-        } => {
+        Command::Compare { models, labelled, gate, latency_rows, columns, json } => {
             let models = models.iter().map(Model::load).collect::<Result<Vec<_>>>()?;
-            let mut request = CompareRequest {
+            let request = CompareRequest {
+                evaluate: evaluate_request(&labelled, &columns)?,
                 gate: gate.as_deref().map(GateRule::parse_all).transpose()?.unwrap_or_default(),
                 latency_rows,
                 max_flips: 1000,
-                ..CompareRequest::default()
             };
-            request.evaluate = EvaluateRequest { target, positive, ..EvaluateRequest::default() };
-            request.evaluate.options.threshold = threshold;
-            request.evaluate.options.bootstrap.resamples = bootstrap;
-            request.evaluate.score.id_columns = columns.id_cols.clone();
-            request.evaluate.score.mapping = mapping(&columns)?;
+            let data = labelled.data;
             let comparison = compare_files(&models, &data, &request, &CancelToken::new(), &mut |_, _| {})?;
             emit(json, &comparison, render::comparison)?;
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
@@ -136,6 +117,21 @@ pub fn run(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The evaluation request `evaluate` and `compare` share.
+fn evaluate_request(labelled: &LabelledArgs, columns: &ColumnArgs) -> Result<EvaluateRequest> {
+    let mut request = EvaluateRequest {
+        target: labelled.target.clone(),
+        positive: labelled.positive.clone(),
+        ..EvaluateRequest::default()
+    };
+    request.options.threshold = labelled.threshold;
+    request.options.bootstrap.resamples = labelled.bootstrap;
+    request.options.bootstrap.seed = labelled.seed;
+    request.score.id_columns = columns.id_cols.clone();
+    request.score.mapping = mapping(columns)?;
+    Ok(request)
 }
 
 fn mapping(args: &ColumnArgs) -> Result<ColumnMapping> {

@@ -73,24 +73,9 @@ pub enum Command {
         /// The .onnx file.
         #[arg(long)]
         model: PathBuf,
-        /// Labelled CSV or Parquet data.
-        #[arg(long)]
-        data: PathBuf,
-        /// The column with the true label or value.
-        #[arg(long)]
-        target: String,
-        /// Positive class for binary metrics (default: the model's `positive_class`, else its last class).
-        #[arg(long)]
-        positive: Option<String>,
-        /// Decision threshold on the positive class's probability.
-        #[arg(long, default_value_t = 0.5)]
-        threshold: f64,
-        /// Bootstrap resamples for the confidence intervals (0 = none).
-        #[arg(long, default_value_t = 1000)]
-        bootstrap: usize,
-        /// Bootstrap seed.
-        #[arg(long, default_value_t = 20_261_101)]
-        seed: u64,
+        /// Labelled data and metric settings.
+        #[command(flatten)]
+        labelled: LabelledArgs,
         /// Id columns and column mappings.
         #[command(flatten)]
         columns: ColumnArgs,
@@ -103,24 +88,12 @@ pub enum Command {
         /// The .onnx files, champion first.
         #[arg(long, num_args = 2.., required = true)]
         models: Vec<PathBuf>,
-        /// Labelled CSV or Parquet data.
-        #[arg(long)]
-        data: PathBuf,
-        /// The column with the true label or value.
-        #[arg(long)]
-        target: String,
+        /// Labelled data and metric settings.
+        #[command(flatten)]
+        labelled: LabelledArgs,
         /// Promotion rules, ';'-separated, e.g. 'roc_auc >= champion - 0.005; recall drop <= 2%'.
         #[arg(long)]
         gate: Option<String>,
-        /// Positive class for binary metrics.
-        #[arg(long)]
-        positive: Option<String>,
-        /// Decision threshold on the positive class's probability.
-        #[arg(long, default_value_t = 0.5)]
-        threshold: f64,
-        /// Bootstrap resamples for the intervals (0 = none).
-        #[arg(long, default_value_t = 1000)]
-        bootstrap: usize,
         /// Rows timed one at a time for latency (0 = skip).
         #[arg(long, default_value_t = 200)]
         latency_rows: usize,
@@ -200,6 +173,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Labelled data and how to evaluate on it (`evaluate`, `compare`).
+#[derive(Debug, Clone, Args)]
+pub struct LabelledArgs {
+    /// Labelled CSV or Parquet data.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The column with the true label or value.
+    #[arg(long)]
+    pub target: String,
+    /// Positive class for binary metrics (default: the model's `positive_class`, else its last class).
+    #[arg(long)]
+    pub positive: Option<String>,
+    /// Decision threshold on the positive class's probability.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Bootstrap resamples for the confidence intervals (0 = none).
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 20_261_101)]
+    pub seed: u64,
 }
 
 /// Options naming columns.
