@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::drift::{Typed, Values, type_column};
 use super::error::{Error, Result};
+use super::metrics::bootstrap::quantile;
 
 /// Numbers kept per column before switching to a quantile sketch.
 pub const EXACT_LIMIT: usize = 50_000;
@@ -143,14 +144,7 @@ impl ColumnProfile {
 impl NumberProfile {
     fn new(sorted: &[f64], integers: bool) -> Self {
         let count = sorted.len();
-        let quantile = |q: f64| {
-            if count == 0 {
-                return f64::NAN;
-            }
-            let pos = q * (count - 1) as f64;
-            let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-            sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-        };
+        let quantile = |q: f64| quantile(sorted, q);
         let exact = count <= EXACT_LIMIT;
         let kept = if exact {
             sorted.to_vec()

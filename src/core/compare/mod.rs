@@ -23,7 +23,7 @@ use super::cancel::CancelToken;
 use super::error::{Error, Result};
 use super::evaluate::{EvaluateRequest, Evaluation, evaluate_scored, labelled_classification, labelled_regression};
 use super::metrics::binary::{BINARY_CI, BinaryRows};
-use super::metrics::bootstrap::{self, Interval, percentile_interval};
+use super::metrics::bootstrap::{self, Interval, quantile};
 use super::metrics::classification::predict_classes;
 use super::metrics::ranking::order_desc;
 use super::metrics::{ClassificationData, regression};
@@ -416,6 +416,6 @@ fn latency(model: &Model, data: &Path, request: &CompareRequest) -> Result<Laten
         predictor.predict_row(&r)?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    let at = |q: f64| percentile_interval(&mut times.clone(), 1.0 - 2.0 * (1.0 - q)).map_or(f64::NAN, |i| i.high);
-    Ok(Latency { rows, p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99) })
+    times.sort_by(f64::total_cmp);
+    Ok(Latency { rows, p50_ms: quantile(&times, 0.5), p95_ms: quantile(&times, 0.95), p99_ms: quantile(&times, 0.99) })
 }

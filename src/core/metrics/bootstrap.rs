@@ -134,18 +134,24 @@ pub(crate) fn from_samples(samples: &[Vec<f64>], metric_count: usize, confidence
         .collect()
 }
 
+/// The `q` quantile (0..=1) of ascending `sorted` values with numpy's default linear
+/// interpolation; NaN when there are none.
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
 /// numpy-style (linear) percentiles at (1 − c)/2 and (1 + c)/2.
 pub(crate) fn percentile_interval(values: &mut [f64], confidence: f64) -> Option<Interval> {
     if values.is_empty() {
         return None;
     }
     values.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let pos = q * (values.len() - 1) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
-    };
-    Some(Interval { low: at((1.0 - confidence) / 2.0), high: at((1.0 + confidence) / 2.0) })
+    Some(Interval { low: quantile(values, (1.0 - confidence) / 2.0), high: quantile(values, (1.0 + confidence) / 2.0) })
 }
 
 #[cfg(test)]
