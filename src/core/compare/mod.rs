@@ -21,12 +21,12 @@ use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF};
 
 use super::cancel::CancelToken;
 use super::error::{Error, Result};
-use super::evaluate::{EvaluateRequest, Evaluation, evaluate_scored, labelled_classification, labelled_regression};
+use super::evaluate::{EvaluateRequest, Evaluation, labelled_classification, labelled_regression};
 use super::metrics::binary::{BINARY_CI, BinaryRows};
 use super::metrics::bootstrap::{self, Interval, quantile};
 use super::metrics::classification::predict_classes;
 use super::metrics::ranking::order_desc;
-use super::metrics::{ClassificationData, regression};
+use super::metrics::{ClassificationData, evaluate_classification, evaluate_regression, regression};
 use super::model::{Model, SessionOptions, Task};
 use super::predict::Predictor;
 use super::score::{Progress, score_in_memory};
@@ -197,14 +197,22 @@ pub fn compare_files(
             score.id_columns.push(request.evaluate.target.clone());
         }
         let (scored, _) = score_in_memory(model, data, &score, cancel, &mut |p| progress(i, p))?;
-        let evaluation = evaluate_scored(model.info(), &scored, data, &request.evaluate)?;
-        let (classes, values) = match &model.info().task {
+        // The target is read once per model; the evaluation is computed from the same arrays the
+        // paired comparison uses.
+        let options = &request.evaluate.options;
+        let scored = match &model.info().task {
             Task::Classification { .. } => {
-                (Some(labelled_classification(model.info(), &scored, data, &request.evaluate)?), None)
+                let labelled = labelled_classification(model.info(), &scored, data, &request.evaluate)?;
+                let evaluation = Evaluation::Classification(Box::new(evaluate_classification(&labelled, options)));
+                Scored { model: model.clone(), evaluation, classes: Some(labelled), values: None }
             }
-            Task::Regression { .. } => (None, Some(labelled_regression(&scored, data, &request.evaluate)?)),
+            Task::Regression { .. } => {
+                let (y, pred) = labelled_regression(&scored, data, &request.evaluate)?;
+                let evaluation = Evaluation::Regression(evaluate_regression(&y, &pred, options));
+                Scored { model: model.clone(), evaluation, classes: None, values: Some((y, pred)) }
+            }
         };
-        all.push(Scored { model: model.clone(), evaluation, classes, values });
+        all.push(scored);
     }
     let champion = &all[0];
     let mut comparison = Comparison {
