@@ -189,6 +189,7 @@ pub(crate) enum Values {
 
 /// A typed column: its present values (or, from a profile, a quantile sketch of them), how many
 /// values were present, missing, and in all.
+#[derive(Debug, Clone)]
 pub(crate) struct Typed {
     pub(crate) values: Values,
     /// Present values represented (can exceed the sketch's length).
@@ -304,13 +305,45 @@ fn numbers(values: &Values) -> Option<Vec<f64>> {
 
 /// Compare `reference` with `current`, column by column (the columns both have).
 pub fn drift_frames(reference: &DataFrame, current: &DataFrame, options: &DriftOptions) -> Result<DriftReport> {
-    let reference_of = |name: &str| -> std::result::Result<Typed, String> {
-        let column = reference.column(name).map_err(|e| e.to_string())?;
-        type_column(column.as_materialized_series()).map_err(|e| e.to_string())
-    };
-    let names: Vec<String> =
-        reference.get_column_names().iter().map(|c| c.to_string()).filter(|c| current.column(c).is_ok()).collect();
-    drift_columns(&names, &reference_of, current, options)
+    TypedReference::new(reference, &options.exclude).drift(current, options)
+}
+
+/// A reference typed once, for comparing it with many current frames (monitoring chunks).
+pub(crate) struct TypedReference {
+    /// In the reference's column order.
+    columns: Vec<(String, std::result::Result<Typed, String>)>,
+}
+
+impl TypedReference {
+    /// Type every column of `reference` except `exclude`.
+    pub(crate) fn new(reference: &DataFrame, exclude: &[String]) -> Self {
+        let names: Vec<String> =
+            reference.get_column_names().iter().map(|c| c.to_string()).filter(|c| !exclude.contains(c)).collect();
+        let columns = names
+            .par_iter()
+            .map(|name| {
+                let typed = reference
+                    .column(name)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| type_column(c.as_materialized_series()).map_err(|e| e.to_string()));
+                (name.clone(), typed)
+            })
+            .collect();
+        Self { columns }
+    }
+
+    /// Compare with `current`, as [`drift_frames`] would compare the reference itself.
+    pub(crate) fn drift(&self, current: &DataFrame, options: &DriftOptions) -> Result<DriftReport> {
+        let reference_of = |name: &str| {
+            self.columns
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| Err("not in the reference".into()), |(_, t)| t.clone())
+        };
+        let names: Vec<String> =
+            self.columns.iter().map(|(n, _)| n.clone()).filter(|c| current.column(c).is_ok()).collect();
+        drift_columns(&names, &reference_of, current, options)
+    }
 }
 
 /// Compare a saved reference profile with `current` (see [`crate::core::profile`]).

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::drift::{DriftOptions, DriftReport, drift_frames};
+use super::drift::{DriftOptions, DriftReport, TypedReference, drift_frames};
 use super::error::{Error, Result};
 use super::metrics::{BootstrapOptions, ClassificationData, EvaluateOptions, evaluate_classification};
 pub use alerts::{Alert, AlertRule, AlertSeverity};
@@ -144,10 +144,12 @@ pub fn monitor(
     sizes.sort_unstable();
     let reference_chunks = Chunking::Rows(sizes[sizes.len() / 2].max(1)).split(reference)?;
 
+    // The reference is typed once and compared with every chunk.
+    let typed_reference = TypedReference::new(reference, &options.exclude);
     let mut chunks = Vec::new();
     for (index, chunk) in current_chunks.iter().enumerate() {
         let frame = take(current, &chunk.rows)?;
-        let report = if frame.height() == 0 { None } else { Some(drift_frames(reference, &frame, &options)?) };
+        let report = if frame.height() == 0 { None } else { Some(typed_reference.drift(&frame, &options)?) };
         let mut result = ChunkResult {
             index,
             label: chunk.label.clone(),
@@ -177,7 +179,7 @@ pub fn monitor(
     let mut by_key: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for chunk in &reference_chunks {
         let frame = take(reference, &chunk.rows)?;
-        for c in drift_frames(reference, &frame, &options)?.columns {
+        for c in typed_reference.drift(&frame, &options)?.columns {
             by_key.entry(format!("drift:{}", c.column)).or_default().push(c.score);
         }
         if let Some(out) = outputs {
@@ -202,7 +204,7 @@ pub fn monitor(
             bands.insert(key, band);
         }
     }
-    let overall = drift_frames(reference, current, &options)?;
+    let overall = typed_reference.drift(current, &options)?;
     let alerts = alerts::evaluate(rules, &chunks, &bands, drift.drift_share);
     Ok(MonitorReport { chunking: chunking.to_string(), chunks, overall, bands, alerts })
 }
