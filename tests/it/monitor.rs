@@ -1,11 +1,7 @@
 //! Monitoring over time on the sample production log (8 weeks of growing drift): chunks, per-chunk
 //! drift and performance consistent with the tested engines, reference bands, and alerts.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
-use common::{model, repo};
+use crate::common::{model, repo};
 use mirador::core::drift::{DriftOptions, drift_frames};
 use mirador::core::evaluate::labelled_scores;
 use mirador::core::metrics::{BootstrapOptions, ClassificationData, EvaluateOptions, evaluate_classification};

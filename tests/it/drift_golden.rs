@@ -2,8 +2,6 @@
 //! tests/golden/make_drift_goldens.py): the same test chosen per column, scores ≤ 1e-6, p-values
 //! ≤ 1e-6 relative (absolute where they underflow), the same verdicts and dataset share.
 
-#![allow(clippy::unwrap_used)]
-
 use std::collections::BTreeMap;
 
 use mirador::core::drift::{ColumnOverride, DriftOptions, DriftTest, drift_frames};

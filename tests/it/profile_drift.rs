@@ -1,11 +1,7 @@
 //! Drift against a saved reference profile equals drift against the reference data itself (exact
 //! up to 50,000 values per column), and stays within the sketch's stated error beyond that.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
-use common::repo;
+use crate::common::repo;
 use mirador::core::drift::{ColumnOverride, DriftOptions, DriftTest, drift_frames, drift_profile};
 use mirador::core::profile::ReferenceProfile;
 use mirador::core::{ReadPlan, read_table};

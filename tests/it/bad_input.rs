@@ -1,13 +1,9 @@
 //! Bad input gets a clear error naming file, row and column — never a panic — and a failed or
 //! cancelled run leaves no output (and no half-written file) behind.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{model, repo};
+use crate::common::{model, repo};
 use mirador::core::{CancelToken, Error, Model, ScoreOptions, score_file};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

@@ -1,13 +1,9 @@
 //! The contract check reports every problem at once, naming column, row and value, and the binding
 //! handles the per-column, packed (metadata, user mapping, file order) and mixed layouts.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{model, repo};
+use crate::common::{model, repo};
 use mirador::core::contract::ColumnSource;
 use mirador::core::{CheckOptions, ColumnMapping, Model, ProblemKind, Severity, check_file};
 

@@ -3,8 +3,6 @@
 //! predictions and on edge cases (one class only, all-equal scores, positive class 0, multiclass,
 //! an absent class, constant targets, zeros in the target).
 
-#![allow(clippy::unwrap_used)]
-
 use mirador::core::metrics::{
     BootstrapOptions, ClassificationData, EvaluateOptions, evaluate_classification, evaluate_regression,
 };

@@ -2,16 +2,12 @@
 //! every sample model — per-column, packed and mixed input layouts, tensor and ZipMap outputs — in
 //! batch scoring (CSV and Parquet in, CSV and Parquet out, one batch and many) and single prediction.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{MODELS, TOLERANCE, assert_matches_golden, golden, model, read_text, repo};
+use crate::common::{MODELS, TOLERANCE, assert_matches_golden, golden, model, read_text, repo};
 use mirador::core::{CancelToken, ColumnMapping, ScoreOptions, predict_one, score_file};
 
-fn score(model_name: &str, input: &str, output_ext: &str, batch_size: usize) -> common::Table {
+fn score(model_name: &str, input: &str, output_ext: &str, batch_size: usize) -> crate::common::Table {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join(format!("out.{output_ext}"));
     let options = ScoreOptions { id_columns: vec!["customer_id".into()], batch_size, ..ScoreOptions::default() };

@@ -1,12 +1,8 @@
 //! The `mirador` binary, run as a user or a CI script would: outputs, JSON contracts and exit codes.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::process::{Command, Output};
 
-use common::repo;
+use crate::common::repo;
 
 fn mirador(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mirador")).args(args).current_dir(repo("")).output().expect("binary runs")

@@ -1,11 +1,7 @@
 //! `compare` against scikit-learn (Cohen's κ, the metric deltas) and statsmodels (McNemar, both the
 //! chi-square and the exact form), plus the promotion gate's verdict.
 
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
-use common::{model, repo};
+use crate::common::{model, repo};
 use mirador::core::compare::{CompareRequest, GateRule, compare_files};
 use mirador::core::metrics::BootstrapOptions;
 use mirador::core::{CancelToken, EvaluateRequest};

@@ -1,0 +1,17 @@
+//! Mirador's integration tests, in one binary: each test binary links the whole
+//! stack (polars, ONNX Runtime bindings, egui), so one link instead of ten keeps
+//! the build fast and its disk use small.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod bad_input;
+mod cli;
+mod compare_golden;
+mod contract_check;
+mod drift_golden;
+mod metrics_golden;
+mod monitor;
+mod profile_drift;
+mod scoring_golden;
