@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::monitoring::MonitorRequest;
+use crate::core::monitor::{MonitorRequest, monitor_files};
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
@@ -81,7 +81,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 let chunking = Chunking::parse(&chunk, time_col.as_deref())?;
                 let rules = alert.as_deref().map(AlertRule::parse_all).transpose()?.unwrap_or_default();
                 let request = MonitorRequest { reference, current, chunking, options, model, target, rules };
-                let report = super::monitoring::run(&request)?;
+                let report = monitor_files(&request)?;
                 emit(json, &report, render::monitor)?;
                 return Ok(if report.alerts.is_empty() {
                     ExitCode::SUCCESS

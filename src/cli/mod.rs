@@ -2,7 +2,6 @@
 //! machine-readable form. Exit codes: 0 success, 1 error, 2 usage error, 3 a check that did not pass.
 
 mod commands;
-mod monitoring;
 mod render;
 
 use std::path::PathBuf;

@@ -16,6 +16,7 @@
 //! # Ok::<(), mirador::core::Error>(())
 //! ```
 
+pub mod atomic;
 pub mod cancel;
 pub mod compare;
 pub mod contract;

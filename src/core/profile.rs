@@ -9,13 +9,13 @@
 //! (min, max, mean, population std, quantiles) for people and model cards.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use super::drift::{Typed, Values, type_column};
+use super::atomic::write_atomic;
 use super::error::{Error, Result};
 use super::metrics::bootstrap::quantile;
 
@@ -92,13 +92,8 @@ impl ReferenceProfile {
 
     /// Write as JSON, atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("write the profile", path, e))?;
         let text = serde_json::to_vec(self).map_err(|e| Error::Invalid(e.to_string()))?;
-        temp.write_all(&text).map_err(|e| Error::io("write the profile", path, e))?;
-        temp.as_file().sync_all().map_err(|e| Error::io("write the profile", path, e))?;
-        temp.persist(path).map_err(|e| Error::io("write the profile", path, e.error))?;
-        Ok(())
+        write_atomic(path, &text, "write the profile")
     }
 
     /// Read a profile written by [`save`](Self::save).

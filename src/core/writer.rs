@@ -99,6 +99,13 @@ impl PredictionWriter {
     }
 }
 
+/// Write a whole table to `path` (CSV or Parquet by extension), atomically.
+pub fn write_frame(path: &Path, frame: &mut DataFrame) -> Result<u64> {
+    let mut writer = PredictionWriter::create(path)?;
+    writer.write(frame)?;
+    writer.finish()
+}
+
 /// The output frame for a batch: pass-through id columns, then the prediction columns.
 pub fn prediction_frame(ids: &DataFrame, pred: &BatchPredictions, columns: &[String]) -> Result<DataFrame> {
     let mut out: Vec<Column> = ids.columns().to_vec();

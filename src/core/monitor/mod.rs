@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod cbpe;
 mod chunks;
+mod request;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,7 @@ use super::error::{Error, Result};
 use super::metrics::{BootstrapOptions, ClassificationData, EvaluateOptions, evaluate_classification};
 pub use alerts::{Alert, AlertRule, AlertSeverity};
 pub use chunks::Chunking;
+pub use request::{MonitorRequest, monitor_files};
 
 /// A band of normal values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

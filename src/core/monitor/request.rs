@@ -1,13 +1,15 @@
-//! `mirador drift --chunk`: gathers the data (and, with a model, its outputs) and runs the monitor.
+//! Monitoring from files: read the reference and current data, score them with the model when one
+//! is given, and run [`monitor`] — what `mirador drift --chunk` and the Monitor screen both call.
 
 use std::path::PathBuf;
 
+use super::{AlertRule, Chunking, ModelOutputs, MonitorReport, monitor};
 use crate::core::drift::DriftOptions;
 use crate::core::evaluate::labelled_scores;
-use crate::core::monitor::{AlertRule, Chunking, ModelOutputs, MonitorReport, monitor};
 use crate::core::{Model, Result, read_table_inferred};
 
 /// What to monitor.
+#[derive(Debug, Clone)]
 pub struct MonitorRequest {
     /// Reference data.
     pub reference: PathBuf,
@@ -26,7 +28,7 @@ pub struct MonitorRequest {
 }
 
 /// Read, score (when a model is given) and monitor.
-pub fn run(request: &MonitorRequest) -> Result<MonitorReport> {
+pub fn monitor_files(request: &MonitorRequest) -> Result<MonitorReport> {
     // The timestamp column stays: it cuts the chunks.
     let exclude = &request.options.exclude;
     let reference = read_table_inferred(&request.reference, exclude)?;

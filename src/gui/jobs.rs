@@ -1,0 +1,211 @@
+//! Background jobs: long work (checking, scoring, comparing, monitoring, exporting) runs on a named
+//! thread, reports progress over a bounded crossbeam channel, wakes the UI, and can be cancelled.
+//! The UI thread only polls; it never waits on a job.
+
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+
+use super::outputs::JobOutput;
+use crate::core::{CancelToken, Error};
+
+/// Identifies a job for its whole life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JobId(pub u64);
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobStatus {
+    /// Still working.
+    Running,
+    /// Finished with a result (already handed to the app).
+    Done,
+    /// Failed; the message says what and where.
+    Failed(String),
+    /// Stopped at the user's request.
+    Cancelled,
+}
+
+/// Progress a job reports while it works.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobProgress {
+    /// Share done, 0..=1, when known.
+    pub fraction: Option<f64>,
+    /// Rows processed so far.
+    pub rows_done: u64,
+    /// Throughput, rows per second.
+    pub rows_per_sec: f64,
+    /// Estimated seconds left.
+    pub eta_secs: Option<f64>,
+}
+
+enum Event {
+    Progress(JobProgress),
+    Finished(crate::core::Result<JobOutput>),
+}
+
+/// The handle a job's thread reports through. Progress is lossy (a full channel drops an update,
+/// the next one carries the news); the final result is always delivered.
+pub struct Reporter {
+    tx: Sender<Event>,
+    ctx: egui::Context,
+}
+
+impl Reporter {
+    /// Report progress and wake the UI.
+    pub fn progress(&self, progress: JobProgress) {
+        // A full channel drops this update (the next one carries the news); a closed one means
+        // the app has gone and nobody is watching.
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(Event::Progress(progress)) {}
+        self.ctx.request_repaint_after(Duration::from_millis(30));
+    }
+
+    /// Report progress from a scoring run.
+    pub fn scoring(&self, p: &crate::core::Progress) {
+        self.progress(JobProgress {
+            fraction: Some(p.fraction),
+            rows_done: p.rows_done,
+            rows_per_sec: p.rows_per_sec,
+            eta_secs: p.eta_secs(),
+        });
+    }
+}
+
+/// One job as the UI sees it.
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// What it does, in the user's words (e.g. "Score churn_current.csv with churn_v1").
+    pub name: String,
+    /// Latest progress.
+    pub progress: JobProgress,
+    /// Where it stands.
+    pub status: JobStatus,
+    /// When it started.
+    pub started: Instant,
+    /// How long it took, once finished.
+    pub took: Option<Duration>,
+    cancel: CancelToken,
+    rx: Receiver<Event>,
+}
+
+impl Job {
+    /// Whether the job is still working.
+    pub fn is_running(&self) -> bool {
+        self.status == JobStatus::Running
+    }
+}
+
+/// A job that has just finished, for the app to route.
+pub struct Finished {
+    /// Which job.
+    pub id: JobId,
+    /// Its name.
+    pub name: String,
+    /// The result: the output, or the error in words.
+    pub result: Result<JobOutput, String>,
+}
+
+/// All jobs of this session, running and finished.
+#[derive(Default)]
+pub struct Jobs {
+    next: u64,
+    jobs: Vec<Job>,
+}
+
+impl Jobs {
+    /// Start `work` on a thread named after the job.
+    pub fn spawn(
+        &mut self,
+        ctx: &egui::Context,
+        name: impl Into<String>,
+        work: impl FnOnce(&Reporter, &CancelToken) -> crate::core::Result<JobOutput> + Send + 'static,
+    ) -> JobId {
+        let name = name.into();
+        self.next += 1;
+        let id = JobId(self.next);
+        let (tx, rx) = bounded(64);
+        let cancel = CancelToken::new();
+        let reporter = Reporter { tx: tx.clone(), ctx: ctx.clone() };
+        let token = cancel.clone();
+        let spawned = std::thread::Builder::new().name(format!("mirador-job-{}", id.0)).spawn(move || {
+            let result = work(&reporter, &token);
+            // The receiver lives as long as the job list; a send error means the app has gone.
+            let _ = reporter.tx.send(Event::Finished(result));
+            reporter.ctx.request_repaint();
+        });
+        let status = match spawned {
+            Ok(_) => JobStatus::Running,
+            Err(e) => JobStatus::Failed(format!("could not start a thread: {e}")),
+        };
+        self.jobs.push(Job {
+            id,
+            name,
+            progress: JobProgress::default(),
+            status,
+            started: Instant::now(),
+            took: None,
+            cancel,
+            rx,
+        });
+        id
+    }
+
+    /// Ask a job to stop; it ends as [`JobStatus::Cancelled`] at its next check.
+    pub fn cancel(&self, id: JobId) {
+        if let Some(job) = self.jobs.iter().find(|j| j.id == id) {
+            job.cancel.cancel();
+        }
+    }
+
+    /// Drain every job's channel; returns the jobs that finished since the last call.
+    pub fn poll(&mut self) -> Vec<Finished> {
+        let mut finished = Vec::new();
+        for job in self.jobs.iter_mut().filter(|j| j.is_running()) {
+            while let Ok(event) = job.rx.try_recv() {
+                match event {
+                    Event::Progress(p) => job.progress = p,
+                    Event::Finished(result) => {
+                        job.took = Some(job.started.elapsed());
+                        let result = match result {
+                            Ok(output) => {
+                                job.status = JobStatus::Done;
+                                Ok(output)
+                            }
+                            Err(Error::Cancelled) => {
+                                job.status = JobStatus::Cancelled;
+                                Err(Error::Cancelled.to_string())
+                            }
+                            Err(e) => {
+                                job.status = JobStatus::Failed(e.to_string());
+                                Err(e.to_string())
+                            }
+                        };
+                        finished.push(Finished { id: job.id, name: job.name.clone(), result });
+                    }
+                }
+            }
+        }
+        finished
+    }
+
+    /// Every job, oldest first.
+    pub fn all(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// The job with this id.
+    pub fn get(&self, id: JobId) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    /// Whether any job is still working.
+    pub fn any_running(&self) -> bool {
+        self.jobs.iter().any(Job::is_running)
+    }
+
+    /// Forget finished jobs.
+    pub fn clear_finished(&mut self) {
+        self.jobs.retain(Job::is_running);
+    }
+}
