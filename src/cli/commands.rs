@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::core::monitor::{MonitorRequest, monitor_files};
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::drift::{DriftOptions, drift_frames, drift_profile};
 use crate::core::monitor::{AlertRule, Chunking};
+use crate::core::monitor::{MonitorRequest, monitor_files};
 use crate::core::profile::ReferenceProfile;
 use crate::core::{
     CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, SessionOptions,
@@ -21,7 +21,7 @@ use crate::core::{
 /// Run one headless command.
 pub fn run(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Gui => unreachable!("handled by the caller"),
+        Command::Gui { .. } => unreachable!("handled by the caller"),
         Command::Inspect { model, json } => {
             let model = Model::load(&model)?;
             emit(json, model.info(), render::model_info)?;

@@ -25,7 +25,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the desktop app (the default).
-    Gui,
+    Gui {
+        /// Show this screen with its work done (sample data), save a screenshot and close.
+        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "jobs"])]
+        screen: Option<String>,
+        /// Where the screenshot (PNG) goes.
+        #[arg(long, requires = "screen")]
+        screenshot: Option<PathBuf>,
+    },
     /// Show a model's metadata and input/output contract.
     Inspect {
         /// The .onnx file.
@@ -212,7 +219,17 @@ pub struct ColumnArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None | Some(Command::Gui) => crate::gui::run(),
+        None => crate::gui::run(None),
+        Some(Command::Gui { screen, screenshot }) => {
+            let autopilot = screen.zip(screenshot).map(|(screen, path)| {
+                let tab = crate::gui::Tab::ALL
+                    .into_iter()
+                    .find(|t| format!("{t:?}").eq_ignore_ascii_case(&screen))
+                    .unwrap_or_default();
+                crate::gui::Autopilot::new(tab, path)
+            });
+            crate::gui::run(autopilot)
+        }
         Some(command) => match commands::run(command) {
             Ok(code) => code,
             Err(e) => {

@@ -18,6 +18,7 @@
 
 pub mod atomic;
 pub mod cancel;
+pub mod card;
 pub mod compare;
 pub mod contract;
 pub mod convert;

@@ -14,8 +14,8 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::drift::{Typed, Values, type_column};
 use super::atomic::write_atomic;
+use super::drift::{Typed, Values, type_column};
 use super::error::{Error, Result};
 use super::metrics::bootstrap::quantile;
 

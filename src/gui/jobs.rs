@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::outputs::JobOutput;
 use crate::core::{CancelToken, Error};
@@ -12,6 +12,34 @@ use crate::core::{CancelToken, Error};
 /// Identifies a job for its whole life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct JobId(pub u64);
+
+/// What a job is for, so its result (or failure) reaches the right screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobKind {
+    /// Opening a model file.
+    OpenModel(std::path::PathBuf),
+    /// The contract check on the Score screen.
+    Check,
+    /// Scoring a file.
+    Score,
+    /// One prediction from the form (not listed: there is one per keystroke).
+    Predict,
+    /// The prediction form's defaults (not listed).
+    FormDefaults,
+    /// Comparing versions.
+    Compare,
+    /// Monitoring.
+    Monitor,
+    /// Writing an export.
+    Export,
+}
+
+impl JobKind {
+    /// Whether the job list leaves it out.
+    pub fn is_quiet(&self) -> bool {
+        matches!(self, Self::Predict | Self::FormDefaults)
+    }
+}
 
 /// Where a job stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +84,7 @@ impl Reporter {
     pub fn progress(&self, progress: JobProgress) {
         // A full channel drops this update (the next one carries the news); a closed one means
         // the app has gone and nobody is watching.
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(Event::Progress(progress)) {}
+        let _ = self.tx.try_send(Event::Progress(progress));
         self.ctx.request_repaint_after(Duration::from_millis(30));
     }
 
@@ -77,6 +105,8 @@ pub struct Job {
     pub id: JobId,
     /// What it does, in the user's words (e.g. "Score churn_current.csv with churn_v1").
     pub name: String,
+    /// What it is for.
+    pub kind: JobKind,
     /// Latest progress.
     pub progress: JobProgress,
     /// Where it stands.
@@ -102,6 +132,8 @@ pub struct Finished {
     pub id: JobId,
     /// Its name.
     pub name: String,
+    /// What it was for.
+    pub kind: JobKind,
     /// The result: the output, or the error in words.
     pub result: Result<JobOutput, String>,
 }
@@ -118,6 +150,7 @@ impl Jobs {
     pub fn spawn(
         &mut self,
         ctx: &egui::Context,
+        kind: JobKind,
         name: impl Into<String>,
         work: impl FnOnce(&Reporter, &CancelToken) -> crate::core::Result<JobOutput> + Send + 'static,
     ) -> JobId {
@@ -141,6 +174,7 @@ impl Jobs {
         self.jobs.push(Job {
             id,
             name,
+            kind,
             progress: JobProgress::default(),
             status,
             started: Instant::now(),
@@ -181,7 +215,7 @@ impl Jobs {
                                 Err(e.to_string())
                             }
                         };
-                        finished.push(Finished { id: job.id, name: job.name.clone(), result });
+                        finished.push(Finished { id: job.id, name: job.name.clone(), kind: job.kind.clone(), result });
                     }
                 }
             }

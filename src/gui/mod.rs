@@ -1,17 +1,59 @@
-//! The desktop app (eframe/egui) — a thin shell over [`crate::core`]. Until the full app lands this
-//! is a minimal window that lists the sample models and their contracts.
+//! The desktop app (eframe/egui): a thin shell over [`crate::core`]. One struct per screen
+//! ([`panels`]), one enum of actions ([`command::Command`]) carried out in one place
+//! ([`app::MiradorApp::handle`]), long work in named background jobs ([`jobs`]), all text in
+//! English and Spanish ([`i18n`]), the workspace saved across restarts ([`state`]).
 
+mod actions;
+pub mod app;
+pub mod command;
+pub mod ctx;
+pub mod files;
+pub mod fonts;
+pub mod i18n;
+pub mod jobs;
+pub mod outputs;
+pub mod panels;
+pub mod state;
+pub mod widgets;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::core::{Model, ModelInfo};
+pub use app::{Autopilot, MiradorApp};
+pub use command::Tab;
+pub use state::Workspace;
 
-/// Open the window; returns when it is closed.
-pub fn run() -> ExitCode {
+/// Where the samples live: the working directory when it has them, else the source checkout.
+pub fn samples_root() -> PathBuf {
+    let cwd = PathBuf::from(".");
+    if cwd.join("sample-models").is_dir() { cwd } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")) }
+}
+
+/// Open the window; returns when it is closed. With `autopilot`, show one screen with its work
+/// done, save a screenshot and close (a fresh workspace: the samples, not the saved state).
+pub fn run(autopilot: Option<Autopilot>) -> ExitCode {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Mirador").with_inner_size([960.0, 640.0]),
+        viewport: egui::ViewportBuilder::default().with_title("Mirador").with_inner_size([1280.0, 800.0]),
+        persist_window: autopilot.is_none(),
         ..Default::default()
     };
-    let result = eframe::run_native("Mirador", options, Box::new(|_cc| Ok(Box::new(MiradorApp::load_samples()))));
+    let result = eframe::run_native(
+        "Mirador",
+        options,
+        Box::new(move |cc| {
+            let root = samples_root();
+            let saved = cc.storage.and_then(|s| eframe::get_value::<Workspace>(s, state::STORAGE_KEY));
+            let ws = match (&autopilot, saved) {
+                (None, Some(ws)) => ws,
+                _ => Workspace::first_run(&root),
+            };
+            let app = MiradorApp::new(ws, root);
+            Ok(Box::new(match autopilot {
+                Some(a) => app.with_autopilot(a),
+                None => app,
+            }))
+        }),
+    );
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -20,61 +62,5 @@ pub fn run() -> ExitCode {
             );
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The app's state: the models found at start-up, or why they could not be opened.
-pub struct MiradorApp {
-    models: Vec<Result<ModelInfo, String>>,
-}
-
-impl MiradorApp {
-    /// Load the `.onnx` files in `sample-models/` (beside the working directory or the source checkout).
-    pub fn load_samples() -> Self {
-        let dir = ["sample-models", concat!(env!("CARGO_MANIFEST_DIR"), "/sample-models")]
-            .into_iter()
-            .map(std::path::PathBuf::from)
-            .find(|d| d.is_dir());
-        let mut paths: Vec<_> = dir
-            .and_then(|d| std::fs::read_dir(d).ok())
-            .map(|entries| {
-                entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect()
-            })
-            .unwrap_or_default();
-        paths.sort();
-        let models =
-            paths.iter().map(|p| Model::load(p).map(|m| m.info().clone()).map_err(|e| e.to_string())).collect();
-        Self { models }
-    }
-}
-
-impl eframe::App for MiradorApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("Mirador");
-            ui.label("Sample models (the full app arrives with the GUI issue):");
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                for model in &self.models {
-                    match model {
-                        Ok(info) => {
-                            ui.collapsing(
-                                format!("{} — {} inputs, {} outputs", info.name, info.inputs.len(), info.outputs.len()),
-                                |ui| {
-                                    for spec in &info.inputs {
-                                        ui.monospace(format!("in  {:<20} {}", spec.name, spec.ty));
-                                    }
-                                    for spec in &info.outputs {
-                                        ui.monospace(format!("out {:<20} {}", spec.name, spec.ty));
-                                    }
-                                },
-                            );
-                        }
-                        Err(e) => {
-                            ui.colored_label(egui::Color32::RED, e);
-                        }
-                    }
-                }
-            });
-        });
     }
 }

@@ -1,0 +1,116 @@
+//! Every action the user can take, as one enum: menus, buttons, shortcuts and drops all send a
+//! [`Command`], and [`crate::gui::app::MiradorApp::handle`] carries it out in one place.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::i18n::Lang;
+use super::jobs::JobId;
+
+/// The screens of the main area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Tab {
+    /// The open model's properties.
+    #[default]
+    Model,
+    /// One prediction from a form.
+    Predict,
+    /// Score a whole file.
+    Score,
+    /// Compare versions.
+    Compare,
+    /// Drift and performance over time.
+    Monitor,
+    /// Running and finished jobs.
+    Jobs,
+}
+
+impl Tab {
+    /// Every tab, in menu order.
+    pub const ALL: [Tab; 6] = [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Jobs];
+}
+
+/// Which data file a file choice is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataSlot {
+    /// The file to score.
+    Score,
+    /// The labelled data versions are compared on.
+    Compare,
+    /// Monitoring's reference data.
+    Reference,
+    /// Monitoring's current data (or production log).
+    Current,
+}
+
+/// Something to export.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Export {
+    /// The scored predictions (CSV or Parquet).
+    Predictions,
+    /// The comparison's metric table (CSV).
+    CompareTable,
+    /// The monitor's drift table (CSV).
+    DriftTable,
+    /// The selected model's card (Markdown).
+    ModelCard,
+    /// The reference profile of the monitor's reference data (JSON).
+    ReferenceProfile,
+    /// A plot as shown on screen (PNG), by where it is, in points.
+    Plot(egui::Rect),
+}
+
+/// An action, handled by the app in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Ask for a model file (native dialog, else the in-app picker).
+    OpenModelDialog,
+    /// Open the model at this path (in a job).
+    OpenModel(PathBuf),
+    /// Close the model at this index.
+    CloseModel(usize),
+    /// Make this model the current one.
+    SelectModel(usize),
+    /// Ask for a data file for `slot`.
+    OpenDataDialog(DataSlot),
+    /// Use this data file for `slot`.
+    SetData(DataSlot, PathBuf),
+    /// Run the contract check of the score file against the current model.
+    CheckData,
+    /// Score the score file with the current model.
+    Score,
+    /// Predict the form's row with the current model.
+    PredictRow,
+    /// Prepare the prediction form of the current model.
+    LoadFormDefaults,
+    /// Compare the models ticked for comparison.
+    Compare,
+    /// Run the monitor.
+    Monitor,
+    /// Run whatever the current screen runs (Ctrl+Enter).
+    RunCurrent,
+    /// Stop a job.
+    CancelJob(JobId),
+    /// Stop every running job (Esc).
+    CancelAll,
+    /// Ask where to save, then save.
+    ExportDialog(Export),
+    /// Save to this path (in a job).
+    ExportTo(Export, PathBuf),
+    /// Save a plot, as shown, to a PNG file chosen by the user.
+    SavePlot {
+        /// What the plot shows (used for the file name).
+        name: String,
+        /// Where it is on screen, in points.
+        rect: egui::Rect,
+    },
+    /// Show a screen.
+    SetTab(Tab),
+    /// Switch the UI language.
+    SetLanguage(Lang),
+    /// Switch between light and dark.
+    ToggleTheme,
+    /// Dismiss a notification.
+    Dismiss(usize),
+}

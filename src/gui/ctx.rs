@@ -1,0 +1,34 @@
+//! What every panel gets while it draws: the strings of the chosen language, the open models, the
+//! jobs, the workspace, and the queue of commands the app carries out after the frame.
+
+use super::command::Command;
+use super::i18n::Strings;
+use super::jobs::Jobs;
+use super::state::Workspace;
+use crate::core::Model;
+
+/// The panels' view of the app for one frame.
+pub struct Ctx<'a> {
+    /// UI text in the chosen language.
+    pub s: &'static Strings,
+    /// Open models, in workspace order.
+    pub models: &'a [Model],
+    /// Background jobs.
+    pub jobs: &'a Jobs,
+    /// The persisted choices.
+    pub ws: &'a mut Workspace,
+    /// Commands raised this frame.
+    pub commands: &'a mut Vec<Command>,
+}
+
+impl Ctx<'_> {
+    /// The current model, if any is open.
+    pub fn model(&self) -> Option<&Model> {
+        self.models.get(self.ws.selected).or(self.models.first())
+    }
+
+    /// Queue a command.
+    pub fn send(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+}

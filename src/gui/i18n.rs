@@ -1,0 +1,298 @@
+//! Every piece of UI text, in English and Spanish, in one place. A string is added once, with both
+//! languages side by side; a missing translation does not compile.
+
+use serde::{Deserialize, Serialize};
+
+use super::command::Tab;
+use crate::core::drift::DriftTest;
+
+/// The UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Spanish.
+    Es,
+}
+
+impl Lang {
+    /// The strings of this language.
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Self::En => &EN,
+            Self::Es => &ES,
+        }
+    }
+
+    /// The language's own name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Es => "Español",
+        }
+    }
+
+    /// Two-letter code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "EN",
+            Self::Es => "ES",
+        }
+    }
+}
+
+macro_rules! strings {
+    ($($field:ident: $en:literal, $es:literal;)*) => {
+        /// The UI text of one language (each field's English text says what it is).
+        #[allow(missing_docs)]
+        pub struct Strings { $(pub $field: &'static str,)* }
+        /// English.
+        pub const EN: Strings = Strings { $($field: $en,)* };
+        /// Spanish.
+        pub const ES: Strings = Strings { $($field: $es,)* };
+    };
+}
+
+strings! {
+    // Frame, menus, shortcuts
+    menu_file: "File", "Archivo";
+    menu_export: "Export", "Exportar";
+    menu_view: "View", "Ver";
+    toggle_theme: "Light / dark theme", "Tema claro / oscuro";
+    open_model: "Open model…", "Abrir modelo…";
+    open_model_tip: "Open an ONNX model (Ctrl+O), or drop .onnx files on the window", "Abrir un modelo ONNX (Ctrl+O), o soltar archivos .onnx en la ventana";
+    open_data: "Open data…", "Abrir datos…";
+    recent: "Recent", "Recientes";
+    running_jobs: "Running jobs", "Tareas en curso";
+    frame_time: "Frame time", "Tiempo de fotograma";
+    frame_time_tip: "CPU time the UI took per frame over the last 240 frames (99th percentile); under 16 ms keeps 60 fps", "Tiempo de CPU por fotograma en los últimos 240 (percentil 99); por debajo de 16 ms se mantienen 60 fps";
+    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…6 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…6 pantallas";
+    tab_model: "Model", "Modelo";
+    tab_predict: "Predict", "Predecir";
+    tab_score: "Score file", "Puntuar archivo";
+    tab_compare: "Compare", "Comparar";
+    tab_monitor: "Monitor", "Monitorizar";
+    tab_jobs: "Jobs", "Tareas";
+    // Models
+    models: "Models", "Modelos";
+    no_model: "No model is open. Open one with File ▸ Open model… or drop an .onnx file here.", "No hay ningún modelo abierto. Abra uno con Archivo ▸ Abrir modelo… o suelte un archivo .onnx aquí.";
+    close_model: "Close this model", "Cerrar este modelo";
+    compare_tick_tip: "Tick to include in the comparison (the first ticked is the champion)", "Marcar para incluir en la comparación (el primero marcado es el campeón)";
+    drop_hint: "Drop .onnx models or CSV / Parquet files on the window.", "Suelte modelos .onnx o archivos CSV / Parquet en la ventana.";
+    properties: "Properties", "Propiedades";
+    inputs: "Inputs", "Entradas";
+    outputs: "Outputs", "Salidas";
+    metadata_props: "Metadata (metadata_props)", "Metadatos (metadata_props)";
+    categories: "categories", "categorías";
+    classification: "classification", "clasificación";
+    classes: "classes", "clases";
+    regression: "regression", "regresión";
+    file: "File", "Archivo";
+    size: "Size", "Tamaño";
+    task: "Task", "Tarea";
+    producer: "Producer", "Productor";
+    ir_version: "IR version", "Versión IR";
+    opsets: "Opsets", "Opsets";
+    domain: "Domain", "Dominio";
+    model_version: "Model version", "Versión del modelo";
+    doc_string: "Description (doc_string)", "Descripción (doc_string)";
+    export_model_card: "Export model card…", "Exportar ficha del modelo…";
+    export_model_card_tip: "Markdown: purpose, inputs and outputs with types and categories, metadata, limits", "Markdown: propósito, entradas y salidas con tipos y categorías, metadatos, límites";
+    // Predict
+    predict_one: "Predict one row", "Predecir una fila";
+    preparing_form: "Preparing the form from the reference data…", "Preparando el formulario a partir de los datos de referencia…";
+    predicted_label: "Predicted class", "Clase predicha";
+    predicted_value: "Predicted value", "Valor predicho";
+    class_probabilities: "Class probabilities", "Probabilidades por clase";
+    latency: "Latency", "Latencia";
+    latency_tip: "Time spent in ONNX Runtime for one row, in milliseconds", "Tiempo en ONNX Runtime para una fila, en milisegundos";
+    // Score
+    score_file: "Score a file", "Puntuar un archivo";
+    data_file: "Data", "Datos";
+    no_file: "(no file)", "(ningún archivo)";
+    browse: "Browse…", "Examinar…";
+    browse_tip: "Choose a CSV or Parquet file (Ctrl+D), or drop one on the window", "Elegir un archivo CSV o Parquet (Ctrl+D), o soltarlo en la ventana";
+    contract_passed: "Contract check passed: the data fits the model", "Comprobación de contrato superada: los datos encajan con el modelo";
+    contract_blocking: "Contract check failed — blocking problems", "Comprobación de contrato fallida — problemas bloqueantes";
+    problems: "Problems", "Problemas";
+    severity: "Severity", "Gravedad";
+    column: "Column", "Columna";
+    row: "Row", "Fila";
+    value: "Value", "Valor";
+    count: "Rows affected", "Filas afectadas";
+    message: "What to do", "Qué hacer";
+    blocking: "blocking", "bloqueante";
+    warning: "warning", "aviso";
+    info: "info", "info";
+    score_button: "Score", "Puntuar";
+    score_tip: "Score every row in a background job (Ctrl+Enter); the window stays responsive", "Puntuar todas las filas en segundo plano (Ctrl+Intro); la ventana sigue respondiendo";
+    save_predictions: "Save predictions…", "Guardar predicciones…";
+    scored: "Scored", "Puntuadas";
+    rows: "rows", "filas";
+    rows_per_sec: "rows/s", "filas/s";
+    eta: "left", "restantes";
+    cancel: "Cancel", "Cancelar";
+    cancel_tip: "Stop the job (Esc); no partial file is left behind", "Detener la tarea (Esc); no queda ningún archivo a medias";
+    histogram: "Histogram", "Histograma";
+    save_png: "Save PNG", "Guardar PNG";
+    save_png_tip: "Save this plot as shown, as a PNG image", "Guardar este gráfico tal como se ve, como imagen PNG";
+    save_table_csv: "Save table as CSV…", "Guardar tabla como CSV…";
+    // Compare
+    compare_versions: "Compare versions", "Comparar versiones";
+    tick_models: "Tick two or more models in the list on the left.", "Marque dos o más modelos en la lista de la izquierda.";
+    champion: "champion", "campeón";
+    labelled_data: "Labelled data", "Datos etiquetados";
+    target_column: "Target column", "Columna objetivo";
+    target_tip: "The column with the true label or value; empty: the model's 'target' metadata", "La columna con la etiqueta o valor real; vacío: el metadato 'target' del modelo";
+    gate_rules: "Promotion gate", "Criterio de promoción";
+    gate_tip: "Rules a challenger must pass, separated by ';' — e.g. 'roc_auc >= champion - 0.005', 'recall drop <= 2%', 'latency_p99_ms <= 5'", "Reglas que debe cumplir el aspirante, separadas por ';' — p. ej. 'roc_auc >= champion - 0.005', 'recall drop <= 2%', 'latency_p99_ms <= 5'";
+    threshold: "Threshold", "Umbral";
+    threshold_tip: "Decision threshold on the positive-class probability for label-based metrics", "Umbral de decisión sobre la probabilidad de la clase positiva para las métricas basadas en etiquetas";
+    bootstrap: "Bootstrap resamples", "Remuestreos bootstrap";
+    bootstrap_tip: "Resamples for the 95 % confidence intervals (seeded, so reruns agree); 0 turns intervals off", "Remuestreos para los intervalos de confianza del 95 % (con semilla: las repeticiones coinciden); 0 los desactiva";
+    compare_button: "Compare", "Comparar";
+    promotion_gate: "Promotion gate", "Criterio de promoción";
+    gate_pass: "may be promoted", "se puede promocionar";
+    gate_fail: "must not be promoted", "no se debe promocionar";
+    metrics: "Metrics", "Métricas";
+    metric: "Metric", "Métrica";
+    delta_tip: "Challenger minus champion on the same rows, with a paired-bootstrap 95 % interval", "Aspirante menos campeón en las mismas filas, con intervalo bootstrap pareado del 95 %";
+    roc_curve: "ROC curve", "Curva ROC";
+    pr_curve: "Precision–recall curve", "Curva precisión–exhaustividad";
+    calibration_curve: "Calibration (reliability)", "Calibración (fiabilidad)";
+    mean_predicted: "mean predicted probability", "probabilidad media predicha";
+    fraction_positive: "fraction positive", "fracción de positivos";
+    confusion_matrices: "Confusion matrices (rows: truth, columns: predicted)", "Matrices de confusión (filas: real, columnas: predicho)";
+    confusion_tip: "Counts of rows at the chosen threshold", "Recuento de filas con el umbral elegido";
+    truth: "truth", "real";
+    predicted: "predicted", "predicho";
+    agreement: "Agreement", "Concordancia";
+    agreement_rate: "Same decision", "Misma decisión";
+    kappa_tip: "Agreement beyond chance: 1 perfect, 0 no better than chance", "Concordancia más allá del azar: 1 perfecta, 0 no mejor que el azar";
+    mcnemar_tip: "Do the two models err on different rows more than chance would explain? A small p-value says yes", "¿Se equivocan los modelos en filas distintas más de lo que explicaría el azar? Un p-valor pequeño dice que sí";
+    flipped_rows: "Rows whose decision flips", "Filas cuya decisión cambia";
+    // Monitor
+    monitor_title: "Monitor drift and performance", "Monitorizar deriva y rendimiento";
+    reference_data: "Reference", "Referencia";
+    current_data: "Current", "Actual";
+    chunks: "Chunks", "Tramos";
+    chunks_tip: "Split the current data by period (1w, 1d, 12h; needs the time column) or every N rows", "Dividir los datos actuales por periodo (1w, 1d, 12h; requiere la columna de tiempo) o cada N filas";
+    time_column: "Time column", "Columna de tiempo";
+    time_column_tip: "Timestamp column for period chunks; empty: row order", "Columna de fecha y hora para tramos por periodo; vacío: orden de filas";
+    drift_share: "Dataset drift at share", "Deriva del conjunto a partir de";
+    drift_share_tip: "The dataset drifts when at least this share of columns drift (Evidently's default: 0.5)", "El conjunto deriva cuando deriva al menos esta fracción de columnas (por defecto en Evidently: 0,5)";
+    alert_rules: "Alert rules", "Reglas de alerta";
+    alert_tip: "Separated by ';' — e.g. 'share_drifted > 0.3', 'roc_auc < 0.7', 'roc_auc outside band' (the reference mean ± 3σ)", "Separadas por ';' — p. ej. 'share_drifted > 0.3', 'roc_auc < 0.7', 'roc_auc outside band' (media de referencia ± 3σ)";
+    use_model: "Score with the current model", "Puntuar con el modelo actual";
+    use_model_tip: "Adds prediction drift, and performance over time when the target column is present", "Añade la deriva de predicciones, y el rendimiento en el tiempo si está la columna objetivo";
+    monitor_button: "Run monitor", "Monitorizar";
+    export_profile: "Export reference profile…", "Exportar perfil de referencia…";
+    export_profile_tip: "The reference summarised (bins, quantiles, categories, a sorted sample) so drift can be computed later without the raw data", "La referencia resumida (intervalos, cuantiles, categorías, una muestra ordenada) para calcular la deriva más tarde sin los datos";
+    no_alerts: "No alerts", "Sin alertas";
+    alerts: "Alerts", "Alertas";
+    data_drift: "Data drift", "Deriva de datos";
+    columns_drifted: "columns drifted", "columnas con deriva";
+    kind: "Kind", "Tipo";
+    test: "Test", "Prueba";
+    score: "Score", "Valor";
+    verdict: "Verdict", "Veredicto";
+    missing_change: "Missing Δ", "Δ ausentes";
+    new_categories: "New categories", "Categorías nuevas";
+    click_feature: "Click to see this feature's distributions and its drift over time", "Pulse para ver las distribuciones de esta variable y su deriva en el tiempo";
+    drifted: "drift", "deriva";
+    stable: "no drift", "sin deriva";
+    distributions: "Reference vs current", "Referencia frente a actual";
+    reference: "reference", "referencia";
+    current: "current", "actual";
+    drift_over_time: "Drift over time", "Deriva en el tiempo";
+    share_drifted: "Share of columns drifted", "Fracción de columnas con deriva";
+    prediction_drift: "Prediction drift", "Deriva de predicciones";
+    performance_over_time: "Performance over time", "Rendimiento en el tiempo";
+    realised: "realised", "real";
+    estimated_cbpe: "estimated (CBPE, no labels)", "estimado (CBPE, sin etiquetas)";
+    band_upper: "reference mean + 3σ", "media de referencia + 3σ";
+    band_lower: "reference mean − 3σ", "media de referencia − 3σ";
+    // Jobs
+    jobs: "Jobs", "Tareas";
+    no_jobs: "No jobs yet.", "Todavía no hay tareas.";
+    job: "Job", "Tarea";
+    status: "Status", "Estado";
+    duration: "Duration", "Duración";
+    done: "done", "hecha";
+    cancelled: "cancelled", "cancelada";
+    failed: "failed", "fallida";
+    job_open: "Open", "Abrir";
+    job_check: "Check", "Comprobar";
+    job_score: "Score", "Puntuar";
+    job_predict: "Predict one row", "Predecir una fila";
+    job_form: "Prepare the form", "Preparar el formulario";
+    job_compare: "Compare", "Comparar";
+    job_monitor: "Monitor", "Monitorizar";
+    job_save: "Save", "Guardar";
+    saved: "Saved", "Guardado";
+    // File picker
+    choose_file: "Choose a file", "Elegir un archivo";
+    up: "Up", "Subir";
+    file_name: "File name", "Nombre del archivo";
+    save: "Save", "Guardar";
+    // Explanations of statistics
+    tip_ks: "Kolmogorov–Smirnov test: the largest gap between the two cumulative distributions. Drift when the p-value is below the threshold (0.05).", "Prueba de Kolmogórov–Smirnov: la mayor distancia entre las dos distribuciones acumuladas. Hay deriva si el p-valor es menor que el umbral (0,05).";
+    tip_chisquare: "Chi-square test on category counts. Drift when the p-value is below the threshold (0.05).", "Prueba chi-cuadrado sobre los recuentos por categoría. Hay deriva si el p-valor es menor que el umbral (0,05).";
+    tip_z: "Two-proportion z-test (binary columns). Drift when the p-value is below the threshold (0.05).", "Prueba z de dos proporciones (columnas binarias). Hay deriva si el p-valor es menor que el umbral (0,05).";
+    tip_wasserstein: "Wasserstein (earth mover's) distance divided by the reference standard deviation: how far the distribution moved, in reference SDs. Drift at 0.1 or more.", "Distancia de Wasserstein dividida por la desviación típica de referencia: cuánto se desplazó la distribución, en desviaciones típicas. Deriva a partir de 0,1.";
+    tip_jensenshannon: "Jensen–Shannon distance (base-2 logarithm; 0 identical, 1 disjoint) between the binned distributions. Drift at 0.1 or more.", "Distancia de Jensen–Shannon (logaritmo en base 2; 0 idénticas, 1 disjuntas) entre las distribuciones por intervalos. Deriva a partir de 0,1.";
+    tip_psi: "Population stability index: Σ (current − reference) · ln(current / reference) over bins. Below 0.1 stable, 0.1–0.25 moderate, above 0.25 large shift.", "Índice de estabilidad poblacional: Σ (actual − referencia) · ln(actual / referencia) por intervalos. Menos de 0,1 estable, 0,1–0,25 moderado, más de 0,25 gran cambio.";
+    tip_hellinger: "Hellinger distance between the binned distributions (0 identical, 1 disjoint). Drift at 0.1 or more.", "Distancia de Hellinger entre las distribuciones por intervalos (0 idénticas, 1 disjuntas). Deriva a partir de 0,1.";
+    tip_roc_auc: "Area under the ROC curve: the chance a random positive scores above a random negative (0.5 is chance).", "Área bajo la curva ROC: probabilidad de que un positivo al azar puntúe por encima de un negativo al azar (0,5 es el azar).";
+    tip_average_precision: "Average precision: area under the precision–recall curve, as scikit-learn computes it.", "Precisión media: área bajo la curva precisión–exhaustividad, como la calcula scikit-learn.";
+    tip_log_loss: "Log loss: mean negative log-probability of the true class (lower is better).", "Pérdida logarítmica: media del logaritmo negativo de la probabilidad de la clase real (mejor cuanto menor).";
+    tip_brier: "Brier score: mean squared error of the positive-class probability (lower is better).", "Puntuación de Brier: error cuadrático medio de la probabilidad de la clase positiva (mejor cuanto menor).";
+    tip_accuracy: "Share of rows whose predicted class is right, at the threshold.", "Fracción de filas cuya clase predicha es correcta, con el umbral.";
+    tip_precision: "Of the rows predicted positive, the share that are positive.", "De las filas predichas como positivas, la fracción que lo son.";
+    tip_recall: "Of the positive rows, the share predicted positive.", "De las filas positivas, la fracción predicha como positiva.";
+    tip_f1: "Harmonic mean of precision and recall.", "Media armónica de precisión y exhaustividad.";
+    tip_other: "See the README's metric table for the exact definition.", "Vea la tabla de métricas del README para la definición exacta.";
+}
+
+impl Strings {
+    /// A screen's name.
+    pub fn tab(&self, tab: Tab) -> &'static str {
+        match tab {
+            Tab::Model => self.tab_model,
+            Tab::Predict => self.tab_predict,
+            Tab::Score => self.tab_score,
+            Tab::Compare => self.tab_compare,
+            Tab::Monitor => self.tab_monitor,
+            Tab::Jobs => self.tab_jobs,
+        }
+    }
+}
+
+/// What a drift test measures and when it calls drift.
+pub fn test_tip(s: &Strings, test: DriftTest) -> &'static str {
+    match test {
+        DriftTest::Ks => s.tip_ks,
+        DriftTest::Chisquare => s.tip_chisquare,
+        DriftTest::Z => s.tip_z,
+        DriftTest::Wasserstein => s.tip_wasserstein,
+        DriftTest::Jensenshannon => s.tip_jensenshannon,
+        DriftTest::Psi => s.tip_psi,
+        DriftTest::Hellinger => s.tip_hellinger,
+    }
+}
+
+/// What a metric means.
+pub fn metric_tip(s: &Strings, metric: &str) -> &'static str {
+    match metric {
+        "roc_auc" => s.tip_roc_auc,
+        "average_precision" => s.tip_average_precision,
+        "log_loss" => s.tip_log_loss,
+        "brier_score" | "brier" => s.tip_brier,
+        "accuracy" => s.tip_accuracy,
+        m if m.starts_with("precision") => s.tip_precision,
+        m if m.starts_with("recall") => s.tip_recall,
+        m if m.starts_with("f1") => s.tip_f1,
+        _ => s.tip_other,
+    }
+}

@@ -1,0 +1,28 @@
+//! One struct per screen, each with a `ui` method; none does I/O or inference itself.
+
+pub mod compare;
+pub mod jobs;
+pub mod model;
+pub mod models;
+pub mod monitor;
+pub mod predict;
+pub mod score;
+
+/// Every panel's state.
+#[derive(Default)]
+pub struct Panels {
+    /// Model properties.
+    pub model: model::ModelPanel,
+    /// The open models.
+    pub models: models::ModelsPanel,
+    /// One prediction.
+    pub predict: predict::PredictPanel,
+    /// Batch scoring.
+    pub score: score::ScorePanel,
+    /// Version comparison.
+    pub compare: compare::ComparePanel,
+    /// Drift and performance over time.
+    pub monitor: monitor::MonitorPanel,
+    /// The job list.
+    pub jobs: jobs::JobsPanel,
+}

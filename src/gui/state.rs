@@ -1,0 +1,235 @@
+//! The workspace: what the user opened and chose, saved across restarts as RON (through eframe's
+//! storage). Every field has a default, so state files from older versions still load.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{DataSlot, Tab};
+use super::i18n::Lang;
+
+/// The key the workspace is stored under.
+pub const STORAGE_KEY: &str = "mirador-workspace";
+
+/// Settings of the Compare screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompareSettings {
+    /// Labelled data.
+    pub data: Option<PathBuf>,
+    /// Target column.
+    pub target: String,
+    /// Promotion gate rules, `;`-separated.
+    pub gate: String,
+    /// Bootstrap resamples for the intervals.
+    pub bootstrap: usize,
+    /// Decision threshold.
+    pub threshold: f64,
+}
+
+impl Default for CompareSettings {
+    fn default() -> Self {
+        Self {
+            data: None,
+            target: String::new(),
+            gate: "roc_auc >= champion - 0.005; recall drop <= 2%".into(),
+            bootstrap: 200,
+            threshold: 0.5,
+        }
+    }
+}
+
+/// Settings of the Monitor screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitorSettings {
+    /// Reference data.
+    pub reference: Option<PathBuf>,
+    /// Current data or production log.
+    pub current: Option<PathBuf>,
+    /// Chunks: `1w`, `1d`, `12h` or a row count.
+    pub chunk: String,
+    /// Timestamp column (for period chunks).
+    pub time_column: String,
+    /// Label column, when the data has one.
+    pub target: String,
+    /// Alert rules, `;`-separated.
+    pub alerts: String,
+    /// Whether to score the current model for prediction drift and performance.
+    pub use_model: bool,
+    /// Share of drifted columns at which the dataset drifts.
+    pub drift_share: f64,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        Self {
+            reference: None,
+            current: None,
+            chunk: "1w".into(),
+            time_column: String::new(),
+            target: String::new(),
+            alerts: "share_drifted > 0.3; roc_auc outside band".into(),
+            use_model: true,
+            drift_share: 0.5,
+        }
+    }
+}
+
+/// Everything that persists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workspace {
+    /// Open models, in order.
+    pub models: Vec<PathBuf>,
+    /// The current model.
+    pub selected: usize,
+    /// Models ticked for comparison (by path; the first ticked is the champion).
+    pub compare_models: Vec<PathBuf>,
+    /// Recently opened files, newest first.
+    pub recent: Vec<PathBuf>,
+    /// The screen shown.
+    pub tab: Tab,
+    /// UI language.
+    pub lang: Lang,
+    /// Dark theme.
+    pub dark: bool,
+    /// The file to score.
+    pub score_data: Option<PathBuf>,
+    /// Reference data for the prediction form's defaults.
+    pub form_reference: Option<PathBuf>,
+    /// Compare settings.
+    pub compare: CompareSettings,
+    /// Monitor settings.
+    pub monitor: MonitorSettings,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            selected: 0,
+            compare_models: Vec::new(),
+            recent: Vec::new(),
+            tab: Tab::Model,
+            lang: Lang::En,
+            dark: true,
+            score_data: None,
+            form_reference: None,
+            compare: CompareSettings::default(),
+            monitor: MonitorSettings::default(),
+        }
+    }
+}
+
+impl Workspace {
+    /// A first run: the sample models open and the sample data chosen, so there is something real
+    /// to try at once. Samples that are missing are left out.
+    pub fn first_run(samples: &Path) -> Self {
+        let models_dir = samples.join("sample-models");
+        let data = |name: &str| Some(samples.join("sample-data").join(name)).filter(|p| p.is_file());
+        let mut models: Vec<PathBuf> = std::fs::read_dir(&models_dir)
+            .map(|entries| {
+                entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect()
+            })
+            .unwrap_or_default();
+        models.sort();
+        let compare_models = ["churn_v1.onnx", "churn_v2.onnx"]
+            .iter()
+            .map(|m| models_dir.join(m))
+            .filter(|p| models.contains(p))
+            .collect();
+        Self {
+            selected: models.iter().position(|p| p.ends_with("churn_v1.onnx")).unwrap_or(0),
+            models,
+            compare_models,
+            score_data: data("churn_current.csv"),
+            form_reference: data("churn_reference.csv"),
+            compare: CompareSettings {
+                data: data("churn_current.csv"),
+                target: "churned".into(),
+                ..Default::default()
+            },
+            monitor: MonitorSettings {
+                reference: data("churn_reference.csv"),
+                current: data("churn_production_log.csv"),
+                time_column: "timestamp".into(),
+                target: "churned".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// The data file chosen for `slot`.
+    pub fn data(&self, slot: DataSlot) -> Option<&PathBuf> {
+        match slot {
+            DataSlot::Score => self.score_data.as_ref(),
+            DataSlot::Compare => self.compare.data.as_ref(),
+            DataSlot::Reference => self.monitor.reference.as_ref(),
+            DataSlot::Current => self.monitor.current.as_ref(),
+        }
+    }
+
+    /// Choose the data file for `slot`.
+    pub fn set_data(&mut self, slot: DataSlot, path: PathBuf) {
+        self.remember(&path);
+        match slot {
+            DataSlot::Score => self.score_data = Some(path),
+            DataSlot::Compare => self.compare.data = Some(path),
+            DataSlot::Reference => self.monitor.reference = Some(path),
+            DataSlot::Current => self.monitor.current = Some(path),
+        }
+    }
+
+    /// Put `path` first in the recent files (at most 10).
+    pub fn remember(&mut self, path: &Path) {
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_path_buf());
+        self.recent.truncate(10);
+    }
+
+    /// Read a workspace from RON text.
+    pub fn from_ron(text: &str) -> Result<Self, String> {
+        ron::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The workspace as RON text.
+    pub fn to_ron(&self) -> Result<String, String> {
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_ron() {
+        let mut ws = Workspace::first_run(Path::new(env!("CARGO_MANIFEST_DIR")));
+        ws.lang = Lang::Es;
+        ws.tab = Tab::Monitor;
+        ws.monitor.drift_share = 0.25;
+        let text = ws.to_ron().expect("serialises");
+        assert_eq!(Workspace::from_ron(&text).expect("parses"), ws);
+    }
+
+    #[test]
+    fn an_old_state_file_with_missing_fields_still_loads() {
+        let ws = Workspace::from_ron("(models: [\"a.onnx\"], lang: Es, compare: (target: \"y\"))").expect("loads");
+        assert_eq!(ws.models, vec![PathBuf::from("a.onnx")]);
+        assert_eq!(ws.lang, Lang::Es);
+        assert_eq!(ws.compare.target, "y");
+        assert_eq!(ws.compare.bootstrap, CompareSettings::default().bootstrap);
+        assert_eq!(ws.monitor, MonitorSettings::default());
+    }
+
+    #[test]
+    fn first_run_opens_the_samples() {
+        let ws = Workspace::first_run(Path::new(env!("CARGO_MANIFEST_DIR")));
+        assert_eq!(ws.models.len(), 4);
+        assert!(ws.models[ws.selected].ends_with("churn_v1.onnx"));
+        assert_eq!(ws.compare_models.len(), 2);
+        assert!(ws.monitor.current.as_ref().is_some_and(|p| p.ends_with("churn_production_log.csv")));
+    }
+}
