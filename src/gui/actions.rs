@@ -159,7 +159,11 @@ impl MiradorApp {
                 reference,
                 current,
                 chunking: Chunking::parse(m.chunk.trim(), time)?,
-                options: DriftOptions { drift_share: m.drift_share, ..Default::default() },
+                options: DriftOptions {
+                    drift_share: m.drift_share,
+                    exclude: m.exclude.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect(),
+                    ..Default::default()
+                },
                 model,
                 target: Some(m.target.trim().to_string()).filter(|t| !t.is_empty()),
                 rules: AlertRule::parse_all(&m.alerts)?,

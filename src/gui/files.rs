@@ -137,8 +137,7 @@ impl FilePicker {
             });
             if matches!(purpose, Purpose::Save(_)) {
                 ui.horizontal(|ui| {
-                    ui.label(s.file_name);
-                    ui.text_edit_singleline(&mut self.name);
+                    super::widgets::labelled(ui, s.file_name, "", egui::TextEdit::singleline(&mut self.name));
                     if ui.add_enabled(!self.name.trim().is_empty(), egui::Button::new(s.save)).clicked() {
                         chosen = Some(self.dir.join(self.name.trim()));
                     }

@@ -78,6 +78,7 @@ strings! {
     models: "Models", "Modelos";
     no_model: "No model is open. Open one with File ▸ Open model… or drop an .onnx file here.", "No hay ningún modelo abierto. Abra uno con Archivo ▸ Abrir modelo… o suelte un archivo .onnx aquí.";
     close_model: "Close this model", "Cerrar este modelo";
+    compare_tick: "Compare", "Comparar";
     compare_tick_tip: "Tick to include in the comparison (the first ticked is the champion)", "Marcar para incluir en la comparación (el primero marcado es el campeón)";
     drop_hint: "Drop .onnx models or CSV / Parquet files on the window.", "Suelte modelos .onnx o archivos CSV / Parquet en la ventana.";
     properties: "Properties", "Propiedades";
@@ -151,7 +152,7 @@ strings! {
     threshold_tip: "Decision threshold on the positive-class probability for label-based metrics", "Umbral de decisión sobre la probabilidad de la clase positiva para las métricas basadas en etiquetas";
     bootstrap: "Bootstrap resamples", "Remuestreos bootstrap";
     bootstrap_tip: "Resamples for the 95 % confidence intervals (seeded, so reruns agree); 0 turns intervals off", "Remuestreos para los intervalos de confianza del 95 % (con semilla: las repeticiones coinciden); 0 los desactiva";
-    compare_button: "Compare", "Comparar";
+    compare_button: "Run comparison", "Ejecutar comparación";
     promotion_gate: "Promotion gate", "Criterio de promoción";
     gate_pass: "may be promoted", "se puede promocionar";
     gate_fail: "must not be promoted", "no se debe promocionar";
@@ -187,6 +188,8 @@ strings! {
     use_model: "Score with the current model", "Puntuar con el modelo actual";
     use_model_tip: "Adds prediction drift, and performance over time when the target column is present", "Añade la deriva de predicciones, y el rendimiento en el tiempo si está la columna objetivo";
     monitor_button: "Run monitor", "Monitorizar";
+    exclude_columns: "Leave out", "Excluir";
+    exclude_tip: "Columns not to test for drift (ids, free text), separated by commas", "Columnas que no se comprueban (identificadores, texto libre), separadas por comas";
     export_profile: "Export reference profile…", "Exportar perfil de referencia…";
     export_profile_tip: "The reference summarised (bins, quantiles, categories, a sorted sample) so drift can be computed later without the raw data", "La referencia resumida (intervalos, cuantiles, categorías, una muestra ordenada) para calcular la deriva más tarde sin los datos";
     no_alerts: "No alerts", "Sin alertas";

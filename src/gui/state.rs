@@ -59,6 +59,8 @@ pub struct MonitorSettings {
     pub use_model: bool,
     /// Share of drifted columns at which the dataset drifts.
     pub drift_share: f64,
+    /// Columns left out of drift (ids), comma-separated.
+    pub exclude: String,
 }
 
 impl Default for MonitorSettings {
@@ -72,6 +74,7 @@ impl Default for MonitorSettings {
             alerts: "share_drifted > 0.3; roc_auc outside band".into(),
             use_model: true,
             drift_share: 0.5,
+            exclude: String::new(),
         }
     }
 }
@@ -155,6 +158,7 @@ impl Workspace {
                 current: data("churn_production_log.csv"),
                 time_column: "timestamp".into(),
                 target: "churned".into(),
+                exclude: "customer_id".into(),
                 ..Default::default()
             },
             ..Default::default()

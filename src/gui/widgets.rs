@@ -18,6 +18,13 @@ pub fn num(value: Option<f64>, digits: usize) -> String {
     }
 }
 
+/// A labelled input: the label (with its tooltip) then the widget, tied together for screen
+/// readers and tests.
+pub fn labelled(ui: &mut egui::Ui, label: &str, tip: &str, widget: impl egui::Widget) -> egui::Response {
+    let label = ui.label(label).on_hover_text(tip);
+    ui.add(widget).labelled_by(label.id)
+}
+
 /// A size in bytes, in the largest unit that keeps it above 1.
 pub fn bytes(n: u64) -> String {
     match n {

@@ -11,6 +11,7 @@ mod cli;
 mod compare_golden;
 mod contract_check;
 mod drift_golden;
+mod gui;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;

@@ -10,7 +10,7 @@ use crate::gui::command::{Command, DataSlot, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::i18n::Strings;
 use crate::gui::jobs::JobId;
-use crate::gui::widgets::{data_row, file_name, job_progress, num, saveable_plot};
+use crate::gui::widgets::{data_row, file_name, job_progress, labelled, num, saveable_plot};
 
 /// The Compare screen.
 #[derive(Default)]
@@ -38,17 +38,14 @@ impl ComparePanel {
         });
         data_row(ui, ctx, DataSlot::Compare, s.labelled_data);
         egui::Grid::new("compare-settings").num_columns(2).show(ui, |ui| {
-            ui.label(s.target_column).on_hover_text(s.target_tip);
-            ui.text_edit_singleline(&mut ctx.ws.compare.target);
+            let c = &mut ctx.ws.compare;
+            labelled(ui, s.target_column, s.target_tip, egui::TextEdit::singleline(&mut c.target));
             ui.end_row();
-            ui.label(s.gate_rules).on_hover_text(s.gate_tip);
-            ui.add(egui::TextEdit::singleline(&mut ctx.ws.compare.gate).desired_width(420.0));
+            labelled(ui, s.gate_rules, s.gate_tip, egui::TextEdit::singleline(&mut c.gate).desired_width(420.0));
             ui.end_row();
-            ui.label(s.threshold).on_hover_text(s.threshold_tip);
-            ui.add(egui::Slider::new(&mut ctx.ws.compare.threshold, 0.0..=1.0));
+            labelled(ui, s.threshold, s.threshold_tip, egui::Slider::new(&mut c.threshold, 0.0..=1.0));
             ui.end_row();
-            ui.label(s.bootstrap).on_hover_text(s.bootstrap_tip);
-            ui.add(egui::DragValue::new(&mut ctx.ws.compare.bootstrap).range(0..=5000));
+            labelled(ui, s.bootstrap, s.bootstrap_tip, egui::DragValue::new(&mut c.bootstrap).range(0..=5000));
             ui.end_row();
         });
         let running = self.job.is_some_and(|j| ctx.jobs.get(j).is_some_and(|j| j.is_running()));

@@ -21,7 +21,10 @@ impl ModelsPanel {
             let info = model.info();
             ui.horizontal(|ui| {
                 let mut ticked = ctx.ws.compare_models.contains(&info.path);
-                if ui.checkbox(&mut ticked, "").on_hover_text(s.compare_tick_tip).changed() {
+                let tick = ui.checkbox(&mut ticked, "").on_hover_text(s.compare_tick_tip);
+                let name = format!("{} {}", s.compare_tick, info.name);
+                tick.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, ticked, &name));
+                if tick.changed() {
                     if ticked {
                         ctx.ws.compare_models.push(info.path.clone());
                     } else {

@@ -12,7 +12,7 @@ use crate::gui::command::{Command, DataSlot, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::i18n::{Strings, test_tip};
 use crate::gui::jobs::JobId;
-use crate::gui::widgets::{data_row, job_progress, num, saveable_plot};
+use crate::gui::widgets::{data_row, job_progress, labelled, num, saveable_plot};
 
 /// The Monitor screen.
 #[derive(Default)]
@@ -35,22 +35,20 @@ impl MonitorPanel {
         let model = ctx.model().map(|m| m.info().name.clone());
         let m = &mut ctx.ws.monitor;
         ui.horizontal(|ui| {
-            ui.label(s.chunks).on_hover_text(s.chunks_tip);
-            ui.add(egui::TextEdit::singleline(&mut m.chunk).desired_width(60.0));
-            ui.label(s.time_column).on_hover_text(s.time_column_tip);
-            ui.add(egui::TextEdit::singleline(&mut m.time_column).desired_width(110.0));
-            ui.label(s.target_column).on_hover_text(s.target_tip);
-            ui.add(egui::TextEdit::singleline(&mut m.target).desired_width(110.0));
+            labelled(ui, s.chunks, s.chunks_tip, egui::TextEdit::singleline(&mut m.chunk).desired_width(60.0));
+            let time = egui::TextEdit::singleline(&mut m.time_column).desired_width(110.0);
+            labelled(ui, s.time_column, s.time_column_tip, time);
+            labelled(ui, s.target_column, s.target_tip, egui::TextEdit::singleline(&mut m.target).desired_width(110.0));
         });
         ui.horizontal(|ui| {
-            ui.label(s.drift_share).on_hover_text(s.drift_share_tip);
-            ui.add(egui::Slider::new(&mut m.drift_share, 0.05..=1.0));
+            labelled(ui, s.drift_share, s.drift_share_tip, egui::Slider::new(&mut m.drift_share, 0.05..=1.0));
             let label = format!("{} ({})", s.use_model, model.as_deref().unwrap_or("—"));
             ui.checkbox(&mut m.use_model, label).on_hover_text(s.use_model_tip);
         });
         ui.horizontal(|ui| {
-            ui.label(s.alert_rules).on_hover_text(s.alert_tip);
-            ui.add(egui::TextEdit::singleline(&mut m.alerts).desired_width(420.0));
+            labelled(ui, s.alert_rules, s.alert_tip, egui::TextEdit::singleline(&mut m.alerts).desired_width(420.0));
+            let exclude = egui::TextEdit::singleline(&mut m.exclude).desired_width(160.0);
+            labelled(ui, s.exclude_columns, s.exclude_tip, exclude);
         });
         let running = self.job.is_some_and(|j| ctx.jobs.get(j).is_some_and(|j| j.is_running()));
         ui.horizontal(|ui| {

@@ -39,6 +39,12 @@ impl PredictPanel {
         self.requested.as_deref() != Some(sha)
     }
 
+    /// Set one field, as typing in the form would.
+    pub fn set_value(&mut self, column: &str, value: &str) {
+        self.values.insert(column.to_string(), value.to_string());
+        self.dirty = true;
+    }
+
     /// The form's defaults for `sha` are being prepared.
     pub fn defaults_requested(&mut self, sha: &str) {
         self.requested = Some(sha.to_string());
@@ -96,8 +102,8 @@ impl PredictPanel {
                 egui::Grid::new("form").num_columns(2).striped(true).show(ui, |ui| {
                     for field in &defaults.fields {
                         let value = self.values.entry(field.column.clone()).or_default();
-                        ui.label(&field.column);
-                        changed |= field_ui(ui, field, value);
+                        let label = ui.label(&field.column);
+                        changed |= field_ui(ui, field, value, label.id);
                         ui.end_row();
                     }
                 });
@@ -112,7 +118,7 @@ impl PredictPanel {
 }
 
 /// One input: a dropdown for categories, a drag value for numbers.
-fn field_ui(ui: &mut egui::Ui, field: &FieldDefault, value: &mut String) -> bool {
+fn field_ui(ui: &mut egui::Ui, field: &FieldDefault, value: &mut String, label: egui::Id) -> bool {
     if !field.choices.is_empty() {
         let mut changed = false;
         egui::ComboBox::from_id_salt(&field.column).selected_text(value.as_str()).show_ui(ui, |ui| {
@@ -130,7 +136,7 @@ fn field_ui(ui: &mut egui::Ui, field: &FieldDefault, value: &mut String) -> bool
     if field.integer {
         drag = drag.fixed_decimals(0).speed(speed.max(0.25));
     }
-    let response = ui.add(drag);
+    let response = ui.add(drag).labelled_by(label);
     if response.changed() {
         *value = if field.integer { format!("{}", number.round()) } else { format!("{number}") };
         return true;
