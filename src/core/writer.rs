@@ -30,15 +30,7 @@ impl PredictionWriter {
     /// Prepare to write `target` (format by extension). Nothing appears at `target` until [`finish`](Self::finish).
     pub fn create(target: &Path) -> Result<Self> {
         let format = Format::from_path(target)?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".mirador-")
-            .suffix(".partial")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io("create the output file", target, e))?;
+        let temp = super::atomic::temp_beside(target, "create the output file")?;
         let file = temp.as_file().try_clone().map_err(|e| Error::io("create the output file", target, e))?;
         let sink = match format {
             Format::Csv => Sink::Csv { out: BufWriter::with_capacity(1 << 20, file), header_written: false },

@@ -33,7 +33,7 @@ pub fn samples_root() -> PathBuf {
 /// done, save a screenshot and close (a fresh workspace: the samples, not the saved state).
 pub fn run(autopilot: Option<Autopilot>) -> ExitCode {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Mirador").with_inner_size([1280.0, 800.0]),
+        viewport: egui::ViewportBuilder::default().with_title("Mirador").with_inner_size([1280.0, 900.0]),
         persist_window: autopilot.is_none(),
         ..Default::default()
     };

@@ -16,3 +16,4 @@ mod metrics_golden;
 mod monitor;
 mod profile_drift;
 mod scoring_golden;
+mod window;
