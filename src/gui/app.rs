@@ -141,6 +141,11 @@ impl MiradorApp {
         self.commands.push(command);
     }
 
+    /// CPU time of the last frame's `ui`, in milliseconds.
+    pub fn last_frame_ms(&self) -> f32 {
+        self.frame_ms.back().copied().unwrap_or(0.0)
+    }
+
     /// p99 of the recent frames' CPU time, in milliseconds.
     pub fn frame_p99_ms(&self) -> f32 {
         let mut v: Vec<f32> = self.frame_ms.iter().copied().collect();
@@ -186,13 +191,9 @@ impl MiradorApp {
 
     fn layout(&mut self, ui: &mut egui::Ui) {
         let s = self.strings();
+        let p99 = self.frame_p99_ms();
         let mut ctx = Ctx { s, models: &self.models, jobs: &self.jobs, ws: &mut self.ws, commands: &mut self.commands };
         egui::Panel::top("menu").show(ui, |ui| menu_bar(ui, &mut ctx));
-        let p99 = {
-            let mut v: Vec<f32> = self.frame_ms.iter().copied().collect();
-            v.sort_by(f32::total_cmp);
-            v.get(((v.len() as f32 * 0.99) as usize).min(v.len().saturating_sub(1))).copied().unwrap_or(0.0)
-        };
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
                 let running = ctx.jobs.all().iter().filter(|j| j.is_running()).count();
