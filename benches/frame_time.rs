@@ -34,7 +34,8 @@ fn main() {
     ws.tab = Tab::Score;
     ws.score_data = Some(csv.clone());
     let app = MiradorApp::new(ws, root.clone());
-    let mut h = Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
+    let mut h =
+        Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
     let start = Instant::now();
     while h.query_all_by_label_contains("Contract check passed").next().is_none() {
         h.step();

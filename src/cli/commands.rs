@@ -22,6 +22,8 @@ use crate::core::{
 pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Gui { .. } => unreachable!("handled by the caller"),
+        Command::Registry { dir, action } => super::versions::registry(dir, action),
+        Command::Bundle { registry, action } => super::versions::bundle(registry, action),
         Command::Inspect { model, json } => {
             let model = Model::load(&model)?;
             emit(json, model.info(), render::model_info)?;
@@ -174,7 +176,7 @@ fn parse_values(text: &str) -> Result<BTreeMap<String, String>> {
 }
 
 /// Print `value` as JSON (`--json`) or as the text `render` makes of it.
-fn emit<T: serde::Serialize>(json: bool, value: &T, render: fn(&T) -> String) -> Result<()> {
+pub(super) fn emit<T: serde::Serialize>(json: bool, value: &T, render: fn(&T) -> String) -> Result<()> {
     if json {
         print_json(value)
     } else {

@@ -3,6 +3,7 @@
 
 mod commands;
 mod render;
+mod versions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -154,6 +155,24 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// The model registry: versions, stages (staging, production, …), history, rollback.
+    Registry {
+        /// The registry folder (plain JSON and model files; put it under git if you like).
+        #[arg(long, env = "MIRADOR_REGISTRY", default_value = "mirador-registry")]
+        dir: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        action: versions::RegistryAction,
+    },
+    /// Deployment bundles: create one for ops, or verify one.
+    Bundle {
+        /// The registry folder, for NAME@VERSION models.
+        #[arg(long, env = "MIRADOR_REGISTRY", default_value = "mirador-registry")]
+        registry: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        action: versions::BundleAction,
     },
     /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
     Score {

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod atomic;
+pub mod bundle;
 pub mod cancel;
 pub mod card;
 pub mod compare;
@@ -31,6 +32,7 @@ pub mod monitor;
 pub mod onnx_proto;
 pub mod predict;
 pub mod profile;
+pub mod registry;
 pub mod runtime;
 pub mod score;
 pub mod table;

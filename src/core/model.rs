@@ -20,7 +20,7 @@ use super::onnx_proto::{self, GraphProto, ModelProto};
 use super::runtime;
 
 /// Element type of a tensor input or output, as far as Mirador cares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ElemType {
     /// `tensor(float)`.
@@ -74,7 +74,7 @@ impl fmt::Display for ElemType {
 }
 
 /// One dimension of a tensor shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Dim {
     /// A fixed size.
@@ -94,7 +94,7 @@ impl fmt::Display for Dim {
 }
 
 /// The type of one model input or output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IoType {
     /// A tensor.
@@ -166,7 +166,7 @@ impl IoType {
 }
 
 /// A named input or output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IoSpec {
     /// Name in the graph.
     pub name: String,
@@ -292,6 +292,24 @@ impl Model {
     /// The model's description.
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Write ONNX Runtime's offline-optimised copy of the model file (extended graph optimisations:
+    /// constant folding, node fusions; portable across CPUs, unlike the layout-specific level).
+    pub fn save_optimized(&self, path: &Path) -> Result<()> {
+        let env = runtime::environment()?;
+        let bytes = std::fs::read(&self.info.path).map_err(|e| Error::io("read the model", &self.info.path, e))?;
+        let fail = |e: String| Error::model(format!("ONNX Runtime could not optimise it: {e}"), &self.info.path);
+        let builder = Session::builder(env)
+            .map_err(|e| fail(e.to_string()))?
+            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level2)
+            .map_err(|e| fail(e.to_string()))?;
+        builder
+            .with_optimized_model_path(path)
+            .map_err(|e| fail(e.to_string()))?
+            .commit_from_memory(&bytes)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(())
     }
 
     /// A new ONNX Runtime session for this model (one per worker: `Session::run` needs `&mut`).

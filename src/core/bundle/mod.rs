@@ -1,0 +1,434 @@
+//! Deployment bundles: one folder (and optionally a `.tar.gz`) with everything operations need to
+//! run a model and watch it, each file listed with its SHA-256 in `manifest.json`.
+//!
+//! ```text
+//! model.onnx                     the model (and model.optimized.onnx when ORT's optimised copy is faster)
+//! MODEL_CARD.md, MODEL_CARD.html purpose, inputs/outputs, data, metrics with intervals, plots, limits, history
+//! plots/*.png                    ROC and calibration curves (when evaluated)
+//! schema.json                    JSON Schema of one request row
+//! openapi.yaml                   the prediction API
+//! examples.json                  golden rows and the outputs the model gave for them
+//! reference_profile.json         the drift reference; alerts.json and prometheus_rules.yaml the alerts
+//! triton/<name>/config.pbtxt     a Triton model repository (…/<version>/model.onnx)
+//! kserve/inferenceservice.yaml   a KServe InferenceService with a canary share
+//! Dockerfile                     Triton serving the repository
+//! manifest.json                  SHA-256 of every file, the Mirador version, the source version
+//! ```
+//!
+//! The bundle is built in a temporary folder beside the target and renamed into place at the end,
+//! so a failure leaves nothing half-made. [`verify`] re-checks a bundle offline.
+
+mod plot;
+pub mod serving;
+mod verify;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+pub use verify::{VerifyCheck, VerifyReport, verify};
+
+use super::atomic::write_atomic;
+use super::card::{CardContext, model_card};
+use super::contract::{ColumnMapping, plan_binding};
+use super::drift::DriftTest;
+use super::error::{Error, Result};
+use super::evaluate::{EvaluateRequest, Evaluation, evaluate_file};
+use super::model::{Model, SessionOptions};
+use super::predict::{Prediction, Predictor, output_columns};
+use super::profile::ReferenceProfile;
+use super::{CancelToken, read_table_inferred};
+use serving::Field;
+
+/// Bundle format version (in the manifest).
+pub const FORMAT_VERSION: u32 = 1;
+/// Golden example rows kept in a bundle.
+const EXAMPLES: usize = 5;
+
+/// What to bundle.
+#[derive(Debug, Clone)]
+pub struct BundleRequest {
+    /// The model file.
+    pub model: PathBuf,
+    /// Where it comes from, for the manifest (e.g. `registry churn@3` or `file churn_v1.onnx`).
+    pub source: String,
+    /// The serving name.
+    pub name: String,
+    /// The serving version (the registry version, else 1).
+    pub version: u32,
+    /// Reference data: evaluation (with `target`), drift profile, golden rows.
+    pub reference: Option<PathBuf>,
+    /// The label column in the reference data.
+    pub target: Option<String>,
+    /// Version history lines for the card (newest first).
+    pub history: Vec<String>,
+    /// Share of traffic the KServe canary gets.
+    pub canary_percent: u8,
+    /// Share of drifted columns at which the dataset alert fires.
+    pub drift_share: f64,
+    /// Also write `<output>.tar.gz`.
+    pub tar: bool,
+}
+
+/// Latency of one row before and after ORT's offline optimisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimisedLatency {
+    /// Median per-row latency of the original model, ms.
+    pub original_p50_ms: f64,
+    /// Median per-row latency of the optimised copy, ms.
+    pub optimized_p50_ms: f64,
+    /// Whether the optimised copy is in the bundle (it is when at least 5 % faster).
+    pub kept: bool,
+}
+
+/// The manifest: every file's checksum and where the bundle came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Bundle format version.
+    pub format_version: u32,
+    /// Mirador's version.
+    pub mirador_version: String,
+    /// When (RFC 3339, UTC).
+    pub created_at: String,
+    /// Where the model came from.
+    pub source: String,
+    /// Serving name.
+    pub name: String,
+    /// Serving version.
+    pub version: u32,
+    /// SHA-256 of `model.onnx`.
+    pub model_sha256: String,
+    /// Latency before/after optimisation.
+    pub latency: Option<OptimisedLatency>,
+    /// Relative path → SHA-256, for every file but the manifest.
+    pub files: BTreeMap<String, String>,
+}
+
+/// One golden example: the row and what the model said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// Column → value, as text.
+    pub inputs: BTreeMap<String, String>,
+    /// Predicted class.
+    pub label: Option<String>,
+    /// Class → probability.
+    pub probabilities: BTreeMap<String, f64>,
+    /// Predicted values (regressors).
+    pub values: Vec<f64>,
+}
+
+impl Example {
+    fn from_prediction(inputs: BTreeMap<String, String>, p: &Prediction) -> Self {
+        Self {
+            inputs,
+            label: p.label.clone(),
+            probabilities: p.probabilities.iter().cloned().collect(),
+            values: p.values.clone(),
+        }
+    }
+}
+
+/// SHA-256 of a file, lowercase hex.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    Ok(super::model::hex(&Sha256::digest(&bytes)))
+}
+
+/// Build the bundle for `request` at `output` (which must not exist yet); returns the manifest.
+pub fn create_bundle(request: &BundleRequest, output: &Path) -> Result<Manifest> {
+    if output.exists() {
+        return Err(Error::Invalid(format!(
+            "the bundle folder already exists; choose another or remove it — {}",
+            output.display()
+        )));
+    }
+    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("create the bundle's folder", parent, e))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".mirador-bundle-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a temporary folder", parent, e))?;
+    let manifest = build(request, temp.path())?;
+    let built = temp.keep();
+    std::fs::rename(&built, output).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&built);
+        Error::io("move the bundle into place", output, e)
+    })?;
+    if request.tar {
+        write_tar_gz(output)?;
+    }
+    Ok(manifest)
+}
+
+fn put(dir: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(rel);
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).map_err(|e| Error::io("create a folder", p, e))?;
+    }
+    write_atomic(&path, bytes, "write the bundle")
+}
+
+fn json_bytes(value: &impl Serialize) -> Result<Vec<u8>> {
+    let mut text = serde_json::to_vec_pretty(value).map_err(|e| Error::Invalid(e.to_string()))?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
+    let model = Model::load(&request.model)?;
+    let name = &request.name;
+    // In the bundle the model is `model.onnx`, served as `name` (a registry stores it by hash).
+    let mut info = model.info().clone();
+    info.name = name.clone();
+    info.path = PathBuf::from("model.onnx");
+    let model_bytes = std::fs::read(&request.model).map_err(|e| Error::io("read the model", &request.model, e))?;
+    put(dir, "model.onnx", &model_bytes)?;
+
+    let frame = request.reference.as_ref().map(|r| read_table_inferred(r, &[])).transpose()?;
+    let columns: Vec<String> = frame
+        .as_ref()
+        .map(|f| f.get_column_names().iter().map(|c| c.to_string()).collect())
+        .unwrap_or_else(|| info.inputs.iter().map(|i| i.name.clone()).collect());
+    let (binding, problems) = plan_binding(&info, &columns, &ColumnMapping::default(), &[]);
+    let binding = binding.ok_or_else(|| {
+        let reasons: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+        Error::Invalid(format!("the reference data cannot feed the model: {}", reasons.join("; ")))
+    })?;
+    let fields: Vec<Field> = binding
+        .inputs
+        .iter()
+        .flat_map(|b| {
+            b.columns.iter().map(|c| Field {
+                name: c.clone(),
+                json_type: serving::json_type(&b.elem),
+                allowed: info.known_categories.get(c).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+
+    // Golden rows: the first reference rows, or one row of neutral values.
+    let rows: Vec<BTreeMap<String, String>> = match &frame {
+        Some(df) => (0..df.height().min(EXAMPLES))
+            .map(|i| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        let v = df.column(&f.name).ok().and_then(|c| c.get(i).ok()).map(|v| v.to_string());
+                        (f.name.clone(), v.unwrap_or_default().trim_matches('"').to_string())
+                    })
+                    .collect()
+            })
+            .collect(),
+        None => vec![
+            fields.iter().map(|f| (f.name.clone(), f.allowed.first().cloned().unwrap_or_else(|| "0".into()))).collect(),
+        ],
+    };
+    let mut predictor = Predictor::new(&model, binding.clone(), SessionOptions { intra_threads: 1 })?;
+    let examples: Vec<Example> = rows
+        .iter()
+        .map(|row| predictor.predict_row(row).map(|p| Example::from_prediction(row.clone(), &p)))
+        .collect::<Result<_>>()?;
+    put(dir, "examples.json", &json_bytes(&examples)?)?;
+
+    let latency = optimise(&model, dir, &rows, binding)?;
+
+    let schema = serving::request_schema(name, &fields);
+    put(dir, "schema.json", &json_bytes(&schema)?)?;
+    put(dir, "openapi.yaml", serving::openapi_yaml(&info, &schema, &output_columns(&info))?.as_bytes())?;
+
+    // Evaluation, plots and the drift reference.
+    let evaluation = match (&request.reference, &request.target) {
+        (Some(data), Some(target)) => Some(evaluate_file(
+            &model,
+            data,
+            &EvaluateRequest { target: target.clone(), ..Default::default() },
+            &CancelToken::new(),
+            &mut |_| {},
+        )?),
+        _ => None,
+    };
+    let mut images = Vec::new();
+    if let Some(Evaluation::Classification(r)) = &evaluation {
+        if let Some(roc) = &r.roc {
+            put(
+                dir,
+                "plots/roc.png",
+                &plot::line_plot_png(&[roc.x.iter().copied().zip(roc.y.iter().copied()).collect()], true)?,
+            )?;
+            images.push((
+                "ROC curve (x: false positive rate, y: true positive rate)".to_string(),
+                "plots/roc.png".to_string(),
+            ));
+        }
+        let cal = &r.calibration;
+        let points = cal.mean_predicted.iter().copied().zip(cal.fraction_positive.iter().copied()).collect();
+        put(dir, "plots/calibration.png", &plot::line_plot_png(&[points], true)?)?;
+        images.push((
+            "Calibration (x: mean predicted probability, y: fraction positive)".into(),
+            "plots/calibration.png".into(),
+        ));
+    }
+    let mut thresholds = Vec::new();
+    if let (Some(df), Some(reference)) = (&frame, &request.reference) {
+        let profile = ReferenceProfile::from_frame(df, &reference.display().to_string(), &[])?;
+        put(dir, "reference_profile.json", &json_bytes(&profile)?)?;
+        // The tests Evidently's defaults pick for data like the reference (the profile against itself).
+        let report = super::drift::drift_profile(&profile, df, &super::drift::DriftOptions::default())?;
+        for c in &report.columns {
+            thresholds.push((c.column.clone(), test_key(c.test), c.threshold, c.test.is_p_value()));
+        }
+    }
+    let alerts = json!({
+        "drift_share": request.drift_share,
+        "columns": thresholds.iter().map(|(c, t, th, p)| json!({"column": c, "test": t, "threshold": th, "drift_when": if *p {"below"} else {"at_or_above"}})).collect::<Vec<_>>(),
+        "rules": ["share_drifted >= drift_share", "roc_auc outside band"],
+    });
+    put(dir, "alerts.json", &json_bytes(&alerts)?)?;
+    put(dir, "prometheus_rules.yaml", serving::prometheus_rules(name, &thresholds, request.drift_share)?.as_bytes())?;
+
+    let data_name = request.reference.as_ref().map(|p| p.display().to_string());
+    let card_context = CardContext {
+        evaluation: evaluation.as_ref().zip(data_name.as_deref()),
+        reference: data_name.as_deref(),
+        history: request.history.clone(),
+        images,
+    };
+    let card = model_card(&info, &card_context);
+    put(dir, "MODEL_CARD.md", card.as_bytes())?;
+    put(dir, "MODEL_CARD.html", markdown_html(&info.name, &card).as_bytes())?;
+
+    put(dir, &format!("triton/{name}/config.pbtxt"), serving::triton_config(name, &info).as_bytes())?;
+    put(dir, &format!("triton/{name}/{}/model.onnx", request.version), &model_bytes)?;
+    let storage = format!("s3://models/{name}/triton");
+    put(dir, "kserve/inferenceservice.yaml", serving::kserve_yaml(name, &storage, request.canary_percent)?.as_bytes())?;
+    put(dir, "Dockerfile", serving::dockerfile(name).as_bytes())?;
+
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        mirador_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        source: request.source.clone(),
+        name: name.clone(),
+        version: request.version,
+        model_sha256: info.sha256.clone(),
+        latency,
+        files: checksums(dir)?,
+    };
+    put(dir, "manifest.json", &json_bytes(&manifest)?)?;
+    Ok(manifest)
+}
+
+fn test_key(test: DriftTest) -> String {
+    serde_json::to_value(test).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// Median latency of one row over the golden rows, ms.
+fn median_latency(model: &Model, binding: super::contract::Binding, rows: &[BTreeMap<String, String>]) -> Result<f64> {
+    let mut predictor = Predictor::new(model, binding, SessionOptions { intra_threads: 1 })?;
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        for row in rows {
+            let start = Instant::now();
+            predictor.predict_row(row)?;
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Write ORT's optimised copy, time both, keep the copy only when it is at least 5 % faster.
+fn optimise(
+    model: &Model,
+    dir: &Path,
+    rows: &[BTreeMap<String, String>],
+    binding: super::contract::Binding,
+) -> Result<Option<OptimisedLatency>> {
+    let path = dir.join("model.optimized.onnx");
+    model.save_optimized(&path)?;
+    let optimised = Model::load(&path)?;
+    let original_p50_ms = median_latency(model, binding.clone(), rows)?;
+    let optimized_p50_ms = median_latency(&optimised, binding, rows)?;
+    let kept = optimized_p50_ms < original_p50_ms * 0.95;
+    if !kept {
+        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    }
+    Ok(Some(OptimisedLatency { original_p50_ms, optimized_p50_ms, kept }))
+}
+
+/// Every file under `dir` (relative, `/`-separated) → SHA-256, except the manifest.
+fn checksums(dir: &Path) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for path in files_under(dir)? {
+        let rel = relative(dir, &path);
+        if rel != "manifest.json" {
+            out.insert(rel, file_sha256(&path)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every regular file under `dir`, recursively (symbolic links are listed as files so that
+/// verification can refuse them).
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io("list", &d, e))? {
+            let entry = entry.map_err(|e| Error::io("list", &d, e))?;
+            let kind = entry.file_type().map_err(|e| Error::io("list", entry.path(), e))?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn relative(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+}
+
+/// The card as a standalone HTML page.
+fn markdown_html(title: &str, markdown: &str) -> String {
+    let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES);
+    let mut body = String::new();
+    pulldown_cmark::html::push_html(&mut body, parser);
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Model card — {title}</title>\n\
+         <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em}}\
+         code{{background:#f4f4f4}}</style></head>\n<body>\n{body}</body></html>\n"
+    )
+}
+
+/// Pack `dir` as `<dir>.tar.gz` (entries under the folder's name), atomically.
+fn write_tar_gz(dir: &Path) -> Result<PathBuf> {
+    let target = PathBuf::from(format!("{}.tar.gz", dir.display()));
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bundle".into());
+    let mut bytes = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut bytes, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        tar.append_dir_all(&folder, dir).map_err(|e| Error::io("pack the bundle", dir, e))?;
+        tar.into_inner().and_then(|gz| gz.finish()).map_err(|e| Error::io("pack the bundle", dir, e))?;
+    }
+    write_atomic(&target, &bytes, "write the bundle archive")?;
+    Ok(target)
+}
+
+/// The manifest's JSON, for tests and tools.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read the manifest", &path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Invalid(format!("the manifest is not valid ({e}) — {}", path.display())))
+}

@@ -1,0 +1,374 @@
+//! The model registry: a folder of plain files a person can read, diff and put under git.
+//!
+//! ```text
+//! <registry>/
+//!   registry.json          every model, version, stage and the full history of changes
+//!   models/<sha256>.onnx   the model files, content-addressed and read-only once registered
+//!   .lock                  held while writing, so two writers never interleave
+//! ```
+//!
+//! Versions are immutable once registered. Stages (`staging`, `production`, `archived`, or any
+//! name) point at versions; every change of a stage is an event in the history (who, when, from
+//! which version to which, why). A rollback is one action: the stage goes back to the version it
+//! held before, and the event records the reason. Deleting a version hides it and frees its
+//! stages, but never removes its history. Every write goes to a temporary file that is renamed
+//! over `registry.json`, so a crash leaves the previous state; an index that does not parse is an
+//! error naming the file and the line — never a silent reset.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::atomic::write_atomic;
+use super::error::{Error, Result};
+use super::model::{IoSpec, Model};
+
+const INDEX: &str = "registry.json";
+const FORMAT_VERSION: u32 = 1;
+
+/// One registered version of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Version {
+    /// 1, 2, 3, … per model name.
+    pub version: u32,
+    /// SHA-256 of the model file.
+    pub sha256: String,
+    /// The stored file, relative to the registry folder.
+    pub file: String,
+    /// Who registered it.
+    pub registered_by: String,
+    /// When (RFC 3339, UTC).
+    pub registered_at: String,
+    /// Why, in the registrant's words.
+    pub note: String,
+    /// The model's inputs.
+    pub inputs: Vec<IoSpec>,
+    /// The model's outputs.
+    pub outputs: Vec<IoSpec>,
+    /// The version it replaces (lineage).
+    #[serde(default)]
+    pub replaces: Option<u32>,
+    /// How it was trained, when known.
+    #[serde(default)]
+    pub training_command: Option<String>,
+    /// The data it was evaluated on: (file name, SHA-256).
+    #[serde(default)]
+    pub evaluated_on: Option<(String, String)>,
+    /// Its metrics on that data.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// Deleted versions stay listed in the history but cannot be staged.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A version was registered.
+    Register,
+    /// A stage was pointed at a version.
+    Promote,
+    /// A stage went back to its previous version.
+    Rollback,
+    /// A version was deleted (hidden; its history stays).
+    Delete,
+}
+
+/// One entry of a model's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Who.
+    pub by: String,
+    /// What.
+    pub action: Action,
+    /// The stage concerned (promote, rollback).
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// The version the stage pointed at before.
+    #[serde(default)]
+    pub from: Option<u32>,
+    /// The version concerned (registered, deleted, or the stage's new version).
+    #[serde(default)]
+    pub to: Option<u32>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A named model: its versions, its stages and its history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Versions, oldest first.
+    pub versions: Vec<Version>,
+    /// Stage → version.
+    pub stages: BTreeMap<String, u32>,
+    /// Every change, oldest first.
+    pub history: Vec<Event>,
+}
+
+impl Entry {
+    /// The version numbered `v`.
+    pub fn version(&self, v: u32) -> Option<&Version> {
+        self.versions.iter().find(|x| x.version == v)
+    }
+}
+
+/// The whole index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Format version of this file.
+    pub format_version: u32,
+    /// Name → model.
+    pub models: BTreeMap<String, Entry>,
+}
+
+/// What to register.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    /// Who registers (default: `$USER`).
+    pub by: String,
+    /// Why.
+    pub note: String,
+    /// The version it replaces (default: the latest one).
+    pub replaces: Option<u32>,
+    /// How it was trained.
+    pub training_command: Option<String>,
+    /// The evaluation data: (file name, SHA-256), and the metrics on it.
+    pub evaluated_on: Option<(String, String)>,
+    /// Metrics on the evaluation data.
+    pub metrics: BTreeMap<String, Option<f64>>,
+}
+
+/// A registry folder.
+pub struct Registry {
+    root: PathBuf,
+}
+
+/// The current user, for `by` fields.
+pub fn current_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Registry {
+    /// The registry in `root` (created on the first write).
+    pub fn open(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Its folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Read the index (empty when the registry has none yet).
+    pub fn index(&self) -> Result<Index> {
+        let path = self.root.join(INDEX);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Index { format_version: FORMAT_VERSION, models: BTreeMap::new() });
+            }
+            Err(e) => return Err(Error::io("read the registry index", &path, e)),
+        };
+        let index: Index = serde_json::from_str(&text).map_err(|e| {
+            Error::Invalid(format!(
+                "the registry index is not valid ({e}); fix it or restore it (e.g. from git) — Mirador does not reset it — {}",
+                path.display()
+            ))
+        })?;
+        if index.format_version != FORMAT_VERSION {
+            return Err(Error::Invalid(format!(
+                "the registry index has format version {}, this Mirador reads {FORMAT_VERSION} — {}",
+                index.format_version,
+                path.display()
+            )));
+        }
+        Ok(index)
+    }
+
+    /// One model's entry.
+    pub fn entry(&self, name: &str) -> Result<Entry> {
+        self.index()?.models.remove(name).ok_or_else(|| self.unknown(name))
+    }
+
+    fn unknown(&self, name: &str) -> Error {
+        Error::Invalid(format!("no model named '{name}' in the registry — {}", self.root.display()))
+    }
+
+    /// The stored file of `name@version`.
+    pub fn model_path(&self, name: &str, version: u32) -> Result<PathBuf> {
+        let entry = self.entry(name)?;
+        let v = entry
+            .version(version)
+            .filter(|v| !v.deleted)
+            .ok_or_else(|| Error::Invalid(format!("{name} has no version {version}")))?;
+        Ok(self.root.join(&v.file))
+    }
+
+    /// Resolve `NAME@VERSION` or `NAME@STAGE` (e.g. `churn@3`, `churn@production`).
+    pub fn resolve(&self, spec: &str) -> Result<(String, u32)> {
+        let (name, which) = spec
+            .split_once('@')
+            .ok_or_else(|| Error::Invalid(format!("write NAME@VERSION or NAME@STAGE, not '{spec}'")))?;
+        let entry = self.entry(name)?;
+        let version = match which.parse::<u32>() {
+            Ok(v) => v,
+            Err(_) => {
+                *entry.stages.get(which).ok_or_else(|| Error::Invalid(format!("{name} has no stage '{which}'")))?
+            }
+        };
+        Ok((name.to_string(), version))
+    }
+
+    /// Run `change` on the index under the lock and write the result atomically.
+    fn update<T>(&self, change: impl FnOnce(&mut Index) -> Result<T>) -> Result<T> {
+        std::fs::create_dir_all(self.root.join("models"))
+            .map_err(|e| Error::io("create the registry folder", &self.root, e))?;
+        let lock_path = self.root.join(".lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::io("lock the registry", &lock_path, e))?;
+        lock.lock().map_err(|e| Error::io("lock the registry", &lock_path, e))?;
+        let mut index = self.index()?;
+        let out = change(&mut index)?;
+        let text = serde_json::to_string_pretty(&index).map_err(|e| Error::Invalid(e.to_string()))?;
+        write_atomic(&self.root.join(INDEX), format!("{text}\n").as_bytes(), "write the registry index")?;
+        Ok(out)
+    }
+
+    /// Register `model_path` as a new version of `name`; returns the version number. A file
+    /// already registered under this name (same SHA-256) is refused.
+    pub fn add(&self, name: &str, model_path: &Path, registration: &Registration) -> Result<u32> {
+        if name.is_empty() || name.contains(['@', '/', '\\']) {
+            return Err(Error::Invalid(format!("'{name}' cannot be a model name (no '@', '/' or '\\')")));
+        }
+        let model = Model::load(model_path)?;
+        let info = model.info();
+        let file = format!("models/{}.onnx", info.sha256);
+        self.update(|index| {
+            let entry = index.models.entry(name.to_string()).or_default();
+            if let Some(v) = entry.versions.iter().find(|v| v.sha256 == info.sha256 && !v.deleted) {
+                return Err(Error::Invalid(format!("this file is already {name}@{}", v.version)));
+            }
+            let stored = self.root.join(&file);
+            if !stored.exists() {
+                let bytes = std::fs::read(model_path).map_err(|e| Error::io("read the model", model_path, e))?;
+                write_atomic(&stored, &bytes, "store the model")?;
+                let mut perms =
+                    std::fs::metadata(&stored).map_err(|e| Error::io("store the model", &stored, e))?.permissions();
+                perms.set_readonly(true);
+                std::fs::set_permissions(&stored, perms).map_err(|e| Error::io("store the model", &stored, e))?;
+            }
+            let version = entry.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+            let by = if registration.by.is_empty() { current_user() } else { registration.by.clone() };
+            let at = now();
+            entry.versions.push(Version {
+                version,
+                sha256: info.sha256.clone(),
+                file: file.clone(),
+                registered_by: by.clone(),
+                registered_at: at.clone(),
+                note: registration.note.clone(),
+                inputs: info.inputs.clone(),
+                outputs: info.outputs.clone(),
+                replaces: registration.replaces.or((version > 1).then(|| version - 1)),
+                training_command: registration.training_command.clone(),
+                evaluated_on: registration.evaluated_on.clone(),
+                metrics: registration.metrics.clone(),
+                deleted: false,
+            });
+            entry.history.push(Event {
+                at,
+                by,
+                action: Action::Register,
+                stage: None,
+                from: None,
+                to: Some(version),
+                reason: registration.note.clone(),
+            });
+            Ok(version)
+        })
+    }
+
+    /// Point `stage` of `name` at `version`, recording who and why.
+    pub fn promote(&self, name: &str, version: u32, stage: &str, by: &str, reason: &str) -> Result<()> {
+        if stage.is_empty() || stage.parse::<u32>().is_ok() {
+            return Err(Error::Invalid(format!("'{stage}' cannot be a stage name")));
+        }
+        self.update(|index| {
+            let entry = index.models.get_mut(name).ok_or_else(|| self.unknown(name))?;
+            if entry.version(version).is_none_or(|v| v.deleted) {
+                return Err(Error::Invalid(format!("{name} has no version {version} to promote")));
+            }
+            let from = entry.stages.insert(stage.to_string(), version);
+            if from == Some(version) {
+                return Err(Error::Invalid(format!("{name}@{stage} is already version {version}")));
+            }
+            entry.history.push(event(by, Action::Promote, Some(stage), from, Some(version), reason));
+            Ok(())
+        })
+    }
+
+    /// Put `stage` back to the version it held before its current one; returns that version.
+    pub fn rollback(&self, name: &str, stage: &str, by: &str, reason: &str) -> Result<u32> {
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid("a rollback needs a reason".into()));
+        }
+        self.update(|index| {
+            let entry = index.models.get_mut(name).ok_or_else(|| self.unknown(name))?;
+            let current =
+                *entry.stages.get(stage).ok_or_else(|| Error::Invalid(format!("{name} has no stage '{stage}'")))?;
+            // The stage's earlier versions, newest first, skipping the current one and deleted ones.
+            let previous = entry
+                .history
+                .iter()
+                .rev()
+                .filter(|e| e.stage.as_deref() == Some(stage) && e.action != Action::Delete)
+                .filter_map(|e| e.to)
+                .find(|v| *v != current && entry.versions.iter().any(|x| x.version == *v && !x.deleted))
+                .ok_or_else(|| Error::Invalid(format!("{name}@{stage} has no earlier version to roll back to")))?;
+            entry.stages.insert(stage.to_string(), previous);
+            entry.history.push(event(by, Action::Rollback, Some(stage), Some(current), Some(previous), reason));
+            Ok(previous)
+        })
+    }
+
+    /// Delete `version` of `name`: it leaves every stage and can no longer be staged; its file and
+    /// its history stay.
+    pub fn delete(&self, name: &str, version: u32, by: &str, reason: &str) -> Result<()> {
+        self.update(|index| {
+            let entry = index.models.get_mut(name).ok_or_else(|| self.unknown(name))?;
+            let v = entry
+                .versions
+                .iter_mut()
+                .find(|v| v.version == version && !v.deleted)
+                .ok_or_else(|| Error::Invalid(format!("{name} has no version {version} to delete")))?;
+            v.deleted = true;
+            entry.stages.retain(|_, v| *v != version);
+            entry.history.push(event(by, Action::Delete, None, None, Some(version), reason));
+            Ok(())
+        })
+    }
+}
+
+fn event(by: &str, action: Action, stage: Option<&str>, from: Option<u32>, to: Option<u32>, reason: &str) -> Event {
+    Event {
+        at: now(),
+        by: if by.is_empty() { current_user() } else { by.to_string() },
+        action,
+        stage: stage.map(String::from),
+        from,
+        to,
+        reason: reason.to_string(),
+    }
+}
