@@ -218,6 +218,37 @@ impl ContractReport {
     }
 }
 
+/// A packed input's columns as the model's metadata names them (`feature_names.<input>`, or
+/// `feature_names` when the model has one packed input), when their count fits the input.
+fn metadata_columns(info: &ModelInfo, input: &str, width: Option<usize>, packed_count: usize) -> Option<Vec<String>> {
+    info.metadata
+        .get(&format!("feature_names.{input}"))
+        .or_else(|| if packed_count == 1 { info.metadata.get("feature_names") } else { None })
+        .map(|s| s.split(',').map(|c| c.trim().to_string()).collect::<Vec<_>>())
+        .filter(|cols| width.is_none_or(|k| cols.len() == k))
+}
+
+/// The columns a model reads when no data is at hand to look at: an input's own name for
+/// one-column inputs, the `feature_names` metadata for packed ones, else `<input>_0`, `<input>_1`, ….
+/// [`plan_binding`] binds exactly these columns.
+pub fn expected_columns(info: &ModelInfo) -> Vec<String> {
+    let packed_count = info.inputs.iter().filter(|i| i.ty.width() != Some(1)).count();
+    let mut out = Vec::new();
+    for input in &info.inputs {
+        let name = &input.name;
+        let width = input.ty.width();
+        match (width, metadata_columns(info, name, width, packed_count)) {
+            (Some(1), _) => out.push(name.clone()),
+            (_, Some(cols)) => out.extend(cols),
+            (Some(k), None) => out.extend((0..k).map(|i| format!("{name}_{i}"))),
+            (None, None) => out.push(name.clone()),
+        }
+    }
+    let mut seen = HashSet::new();
+    out.retain(|c| seen.insert(c.clone()));
+    out
+}
+
 /// Bind the model's inputs to `columns` (the data's columns in file order). `not_features` are
 /// columns never taken in file order (ids, the target). Returns the binding when every input is bound,
 /// and the schema-level problems.
@@ -258,12 +289,7 @@ pub fn plan_binding(
         }
         let width = input.ty.width();
         let user = mapping.0.get(name);
-        let metadata = info
-            .metadata
-            .get(&format!("feature_names.{name}"))
-            .or_else(|| if packed_count == 1 { info.metadata.get("feature_names") } else { None })
-            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect::<Vec<_>>())
-            .filter(|cols| width.is_none_or(|k| cols.len() == k));
+        let metadata = metadata_columns(info, name, width, packed_count);
         let (cols, source) = if let Some(cols) = user {
             (cols.clone(), ColumnSource::UserMapping)
         } else if width == Some(1) {

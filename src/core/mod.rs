@@ -40,7 +40,8 @@ pub mod writer;
 
 pub use cancel::CancelToken;
 pub use contract::{
-    Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, plan_binding,
+    Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, expected_columns,
+    plan_binding,
 };
 pub use error::{Error, Location, Result};
 pub use evaluate::{EvaluateRequest, Evaluation, evaluate_file};

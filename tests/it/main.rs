@@ -7,6 +7,7 @@
 mod common;
 
 mod bad_input;
+mod bundle;
 mod cli;
 mod compare_golden;
 mod contract_check;
@@ -15,5 +16,6 @@ mod gui;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;
+mod registry;
 mod scoring_golden;
 mod window;

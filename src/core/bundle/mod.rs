@@ -192,7 +192,7 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     let columns: Vec<String> = frame
         .as_ref()
         .map(|f| f.get_column_names().iter().map(|c| c.to_string()).collect())
-        .unwrap_or_else(|| info.inputs.iter().map(|i| i.name.clone()).collect());
+        .unwrap_or_else(|| super::contract::expected_columns(&info));
     let (binding, problems) = plan_binding(&info, &columns, &ColumnMapping::default(), &[]);
     let binding = binding.ok_or_else(|| {
         let reasons: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();

