@@ -5,18 +5,21 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
+use super::actions_registry::bundle_request;
 use super::app::MiradorApp;
 use super::command::Export;
 use super::jobs::{JobKind, JobProgress};
 use super::outputs::{JobOutput, ScoredTable};
 use super::panels::predict::form_defaults;
 use super::widgets::file_name;
+use crate::core::bundle::create_bundle;
 use crate::core::card::{CardContext, model_card};
 use crate::core::compare::{CompareRequest, GateRule};
 use crate::core::drift::DriftOptions;
 use crate::core::metrics::EvaluateOptions;
 use crate::core::monitor::{AlertRule, Chunking, MonitorRequest, monitor_files};
 use crate::core::profile::ReferenceProfile;
+use crate::core::registry::Registry;
 use crate::core::writer::{prediction_frame, write_frame};
 use crate::core::{
     CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ScoreOptions, TableReader, Task, atomic::write_atomic,
@@ -179,6 +182,10 @@ impl MiradorApp {
     pub(super) fn export(&mut self, ctx: &egui::Context, export: Export, path: PathBuf) {
         let s = self.strings();
         let name = format!("{} {}", s.job_save, file_name(&path));
+        let name = match &export {
+            Export::Bundle(_) => format!("{} {}", s.job_bundle, file_name(&path)),
+            _ => name,
+        };
         let work: Box<dyn FnOnce() -> crate::core::Result<()> + Send> = match export {
             Export::Predictions => {
                 let Some(result) = &self.panels.score.result else { return };
@@ -211,6 +218,16 @@ impl MiradorApp {
                 Box::new(move || {
                     let frame = read_table_inferred(&reference, &[])?;
                     ReferenceProfile::from_frame(&frame, &reference.display().to_string(), &[])?.save(&path)
+                })
+            }
+            Export::Bundle(source) => {
+                let reference = self.ws.monitor.reference.clone();
+                let target = Some(self.ws.compare.target.trim().to_string()).filter(|t| !t.is_empty());
+                let registry = Registry::open(&self.ws.registry);
+                let path = path.clone();
+                Box::new(move || {
+                    let request = bundle_request(&registry, source, reference, target)?;
+                    create_bundle(&request, &path).map(|_| ())
                 })
             }
             Export::Plot(rect) => {

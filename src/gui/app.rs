@@ -222,6 +222,7 @@ impl MiradorApp {
                 Tab::Score => self.panels.score.ui(&mut ctx, ui),
                 Tab::Compare => self.panels.compare.ui(&mut ctx, ui),
                 Tab::Monitor => self.panels.monitor.ui(&mut ctx, ui),
+                Tab::Versions => self.panels.versions.ui(&mut ctx, ui),
                 Tab::Jobs => self.panels.jobs.ui(&mut ctx, ui),
             }
         });
@@ -251,7 +252,7 @@ impl MiradorApp {
                 self.commands.push(command);
             }
         }
-        let numbers = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6];
+        let numbers = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7];
         for (key, tab) in numbers.into_iter().zip(Tab::ALL) {
             if ctx.input_mut(|i| i.consume_shortcut(&shortcut(Modifiers::COMMAND, key))) {
                 self.commands.push(Command::SetTab(tab));
@@ -335,7 +336,7 @@ impl MiradorApp {
                 Tab::Compare => self.compare(ctx),
                 Tab::Monitor => self.monitor(ctx),
                 Tab::Predict => self.predict_row(ctx),
-                Tab::Model | Tab::Jobs => {}
+                Tab::Model | Tab::Versions | Tab::Jobs => {}
             },
             Command::CancelJob(id) => self.jobs.cancel(id),
             Command::CancelAll => {
@@ -344,7 +345,7 @@ impl MiradorApp {
                 }
             }
             Command::ExportDialog(export) => {
-                let name = self.suggested_name(export);
+                let name = self.suggested_name(&export);
                 self.ask_file(Purpose::Save(export), &name);
             }
             Command::ExportTo(export, path) => self.export(ctx, export, path),
@@ -360,12 +361,23 @@ impl MiradorApp {
                     self.notes.remove(i);
                 }
             }
+            Command::RefreshRegistry => self.registry_job(ctx, |_| Ok(String::new())),
+            Command::Register { name, note } => self.register(ctx, name, note),
+            Command::CheckGate { name, version, stage } => self.check_gate(ctx, name, version, stage),
+            Command::Promote { name, version, stage, reason } => self.registry_job(ctx, move |r| {
+                r.promote(&name, version, &stage, "", &reason)?;
+                Ok(format!("{name}@{stage} → v{version}"))
+            }),
+            Command::Rollback { name, stage, reason } => self.registry_job(ctx, move |r| {
+                let v = r.rollback(&name, &stage, "", &reason)?;
+                Ok(format!("{name}@{stage} → v{v}"))
+            }),
         }
     }
 
     fn ask_file(&mut self, purpose: Purpose, suggested: &str) {
         if native_dialogs() {
-            if let Some(path) = native_dialog(purpose, suggested) {
+            if let Some(path) = native_dialog(purpose.clone(), suggested) {
                 self.commands.push(purpose.command(path));
             }
         } else {
@@ -375,7 +387,7 @@ impl MiradorApp {
         }
     }
 
-    fn suggested_name(&self, export: Export) -> String {
+    fn suggested_name(&self, export: &Export) -> String {
         let model = self.current_model().map_or_else(|| "model".to_string(), |m| m.info().name.clone());
         match export {
             Export::Predictions => format!("{model}_predictions.csv"),
@@ -384,6 +396,10 @@ impl MiradorApp {
             Export::ModelCard => format!("{model}_MODEL_CARD.md"),
             Export::ReferenceProfile => "reference_profile.json".into(),
             Export::Plot(_) => "plot.png".into(),
+            Export::Bundle(super::command::BundleSource::Registry { name, version }) => {
+                format!("{name}-v{version}-bundle")
+            }
+            Export::Bundle(super::command::BundleSource::File(_)) => format!("{model}-bundle"),
         }
     }
 
@@ -441,6 +457,13 @@ impl MiradorApp {
                 self.panels.monitor.result = Some(*m);
             }
             JobOutput::Saved(path) => self.note(format!("{} {}", s.saved, path.display()), false),
+            JobOutput::Registry { index, done } => {
+                self.panels.versions.index = Some(index);
+                if !done.is_empty() {
+                    self.note(done, false);
+                }
+            }
+            JobOutput::Gate(gate) => self.panels.versions.gate = Some(*gate),
         }
     }
 
@@ -455,7 +478,7 @@ impl MiradorApp {
             JobKind::Score => self.panels.score.job = None,
             JobKind::Compare => self.panels.compare.job = None,
             JobKind::Monitor => self.panels.monitor.job = None,
-            JobKind::FormDefaults | JobKind::Export => {}
+            JobKind::FormDefaults | JobKind::Export | JobKind::Registry | JobKind::Gate => {}
         }
         let cancelled = crate::core::Error::Cancelled.to_string();
         if error == cancelled {
@@ -499,11 +522,16 @@ fn menu_bar(ui: &mut egui::Ui, ctx: &mut Ctx<'_>) {
             });
         });
         ui.menu_button(s.menu_export, |ui| {
+            let bundle = ctx.model().map(|m| Export::Bundle(super::command::BundleSource::File(m.info().path.clone())));
             for (label, export) in [
-                (s.export_model_card, Export::ModelCard),
-                (s.export_profile, Export::ReferenceProfile),
-                (s.save_predictions, Export::Predictions),
-            ] {
+                (s.export_model_card, Some(Export::ModelCard)),
+                (s.export_profile, Some(Export::ReferenceProfile)),
+                (s.save_predictions, Some(Export::Predictions)),
+                (s.export_bundle, bundle),
+            ]
+            .into_iter()
+            .filter_map(|(l, e)| e.map(|e| (l, e)))
+            {
                 if ui.button(label).clicked() {
                     ctx.send(Command::ExportDialog(export));
                 }

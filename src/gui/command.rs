@@ -22,13 +22,16 @@ pub enum Tab {
     Compare,
     /// Drift and performance over time.
     Monitor,
+    /// Registered versions, stages and bundles.
+    Versions,
     /// Running and finished jobs.
     Jobs,
 }
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 6] = [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Jobs];
+    pub const ALL: [Tab; 7] =
+        [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Versions, Tab::Jobs];
 }
 
 /// Which data file a file choice is for.
@@ -44,8 +47,22 @@ pub enum DataSlot {
     Current,
 }
 
+/// The model a bundle is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BundleSource {
+    /// A model file (the bundle documents what is known).
+    File(PathBuf),
+    /// A registered version (its history goes into the card).
+    Registry {
+        /// The model's name.
+        name: String,
+        /// The version.
+        version: u32,
+    },
+}
+
 /// Something to export.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Export {
     /// The scored predictions (CSV or Parquet).
     Predictions,
@@ -59,6 +76,8 @@ pub enum Export {
     ReferenceProfile,
     /// A plot as shown on screen (PNG), by where it is, in points.
     Plot(egui::Rect),
+    /// A deployment bundle (a folder, with the Monitor's reference data and the Compare target).
+    Bundle(BundleSource),
 }
 
 /// An action, handled by the app in one place.
@@ -113,4 +132,42 @@ pub enum Command {
     ToggleTheme,
     /// Dismiss a notification.
     Dismiss(usize),
+    /// Read the registry again.
+    RefreshRegistry,
+    /// Register the current model under a name.
+    Register {
+        /// The registry name.
+        name: String,
+        /// Why.
+        note: String,
+    },
+    /// Run the promotion gate: `name@version` against the version `stage` holds now.
+    CheckGate {
+        /// The model's name.
+        name: String,
+        /// The candidate version.
+        version: u32,
+        /// The stage.
+        stage: String,
+    },
+    /// Point `stage` at `name@version`.
+    Promote {
+        /// The model's name.
+        name: String,
+        /// The version.
+        version: u32,
+        /// The stage.
+        stage: String,
+        /// Why.
+        reason: String,
+    },
+    /// Put `stage` back to its previous version.
+    Rollback {
+        /// The model's name.
+        name: String,
+        /// The stage.
+        stage: String,
+        /// Why.
+        reason: String,
+    },
 }

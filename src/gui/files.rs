@@ -7,7 +7,7 @@ use super::command::{Command, DataSlot, Export};
 use super::i18n::Strings;
 
 /// What the chosen file is for.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
     /// A model to open.
     Model,
@@ -19,7 +19,7 @@ pub enum Purpose {
 
 impl Purpose {
     /// The extensions offered.
-    pub fn extensions(self) -> &'static [&'static str] {
+    pub fn extensions(&self) -> &'static [&'static str] {
         match self {
             Self::Model => &["onnx"],
             Self::Data(_) => &["csv", "parquet"],
@@ -28,6 +28,7 @@ impl Purpose {
             Self::Save(Export::ReferenceProfile) => &["json"],
             Self::Save(Export::Plot(_)) => &["png"],
             Self::Save(Export::CompareTable | Export::DriftTable) => &["csv"],
+            Self::Save(Export::Bundle(_)) => &[],
         }
     }
 
@@ -55,7 +56,10 @@ pub fn native_dialogs() -> bool {
 
 /// Ask the native dialog; `None` when the user cancels.
 pub fn native_dialog(purpose: Purpose, suggested_name: &str) -> Option<PathBuf> {
-    let dialog = rfd::FileDialog::new().add_filter(purpose.extensions().join(", "), purpose.extensions());
+    let mut dialog = rfd::FileDialog::new();
+    if !purpose.extensions().is_empty() {
+        dialog = dialog.add_filter(purpose.extensions().join(", "), purpose.extensions());
+    }
     match purpose {
         Purpose::Save(_) => dialog.set_file_name(suggested_name).save_file(),
         _ => dialog.pick_file(),
@@ -87,7 +91,7 @@ impl FilePicker {
     /// List `dir` (folders first, then files with the wanted extensions). Listing a folder is
     /// quick, bounded work the user asked for by clicking it.
     fn enter(&mut self, dir: PathBuf) {
-        let wanted = self.open.map(Purpose::extensions).unwrap_or_default();
+        let wanted = self.open.as_ref().map(Purpose::extensions).unwrap_or_default();
         let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(&dir)
             .map(|rd| {
                 rd.flatten()
@@ -108,7 +112,7 @@ impl FilePicker {
 
     /// Draw the window; returns the command for the chosen file.
     pub fn ui(&mut self, ctx: &egui::Context, s: &Strings) -> Option<Command> {
-        let purpose = self.open?;
+        let purpose = self.open.clone()?;
         let mut chosen = None;
         let mut enter = None;
         let mut open = true;

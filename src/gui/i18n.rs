@@ -74,6 +74,7 @@ strings! {
     tab_compare: "Compare", "Comparar";
     tab_monitor: "Monitor", "Monitorizar";
     tab_jobs: "Jobs", "Tareas";
+    tab_versions: "Versions", "Versiones";
     // Models
     models: "Models", "Modelos";
     no_model: "No model is open. Open one with File ▸ Open model… or drop an .onnx file here.", "No hay ningún modelo abierto. Abra uno con Archivo ▸ Abrir modelo… o suelte un archivo .onnx aquí.";
@@ -216,6 +217,37 @@ strings! {
     estimated_cbpe: "estimated (CBPE, no labels)", "estimado (CBPE, sin etiquetas)";
     band_upper: "reference mean + 3σ", "media de referencia + 3σ";
     band_lower: "reference mean − 3σ", "media de referencia − 3σ";
+    // Versions
+    versions_title: "Versions, stages and bundles", "Versiones, etapas y paquetes";
+    registry_folder: "Registry folder", "Carpeta del registro";
+    registry_tip: "Plain JSON and model files; it can live under git", "JSON y archivos de modelo; puede estar bajo git";
+    refresh: "Refresh", "Actualizar";
+    registry_empty: "The registry is empty: register the current model above.", "El registro está vacío: registre arriba el modelo actual.";
+    register_current: "Register", "Registrar";
+    registry_name: "as", "como";
+    note: "Note", "Nota";
+    register: "Register version", "Registrar versión";
+    stage: "Stage", "Etapa";
+    stage_tip: "e.g. staging, production, archived", "p. ej. staging, production, archived";
+    reason: "Reason", "Motivo";
+    reason_tip: "Why — recorded in the history (required for promote and roll back)", "Por qué — queda en el historial (obligatorio para promocionar y revertir)";
+    rollback: "Roll back stage", "Revertir etapa";
+    version: "Version", "Versión";
+    registered: "Registered", "Registrada";
+    stages: "Stages", "Etapas";
+    deleted: "deleted", "eliminada";
+    check_gate: "Check gate", "Comprobar criterio";
+    check_gate_tip: "Compare this version with the one the stage holds now, on the Compare screen's labelled data and rules", "Comparar esta versión con la que tiene ahora la etapa, con los datos etiquetados y reglas de la pantalla Comparar";
+    promote: "Promote", "Promocionar";
+    promote_tip: "Point the stage at this version (check the gate first)", "Apuntar la etapa a esta versión (compruebe antes el criterio)";
+    make_bundle: "Bundle…", "Paquete…";
+    make_bundle_tip: "Make a deployment bundle of this version (reference: the Monitor screen's reference data)", "Crear un paquete de despliegue de esta versión (referencia: los datos de referencia de Monitorizar)";
+    timeline: "History", "Historial";
+    ev_register: "registered", "registrada";
+    ev_delete: "deleted", "eliminada";
+    ev_promote: "promoted", "promocionada";
+    ev_rollback: "rolled back", "revertida";
+    export_bundle: "Deployment bundle…", "Paquete de despliegue…";
     // Jobs
     jobs: "Jobs", "Tareas";
     no_jobs: "No jobs yet.", "Todavía no hay tareas.";
@@ -233,6 +265,9 @@ strings! {
     job_compare: "Compare", "Comparar";
     job_monitor: "Monitor", "Monitorizar";
     job_save: "Save", "Guardar";
+    job_registry: "Registry", "Registro";
+    job_gate: "Promotion gate", "Criterio de promoción";
+    job_bundle: "Bundle", "Paquete";
     saved: "Saved", "Guardado";
     // File picker
     choose_file: "Choose a file", "Elegir un archivo";
@@ -267,6 +302,7 @@ impl Strings {
             Tab::Score => self.tab_score,
             Tab::Compare => self.tab_compare,
             Tab::Monitor => self.tab_monitor,
+            Tab::Versions => self.tab_versions,
             Tab::Jobs => self.tab_jobs,
         }
     }

@@ -32,6 +32,10 @@ pub enum JobKind {
     Monitor,
     /// Writing an export.
     Export,
+    /// Reading or changing the registry.
+    Registry,
+    /// Running a promotion gate.
+    Gate,
 }
 
 impl JobKind {

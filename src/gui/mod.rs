@@ -4,6 +4,7 @@
 //! English and Spanish ([`i18n`]), the workspace saved across restarts ([`state`]).
 
 mod actions;
+mod actions_registry;
 pub mod app;
 pub mod command;
 pub mod ctx;

@@ -38,6 +38,15 @@ pub enum JobOutput {
     Monitored(Box<MonitorReport>),
     /// A file was written.
     Saved(PathBuf),
+    /// The registry, as read after a change (with what changed, for the note).
+    Registry {
+        /// The index.
+        index: crate::core::registry::Index,
+        /// What was done, in words (empty for a plain read).
+        done: String,
+    },
+    /// A promotion gate's verdict.
+    Gate(Box<crate::gui::panels::versions::GateResult>),
 }
 
 /// Predictions of a whole file, ready to show.

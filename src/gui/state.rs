@@ -105,6 +105,8 @@ pub struct Workspace {
     pub compare: CompareSettings,
     /// Monitor settings.
     pub monitor: MonitorSettings,
+    /// The model registry folder.
+    pub registry: PathBuf,
 }
 
 impl Default for Workspace {
@@ -121,6 +123,7 @@ impl Default for Workspace {
             form_reference: None,
             compare: CompareSettings::default(),
             monitor: MonitorSettings::default(),
+            registry: PathBuf::from("mirador-registry"),
         }
     }
 }
@@ -161,6 +164,7 @@ impl Workspace {
                 exclude: "customer_id".into(),
                 ..Default::default()
             },
+            registry: samples.join("mirador-registry"),
             ..Default::default()
         }
     }

@@ -258,11 +258,63 @@ fn exports_write_whole_files() {
     let card = dir.path().join("card.md");
     let profile = dir.path().join("profile.json");
     h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::ModelCard, card.clone()));
+    let bundle = dir.path().join("bundle");
     h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::ReferenceProfile, profile.clone()));
-    wait_for(&mut h, "both files", |h| h.state().notes.iter().filter(|n| n.text.starts_with("Saved")).count() == 2);
+    let source = mirador::gui::command::BundleSource::File(repo("sample-models/churn_v1.onnx"));
+    h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::Bundle(source), bundle.clone()));
+    wait_for(&mut h, "the three exports", |h| {
+        h.state().notes.iter().filter(|n| n.text.starts_with("Saved")).count() == 3
+    });
+    let report = mirador::core::bundle::verify(&bundle).unwrap();
+    assert!(report.passed, "{:#?}", report.checks);
+    assert!(bundle.join("reference_profile.json").is_file() && bundle.join("plots/roc.png").is_file());
     let text = std::fs::read_to_string(&card).unwrap();
     assert!(text.starts_with("# Model card — churn_v1"), "{text}");
     assert!(text.contains("Month-to-month, One year, Two year"));
     let saved = mirador::core::profile::ReferenceProfile::load(Path::new(&profile)).unwrap();
     assert_eq!(saved.rows, 5000);
+}
+
+#[test]
+fn versions_register_gate_promote_and_roll_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = workspace();
+    ws.registry = dir.path().join("reg");
+    ws.tab = Tab::Versions;
+    ws.compare.bootstrap = 0;
+    ws.models = vec![repo("sample-models/churn_v1.onnx"), repo("sample-models/churn_v2.onnx")];
+    ws.selected = 0;
+    let mut h = harness(ws);
+    models_open(&mut h);
+    wait_for_text(&mut h, "The registry is empty");
+    h.get_by_label("Register version").click();
+    wait_for_text(&mut h, "churn@1");
+    h.state_mut().send(Command::SelectModel(1));
+    h.step();
+    h.get_by_label("Register version").click();
+    wait_for_text(&mut h, "churn@2");
+    let reason = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Reason");
+    reason.focus();
+    reason.type_text("launch");
+    h.step();
+    // Promote v1 (the rows are newest first: v2, then v1).
+    h.get_all_by_label("Promote → production").nth(1).unwrap().click();
+    wait_for(&mut h, "v1 in production", |h| {
+        h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].stages.get("production") == Some(&1))
+    });
+    h.get_all_by_label("Check gate").next().unwrap().click();
+    wait_for(&mut h, "the gate", |h| h.state().panels.versions.gate.is_some());
+    assert!(shows(&h, "Promotion gate: v2 → production — must not be promoted"));
+    assert!(shows(&h, "roc_auc >= champion - 0.005"));
+    h.get_all_by_label("Promote → production").next().unwrap().click();
+    wait_for(&mut h, "v2 in production", |h| {
+        h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].stages.get("production") == Some(&2))
+    });
+    h.get_by_label("Roll back stage").click();
+    wait_for(&mut h, "the rollback", |h| {
+        h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].history.len() == 5)
+    });
+    assert_eq!(h.state().panels.versions.index.as_ref().unwrap().models["churn"].stages["production"], 1);
+    assert!(shows(&h, "rolled back production: v2 → v1 — launch"));
+    assert!(shows(&h, "promoted production: — → v1 — launch"));
 }

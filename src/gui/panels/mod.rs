@@ -7,6 +7,7 @@ pub mod models;
 pub mod monitor;
 pub mod predict;
 pub mod score;
+pub mod versions;
 
 /// Every panel's state.
 #[derive(Default)]
@@ -23,6 +24,8 @@ pub struct Panels {
     pub compare: compare::ComparePanel,
     /// Drift and performance over time.
     pub monitor: monitor::MonitorPanel,
+    /// Registered versions.
+    pub versions: versions::VersionsPanel,
     /// The job list.
     pub jobs: jobs::JobsPanel,
 }

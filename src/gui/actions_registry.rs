@@ -1,0 +1,112 @@
+//! The Versions screen's work: reading and changing the registry, running the promotion gate, and
+//! what a bundle is made from — each in a background job.
+
+use std::path::PathBuf;
+
+use super::app::MiradorApp;
+use super::command::BundleSource;
+use super::jobs::JobKind;
+use super::outputs::JobOutput;
+use super::panels::versions::GateResult;
+use crate::core::bundle::BundleRequest;
+use crate::core::compare::{CompareRequest, GateRule, compare_files};
+use crate::core::metrics::EvaluateOptions;
+use crate::core::registry::{Registration, Registry};
+use crate::core::{Error, EvaluateRequest, Model, Result, ScoreOptions};
+
+/// What a bundle of `source` is made from (`reference` and `target` from the Monitor and Compare
+/// screens).
+pub(super) fn bundle_request(
+    registry: &Registry,
+    source: BundleSource,
+    reference: Option<PathBuf>,
+    target: Option<String>,
+) -> Result<BundleRequest> {
+    let (model, source, name, version, history) = match source {
+        BundleSource::File(path) => {
+            let name = path.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+            (path.clone(), format!("file {}", path.display()), name, 1, Vec::new())
+        }
+        BundleSource::Registry { name, version } => {
+            let entry = registry.entry(&name)?;
+            let history = entry
+                .history
+                .iter()
+                .rev()
+                .map(|e| format!("{} {:?} by {} — {}", e.at, e.action, e.by, e.reason))
+                .collect();
+            let source = format!("registry {name}@{version} ({})", registry.root().display());
+            (registry.model_path(&name, version)?, source, name, version, history)
+        }
+    };
+    let target = target.filter(|_| reference.is_some());
+    Ok(BundleRequest {
+        model,
+        source,
+        name,
+        version,
+        reference,
+        target,
+        history,
+        canary_percent: 10,
+        drift_share: 0.5,
+        tar: false,
+    })
+}
+
+impl MiradorApp {
+    /// Run `change` on the registry in a job, then read it back for the Versions screen.
+    pub(super) fn registry_job(
+        &mut self,
+        ctx: &egui::Context,
+        change: impl FnOnce(&Registry) -> Result<String> + Send + 'static,
+    ) {
+        let registry = Registry::open(&self.ws.registry);
+        let name = format!("{} {}", self.strings().job_registry, self.ws.registry.display());
+        self.jobs.spawn(ctx, JobKind::Registry, name, move |_, _| {
+            let done = change(&registry)?;
+            Ok(JobOutput::Registry { index: registry.index()?, done })
+        });
+    }
+
+    /// Register the current model under `name`.
+    pub(super) fn register(&mut self, ctx: &egui::Context, name: String, note: String) {
+        let Some(model) = self.models.get(self.ws.selected).or(self.models.first()) else { return };
+        let path = model.info().path.clone();
+        self.registry_job(ctx, move |r| {
+            let version = r.add(&name, &path, &Registration { note, ..Default::default() })?;
+            Ok(format!("{name}@{version}"))
+        });
+    }
+
+    /// Compare `name@version` with the version `stage` holds, on the Compare screen's data and rules.
+    pub(super) fn check_gate(&mut self, ctx: &egui::Context, name: String, version: u32, stage: String) {
+        let Some(data) = self.ws.compare.data.clone() else { return };
+        let settings = self.ws.compare.clone();
+        let registry = Registry::open(&self.ws.registry);
+        let job = format!("{} {name}@{version} → {stage}", self.strings().job_gate);
+        self.jobs.spawn(ctx, JobKind::Gate, job, move |reporter, cancel| {
+            let entry = registry.entry(&name)?;
+            let current =
+                *entry.stages.get(&stage).ok_or_else(|| Error::Invalid(format!("{name} has no stage '{stage}'")))?;
+            let champion = Model::load(registry.model_path(&name, current)?)?;
+            let challenger = Model::load(registry.model_path(&name, version)?)?;
+            let target = if settings.target.trim().is_empty() {
+                champion.info().metadata.get("target").cloned().unwrap_or_default()
+            } else {
+                settings.target.trim().to_string()
+            };
+            let mut options = EvaluateOptions { threshold: settings.threshold, ..Default::default() };
+            options.bootstrap.resamples = settings.bootstrap;
+            let request = CompareRequest {
+                evaluate: EvaluateRequest { target, positive: None, options, score: ScoreOptions::default() },
+                gate: GateRule::parse_all(&settings.gate)?,
+                latency_rows: 0,
+                max_flips: 0,
+            };
+            let models = [champion, challenger];
+            let comparison = compare_files(&models, &data, &request, cancel, &mut |_, p| reporter.scoring(p))?;
+            Ok(JobOutput::Gate(Box::new(GateResult { name, version, stage, comparison })))
+        });
+    }
+}
