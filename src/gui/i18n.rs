@@ -67,7 +67,7 @@ strings! {
     running_jobs: "Running jobs", "Tareas en curso";
     frame_time: "Frame time", "Tiempo de fotograma";
     frame_time_tip: "CPU time the UI took per frame over the last 240 frames (99th percentile); under 16 ms keeps 60 fps", "Tiempo de CPU por fotograma en los últimos 240 (percentil 99); por debajo de 16 ms se mantienen 60 fps";
-    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…6 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…6 pantallas";
+    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…7 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…7 pantallas";
     tab_model: "Model", "Modelo";
     tab_predict: "Predict", "Predecir";
     tab_score: "Score file", "Puntuar archivo";
