@@ -9,7 +9,7 @@ use clap::Subcommand;
 
 use super::EXIT_CHECK_FAILED;
 use super::commands::emit;
-use crate::core::bundle::{BundleRequest, VerifyReport, create_bundle, verify};
+use crate::core::bundle::{BundleRequest, ModelSource, VerifyReport, create_bundle, verify};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::registry::{Entry, Registration, Registry, current_user};
 use crate::core::{CancelToken, EvaluateRequest, Evaluation, Model, Result, evaluate_file};
@@ -275,43 +275,15 @@ pub fn bundle(registry_dir: PathBuf, action: BundleAction) -> Result<ExitCode> {
     match action {
         BundleAction::Create { model, reference, target, output, tar, canary_percent } => {
             let registry = Registry::open(registry_dir);
-            let (path, source, name, version, history) = if model.contains('@') && !model.ends_with(".onnx") {
+            let source = if model.contains('@') && !model.ends_with(".onnx") {
                 let (name, version) = registry.resolve(&model)?;
-                let entry = registry.entry(&name)?;
-                let history = entry
-                    .history
-                    .iter()
-                    .rev()
-                    .map(|e| {
-                        format!(
-                            "{} {:?} {} by {} — {}",
-                            e.at,
-                            e.action,
-                            e.to.map(|v| format!("v{v}")).unwrap_or_default(),
-                            e.by,
-                            e.reason
-                        )
-                    })
-                    .collect();
-                let source = format!("registry {name}@{version} ({})", registry.root().display());
-                (registry.model_path(&name, version)?, source, name, version, history)
+                ModelSource::Registry { name, version }
             } else {
-                let path = PathBuf::from(&model);
-                let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-                (path.clone(), format!("file {}", path.display()), name, 1, Vec::new())
+                ModelSource::File(PathBuf::from(&model))
             };
-            let request = BundleRequest {
-                model: path,
-                source,
-                name,
-                version,
-                reference,
-                target,
-                history,
-                canary_percent: canary_percent.min(100),
-                drift_share: 0.5,
-                tar,
-            };
+            let mut request = BundleRequest::new(&registry, source, reference, target)?;
+            request.canary_percent = canary_percent.min(100);
+            request.tar = tar;
             let manifest = create_bundle(&request, &output)?;
             println!(
                 "bundle {} ({} files, model {})",

@@ -5,14 +5,13 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
-use super::actions_registry::bundle_request;
 use super::app::MiradorApp;
 use super::command::Export;
 use super::jobs::{JobKind, JobProgress};
 use super::outputs::{JobOutput, ScoredTable};
 use super::panels::predict::form_defaults;
 use super::widgets::file_name;
-use crate::core::bundle::create_bundle;
+use crate::core::bundle::{BundleRequest, create_bundle};
 use crate::core::card::{CardContext, model_card};
 use crate::core::compare::{CompareRequest, GateRule};
 use crate::core::drift::DriftOptions;
@@ -226,7 +225,7 @@ impl MiradorApp {
                 let registry = Registry::open(&self.ws.registry);
                 let path = path.clone();
                 Box::new(move || {
-                    let request = bundle_request(&registry, source, reference, target)?;
+                    let request = BundleRequest::new(&registry, source, reference, target)?;
                     create_bundle(&request, &path).map(|_| ())
                 })
             }

@@ -1,58 +1,14 @@
-//! The Versions screen's work: reading and changing the registry, running the promotion gate, and
-//! what a bundle is made from — each in a background job.
-
-use std::path::PathBuf;
+//! The Versions screen's work: reading and changing the registry and running the promotion gate,
+//! each in a background job.
 
 use super::app::MiradorApp;
-use super::command::BundleSource;
 use super::jobs::JobKind;
 use super::outputs::JobOutput;
 use super::panels::versions::GateResult;
-use crate::core::bundle::BundleRequest;
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::metrics::EvaluateOptions;
 use crate::core::registry::{Registration, Registry};
 use crate::core::{Error, EvaluateRequest, Model, Result, ScoreOptions};
-
-/// What a bundle of `source` is made from (`reference` and `target` from the Monitor and Compare
-/// screens).
-pub(super) fn bundle_request(
-    registry: &Registry,
-    source: BundleSource,
-    reference: Option<PathBuf>,
-    target: Option<String>,
-) -> Result<BundleRequest> {
-    let (model, source, name, version, history) = match source {
-        BundleSource::File(path) => {
-            let name = path.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
-            (path.clone(), format!("file {}", path.display()), name, 1, Vec::new())
-        }
-        BundleSource::Registry { name, version } => {
-            let entry = registry.entry(&name)?;
-            let history = entry
-                .history
-                .iter()
-                .rev()
-                .map(|e| format!("{} {:?} by {} — {}", e.at, e.action, e.by, e.reason))
-                .collect();
-            let source = format!("registry {name}@{version} ({})", registry.root().display());
-            (registry.model_path(&name, version)?, source, name, version, history)
-        }
-    };
-    let target = target.filter(|_| reference.is_some());
-    Ok(BundleRequest {
-        model,
-        source,
-        name,
-        version,
-        reference,
-        target,
-        history,
-        canary_percent: 10,
-        drift_share: 0.5,
-        tar: false,
-    })
-}
 
 impl MiradorApp {
     /// Run `change` on the registry in a job, then read it back for the Versions screen.

@@ -396,10 +396,10 @@ impl MiradorApp {
             Export::ModelCard => format!("{model}_MODEL_CARD.md"),
             Export::ReferenceProfile => "reference_profile.json".into(),
             Export::Plot(_) => "plot.png".into(),
-            Export::Bundle(super::command::BundleSource::Registry { name, version }) => {
+            Export::Bundle(crate::core::bundle::ModelSource::Registry { name, version }) => {
                 format!("{name}-v{version}-bundle")
             }
-            Export::Bundle(super::command::BundleSource::File(_)) => format!("{model}-bundle"),
+            Export::Bundle(crate::core::bundle::ModelSource::File(_)) => format!("{model}-bundle"),
         }
     }
 
@@ -522,7 +522,8 @@ fn menu_bar(ui: &mut egui::Ui, ctx: &mut Ctx<'_>) {
             });
         });
         ui.menu_button(s.menu_export, |ui| {
-            let bundle = ctx.model().map(|m| Export::Bundle(super::command::BundleSource::File(m.info().path.clone())));
+            let bundle =
+                ctx.model().map(|m| Export::Bundle(crate::core::bundle::ModelSource::File(m.info().path.clone())));
             for (label, export) in [
                 (s.export_model_card, Some(Export::ModelCard)),
                 (s.export_profile, Some(Export::ReferenceProfile)),

@@ -47,20 +47,6 @@ pub enum DataSlot {
     Current,
 }
 
-/// The model a bundle is made from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BundleSource {
-    /// A model file (the bundle documents what is known).
-    File(PathBuf),
-    /// A registered version (its history goes into the card).
-    Registry {
-        /// The model's name.
-        name: String,
-        /// The version.
-        version: u32,
-    },
-}
-
 /// Something to export.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Export {
@@ -77,7 +63,7 @@ pub enum Export {
     /// A plot as shown on screen (PNG), by where it is, in points.
     Plot(egui::Rect),
     /// A deployment bundle (a folder, with the Monitor's reference data and the Compare target).
-    Bundle(BundleSource),
+    Bundle(crate::core::bundle::ModelSource),
 }
 
 /// An action, handled by the app in one place.

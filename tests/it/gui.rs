@@ -260,7 +260,7 @@ fn exports_write_whole_files() {
     h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::ModelCard, card.clone()));
     let bundle = dir.path().join("bundle");
     h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::ReferenceProfile, profile.clone()));
-    let source = mirador::gui::command::BundleSource::File(repo("sample-models/churn_v1.onnx"));
+    let source = mirador::core::bundle::ModelSource::File(repo("sample-models/churn_v1.onnx"));
     h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::Bundle(source), bundle.clone()));
     wait_for(&mut h, "the three exports", |h| {
         h.state().notes.iter().filter(|n| n.text.starts_with("Saved")).count() == 3

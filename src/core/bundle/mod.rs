@@ -41,6 +41,7 @@ use super::evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 use super::model::{Model, SessionOptions};
 use super::predict::{Prediction, Predictor, output_columns};
 use super::profile::ReferenceProfile;
+use super::registry::Registry;
 use super::{CancelToken, read_table_inferred};
 use serving::Field;
 
@@ -72,6 +73,65 @@ pub struct BundleRequest {
     pub drift_share: f64,
     /// Also write `<output>.tar.gz`.
     pub tar: bool,
+}
+
+/// The model a bundle is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelSource {
+    /// A model file (the bundle documents what is known).
+    File(PathBuf),
+    /// A registered version (its history goes into the card).
+    Registry {
+        /// The model's name.
+        name: String,
+        /// The version.
+        version: u32,
+    },
+}
+
+impl BundleRequest {
+    /// A request for `source` with default settings (10 % canary, dataset drift at half the
+    /// columns, no archive); `target` is used only with `reference`.
+    pub fn new(
+        registry: &Registry,
+        source: ModelSource,
+        reference: Option<PathBuf>,
+        target: Option<String>,
+    ) -> Result<Self> {
+        let (model, source, name, version, history) = match source {
+            ModelSource::File(path) => {
+                let name = path.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+                (path.clone(), format!("file {}", path.display()), name, 1, Vec::new())
+            }
+            ModelSource::Registry { name, version } => {
+                let entry = registry.entry(&name)?;
+                let history = entry
+                    .history
+                    .iter()
+                    .rev()
+                    .map(|e| {
+                        let to = e.to.map(|v| format!(" v{v}")).unwrap_or_default();
+                        format!("{} {:?}{to} by {} — {}", e.at, e.action, e.by, e.reason)
+                    })
+                    .collect();
+                let source = format!("registry {name}@{version} ({})", registry.root().display());
+                (registry.model_path(&name, version)?, source, name, version, history)
+            }
+        };
+        let target = target.filter(|_| reference.is_some());
+        Ok(Self {
+            model,
+            source,
+            name,
+            version,
+            reference,
+            target,
+            history,
+            canary_percent: 10,
+            drift_share: 0.5,
+            tar: false,
+        })
+    }
 }
 
 /// Latency of one row before and after ORT's offline optimisation.

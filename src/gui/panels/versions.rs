@@ -2,9 +2,10 @@
 //! the actions — register the current model, check the promotion gate, promote, roll back, and
 //! make a deployment bundle.
 
+use crate::core::bundle::ModelSource;
 use crate::core::compare::Comparison;
 use crate::core::registry::{Entry, Index};
-use crate::gui::command::{BundleSource, Command, Export};
+use crate::gui::command::{Command, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::i18n::Strings;
 use crate::gui::widgets::labelled;
@@ -187,7 +188,7 @@ impl VersionsPanel {
                         });
                     }
                     if ui.button(s.make_bundle).on_hover_text(s.make_bundle_tip).clicked() {
-                        let source = BundleSource::Registry { name: name.to_string(), version: v.version };
+                        let source = ModelSource::Registry { name: name.to_string(), version: v.version };
                         ctx.send(Command::ExportDialog(Export::Bundle(source)));
                     }
                 });
