@@ -131,6 +131,9 @@ fn evaluate_request(labelled: &LabelledArgs, columns: &ColumnArgs) -> Result<Eva
     request.options.threshold = labelled.threshold;
     request.options.bootstrap.resamples = labelled.bootstrap;
     request.options.bootstrap.seed = labelled.seed;
+    if labelled.intervals == "roc_auc" {
+        request.options.bootstrap.scope = crate::core::metrics::IntervalScope::RocAuc;
+    }
     request.score.id_columns = columns.id_cols.clone();
     request.score.mapping = mapping(columns)?;
     Ok(request)

@@ -221,6 +221,9 @@ pub struct LabelledArgs {
     /// Bootstrap seed.
     #[arg(long, default_value_t = 20_261_101)]
     pub seed: u64,
+    /// Which metrics get intervals: every headline metric, or ROC AUC only (faster).
+    #[arg(long, value_parser = ["all", "roc_auc"], default_value = "all")]
+    pub intervals: String,
 }
 
 /// Options naming columns.

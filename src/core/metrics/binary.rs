@@ -117,6 +117,47 @@ impl BinaryRows {
     }
 }
 
+impl BinaryRows {
+    /// Every resample's ROC AUC only, from the same weight streams as [`resample`](Self::resample):
+    /// per row just the positive/negative counts and, at the end of each tie group, the trapezoid.
+    pub(crate) fn resample_auc(&self, options: &BootstrapOptions) -> Vec<f64> {
+        const GROUP: usize = 8;
+        let table = bootstrap::poisson_table();
+        // One byte per row: bit 0 positive, bit 1 end of a tie group.
+        let rows: Vec<u8> = self
+            .rows
+            .iter()
+            .map(|r| u8::from(POSITIVE[usize::from(r.cell & 3)] > 0.0) | (u8::from(r.group_end) << 1))
+            .collect();
+        let starts: Vec<usize> = (0..options.resamples).step_by(GROUP).collect();
+        starts
+            .par_iter()
+            .flat_map_iter(|&start| {
+                let count = GROUP.min(options.resamples - start);
+                let mut streams: Vec<WeightStream> =
+                    (0..count).map(|j| WeightStream::new(options.seed, start + j)).collect();
+                // Integer sums are exact, so the result equals the full pass's f64 sums.
+                let mut acc = vec![[0u64; 5]; count]; // cp, cn, last_cp, last_cn, 2·area
+                for &row in &rows {
+                    let positive = u64::from(row & 1);
+                    for (a, stream) in acc.iter_mut().zip(&mut streams) {
+                        let w = u64::from(stream.next(table));
+                        a[0] += w * positive;
+                        a[1] += w * (1 - positive);
+                        if row & 2 != 0 {
+                            a[4] += (a[1] - a[3]) * (a[0] + a[2]);
+                            (a[2], a[3]) = (a[0], a[1]);
+                        }
+                    }
+                }
+                acc.into_iter().map(|[cp, cn, .., area2]| {
+                    if cp > 0 && cn > 0 { area2 as f64 / 2.0 / (cp as f64 * cn as f64) } else { f64::NAN }
+                })
+            })
+            .collect()
+    }
+}
+
 /// Running weighted sums for one resample. Branch-free per row: rows arrive in score order and a
 /// resample's weights are random, so branches on them would be mispredicted.
 #[derive(Debug, Clone, Copy, Default)]
@@ -213,12 +254,20 @@ mod tests {
         let rows = BinaryRows::new(&data, &order_desc(&score), &y_pred);
         let options = BootstrapOptions { resamples: 11, ..BootstrapOptions::default() };
         let blocked = rows.resample(&options);
+        let auc_index = BINARY_CI.iter().position(|m| *m == "roc_auc").unwrap();
+        let aucs = rows.resample_auc(&options);
         let mut weights = vec![0f32; n];
         for (r, sample) in blocked.iter().enumerate() {
             bootstrap::fill_weights(&mut weights, options.seed, r);
             let plain = rows.metrics(weights.iter().map(|&w| f64::from(w)));
             let same = sample.iter().zip(&plain).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
             assert!(same, "resample {r}: {sample:?} vs {plain:?}");
+            assert!(
+                (aucs[r] - sample[auc_index]).abs() < 1e-12,
+                "resample {r}: AUC-only {} vs {}",
+                aucs[r],
+                sample[auc_index]
+            );
         }
     }
 }

@@ -16,6 +16,18 @@ use rand_pcg::rand_core::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// Which metrics get intervals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalScope {
+    /// Every headline metric.
+    #[default]
+    All,
+    /// ROC AUC only (binary classifiers; about twice as fast, the same AUC interval). Other tasks
+    /// compute all.
+    RocAuc,
+}
+
 /// How to bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -26,11 +38,13 @@ pub struct BootstrapOptions {
     pub seed: u64,
     /// Confidence level of the intervals, e.g. 0.95.
     pub confidence: f64,
+    /// Which metrics get intervals.
+    pub scope: IntervalScope,
 }
 
 impl Default for BootstrapOptions {
     fn default() -> Self {
-        Self { resamples: 1000, seed: 20_261_101, confidence: 0.95 }
+        Self { resamples: 1000, seed: 20_261_101, confidence: 0.95, scope: IntervalScope::All }
     }
 }
 

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use binary::{BINARY_CI, BinaryRows};
-pub use bootstrap::{BootstrapOptions, Interval};
+pub use bootstrap::{BootstrapOptions, Interval, IntervalScope};
 use classification::{
     Average, ConfusionMatrix, accuracy, average_precision_ovr_macro, averaged_precision_recall_f1, balanced_accuracy,
     brier, log_loss, precision_recall_f1, predict_classes, roc_auc_ovr_macro,
@@ -235,6 +235,11 @@ fn binary_intervals(
         return BTreeMap::new();
     }
     let rows = BinaryRows::new(data, order, y_pred);
+    if options.bootstrap.scope == IntervalScope::RocAuc {
+        let mut aucs = rows.resample_auc(&options.bootstrap);
+        let interval = bootstrap::percentile_interval(&mut aucs, options.bootstrap.confidence);
+        return interval.map(|i| ("roc_auc".to_string(), i)).into_iter().collect();
+    }
     let samples = rows.resample(&options.bootstrap);
     let values = bootstrap::from_samples(&samples, BINARY_CI.len(), options.bootstrap.confidence);
     BINARY_CI.iter().zip(values).filter_map(|(name, v)| v.map(|v| (name.to_string(), v))).collect()
