@@ -17,7 +17,9 @@
 pub mod kolmogorov;
 pub mod stats;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -179,10 +181,8 @@ pub struct DriftReport {
 /// A column's values after typing: numbers or categories, missing values counted and dropped.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
-    Numbers {
-        values: Vec<f64>,
-        integers: bool,
-    },
+    /// Present numbers, sorted ascending (total order).
+    Numbers { values: Vec<f64>, integers: bool },
     /// Text values, counted.
     Categories(BTreeMap<String, f64>),
 }
@@ -198,14 +198,51 @@ pub(crate) struct Typed {
     pub(crate) total: usize,
 }
 
+/// Counts of text values. Categorical columns have few distinct values, so a short list searched
+/// in order (the common values first, as they were met first) beats hashing every value; past
+/// 32 distinct values it moves to a hash map.
+#[derive(Default)]
+struct TextCounts<'a> {
+    few: Vec<(&'a str, f64)>,
+    many: HashMap<&'a str, f64>,
+}
+
+impl<'a> TextCounts<'a> {
+    fn add(&mut self, v: &'a str) {
+        if self.many.is_empty() {
+            if let Some(slot) = self.few.iter_mut().find(|(k, _)| *k == v) {
+                slot.1 += 1.0;
+                return;
+            }
+            if self.few.len() < 32 {
+                self.few.push((v, 1.0));
+                return;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        *self.many.entry(v).or_insert(0.0) += 1.0;
+    }
+
+    fn into_map(self) -> HashMap<&'a str, f64> {
+        let mut map = self.many;
+        map.extend(self.few);
+        map
+    }
+}
+
 pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     let total = series.len();
     if series.dtype().is_primitive_numeric() || series.dtype().is_bool() {
         let integers = series.dtype().is_integer() || series.dtype().is_bool();
         let cast = series.cast(&DataType::Float64).map_err(|e| Error::Invalid(e.to_string()))?;
         let ca = cast.f64().map_err(|e| Error::Invalid(e.to_string()))?;
-        let values: Vec<f64> = ca.iter().flatten().filter(|v| v.is_finite()).collect();
         let has_null = ca.null_count() > 0;
+        let mut values: Vec<f64> = if has_null {
+            ca.iter().flatten().filter(|v| v.is_finite()).collect()
+        } else {
+            ca.into_no_null_iter().filter(|v| v.is_finite()).collect()
+        };
+        stats::sort_numbers(&mut values);
         return Ok(Typed {
             missing: total - values.len(),
             rows: values.len(),
@@ -215,22 +252,24 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     }
     let text = series.cast(&DataType::String).map_err(|e| Error::Invalid(e.to_string()))?;
     let ca = text.str().map_err(|e| Error::Invalid(e.to_string()))?;
-    let mut counts: HashMap<&str, f64> = HashMap::new();
+    let mut counts = TextCounts::default();
     let mut present = 0usize;
     for v in ca.iter().flatten().map(str::trim).filter(|v| !v.is_empty()) {
-        *counts.entry(v).or_insert(0.0) += 1.0;
+        counts.add(v);
         present += 1;
     }
+    let counts = counts.into_map();
     // Text that parses as numbers is numbers (as pandas reads a CSV).
     if present > 0 && counts.keys().all(|k| k.parse::<f64>().is_ok()) {
         let integers = present == total && counts.keys().all(|k| k.parse::<i64>().is_ok());
-        let values: Vec<f64> = ca
+        let mut values: Vec<f64> = ca
             .iter()
             .flatten()
             .map(str::trim)
             .filter_map(|v| v.parse::<f64>().ok())
             .filter(|v| v.is_finite())
             .collect();
+        stats::sort_numbers(&mut values);
         return Ok(Typed {
             missing: total - values.len(),
             rows: values.len(),
@@ -249,7 +288,7 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
 /// Distinct values.
 fn distinct_count(values: &Values) -> usize {
     match values {
-        Values::Numbers { values, .. } => values.iter().map(|v| v.to_bits()).collect::<HashSet<u64>>().len(),
+        Values::Numbers { values, .. } => stats::distinct_sorted(values),
         Values::Categories(counts) => counts.len(),
     }
 }
@@ -257,9 +296,7 @@ fn distinct_count(values: &Values) -> usize {
 /// Distinct values of both sides together.
 fn distinct_union(a: &Values, b: &Values) -> usize {
     match (a, b) {
-        (Values::Numbers { values: x, .. }, Values::Numbers { values: y, .. }) => {
-            x.iter().chain(y).map(|v| v.to_bits()).collect::<HashSet<u64>>().len()
-        }
+        (Values::Numbers { values: x, .. }, Values::Numbers { values: y, .. }) => stats::distinct_union_sorted(x, y),
         _ => category_counts(a).keys().chain(category_counts(b).keys()).collect::<BTreeSet<_>>().len(),
     }
 }
@@ -269,11 +306,16 @@ fn category_counts(values: &Values) -> BTreeMap<String, f64> {
     match values {
         Values::Categories(counts) => counts.clone(),
         Values::Numbers { values, .. } => {
-            let mut by_bits: HashMap<u64, f64> = HashMap::new();
-            for v in values {
-                *by_bits.entry(v.to_bits()).or_insert(0.0) += 1.0;
+            // Sorted: equal values are neighbours, so each run is one category.
+            let mut counts = BTreeMap::new();
+            let mut i = 0;
+            while i < values.len() {
+                let bits = values[i].to_bits();
+                let run = values[i..].iter().take_while(|v| v.to_bits() == bits).count();
+                counts.insert(format_number(values[i]), run as f64);
+                i += run;
             }
-            by_bits.into_iter().map(|(bits, c)| (format_number(f64::from_bits(bits)), c)).collect()
+            counts
         }
     }
 }
@@ -420,22 +462,27 @@ fn column_drift(
         (category_counts(&reference.values), category_counts(&current.values))
     };
     let bins = if binned_numeric {
-        let (r, c) = (numbers(&reference.values).ok_or("not numeric")?, numbers(&current.values).ok_or("not numeric")?);
-        numeric_bins(&r, &c)
+        let (Values::Numbers { values: r, .. }, Values::Numbers { values: c, .. }) =
+            (&reference.values, &current.values)
+        else {
+            return Err("not numeric".into());
+        };
+        numeric_bins(r, c)
     } else {
         category_bins(&ref_counts, &cur_counts)
     };
     let (score, statistic) = match test {
         DriftTest::Ks | DriftTest::Wasserstein => {
-            let mut r = numbers(&reference.values).ok_or("the KS and Wasserstein tests need numbers")?;
-            let mut c = numbers(&current.values).ok_or("the KS and Wasserstein tests need numbers")?;
-            r.sort_by(f64::total_cmp);
-            c.sort_by(f64::total_cmp);
+            let (Values::Numbers { values: r, .. }, Values::Numbers { values: c, .. }) =
+                (&reference.values, &current.values)
+            else {
+                return Err("the KS and Wasserstein tests need numbers".into());
+            };
             if test == DriftTest::Ks {
-                let (d, p) = stats::ks_2samp_n(&r, reference.rows, &c);
+                let (d, p) = stats::ks_2samp_n(r, reference.rows, c);
                 (p, Some(d))
             } else {
-                (stats::wasserstein(&r, &c) / stats::std_pop(&r).max(0.001), None)
+                (stats::wasserstein(r, c) / stats::std_pop(r).max(0.001), None)
             }
         }
         DriftTest::Chisquare => {
