@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::render;
 use super::{ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
-use crate::core::drift::{DriftOptions, drift_frames, drift_profile};
+use crate::core::drift::{DriftOptions, drift_files};
 use crate::core::monitor::{AlertRule, Chunking};
 use crate::core::monitor::{MonitorRequest, monitor_files};
 use crate::core::profile::ReferenceProfile;
@@ -91,12 +91,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                     ExitCode::from(EXIT_CHECK_FAILED)
                 });
             }
-            let current = read_table_inferred(&current, &options.exclude)?;
-            let report = if reference.extension().is_some_and(|e| e == "json") {
-                drift_profile(&ReferenceProfile::load(&reference)?, &current, &options)?
-            } else {
-                drift_frames(&read_table_inferred(&reference, &options.exclude)?, &current, &options)?
-            };
+            let report = drift_files(&reference, &current, &options)?;
             emit(json, &report, render::drift)?;
             Ok(if report.dataset_drift { ExitCode::from(EXIT_CHECK_FAILED) } else { ExitCode::SUCCESS })
         }

@@ -350,6 +350,27 @@ pub fn drift_frames(reference: &DataFrame, current: &DataFrame, options: &DriftO
     TypedReference::new(reference, &options.exclude).drift(current, options)
 }
 
+/// Drift of the `current` file against `reference` — a data file, or a profile saved as `.json`.
+/// The reference is read and typed on its own thread while the current file is read.
+pub fn drift_files(reference: &std::path::Path, current: &std::path::Path, options: &DriftOptions) -> Result<DriftReport> {
+    if reference.extension().is_some_and(|e| e == "json") {
+        let profile = crate::core::profile::ReferenceProfile::load(reference)?;
+        return drift_profile(&profile, &crate::core::read_table_inferred(current, &options.exclude)?, options);
+    }
+    std::thread::scope(|scope| {
+        let typed = std::thread::Builder::new()
+            .name("mirador-read-reference".into())
+            .spawn_scoped(scope, || {
+                let frame = crate::core::read_table_inferred(reference, &options.exclude)?;
+                Ok::<_, Error>(TypedReference::new(&frame, &options.exclude))
+            })
+            .map_err(|e| Error::Invalid(format!("could not start a thread: {e}")))?;
+        let current = crate::core::read_table_inferred(current, &options.exclude)?;
+        let typed = typed.join().map_err(|_| Error::Invalid("reading the reference failed".into()))??;
+        typed.drift(&current, options)
+    })
+}
+
 /// A reference typed once, for comparing it with many current frames (monitoring chunks).
 pub(crate) struct TypedReference {
     /// In the reference's column order.
