@@ -202,6 +202,11 @@ impl MiradorApp {
                 let path = path.clone();
                 Box::new(move || write_frame(&path, &mut drift_frame(&m)?).map(|_| ()))
             }
+            Export::ProblemsTable => {
+                let Some(report) = self.panels.score.report.clone() else { return };
+                let path = path.clone();
+                Box::new(move || write_frame(&path, &mut problems_frame(&report)?).map(|_| ()))
+            }
             Export::ModelCard => {
                 let Some(model) = self.model_or_note() else { return };
                 let reference = self.ws.monitor.reference.as_ref().map(|p| p.display().to_string());
@@ -332,6 +337,23 @@ fn compare_frame(c: &crate::core::compare::Comparison) -> crate::core::Result<Da
         columns.push(Column::new(format!("delta_{}_ci_high", m.name).into(), high));
     }
     DataFrame::new(metrics.len(), columns).map_err(table_error)
+}
+
+/// The contract check's problems, one row each.
+fn problems_frame(report: &crate::core::ContractReport) -> crate::core::Result<DataFrame> {
+    let p = &report.problems;
+    let text = |f: &dyn Fn(&crate::core::Problem) -> Option<String>| p.iter().map(f).collect::<Vec<Option<String>>>();
+    let columns = vec![
+        Column::new("severity".into(), text(&|x| Some(format!("{:?}", x.severity).to_lowercase()))),
+        Column::new("kind".into(), text(&|x| Some(format!("{:?}", x.kind)))),
+        Column::new("column".into(), text(&|x| x.column.clone())),
+        Column::new("input".into(), text(&|x| x.input.clone())),
+        Column::new("first_row".into(), p.iter().map(|x| x.row).collect::<Vec<Option<u64>>>()),
+        Column::new("value".into(), text(&|x| x.value.clone())),
+        Column::new("rows_affected".into(), p.iter().map(|x| x.count).collect::<Vec<u64>>()),
+        Column::new("message".into(), text(&|x| Some(x.message.clone()))),
+    ];
+    DataFrame::new(p.len(), columns).map_err(table_error)
 }
 
 /// The monitor's per-feature drift table.

@@ -339,6 +339,7 @@ impl MiradorApp {
                 Tab::Model | Tab::Versions | Tab::Jobs => {}
             },
             Command::CancelJob(id) => self.jobs.cancel(id),
+            Command::ClearFinishedJobs => self.jobs.clear_finished(),
             Command::CancelAll => {
                 for job in self.jobs.all().iter().filter(|j| j.is_running()) {
                     self.jobs.cancel(job.id);
@@ -393,6 +394,7 @@ impl MiradorApp {
             Export::Predictions => format!("{model}_predictions.csv"),
             Export::CompareTable => "comparison.csv".into(),
             Export::DriftTable => "drift.csv".into(),
+            Export::ProblemsTable => "contract_problems.csv".into(),
             Export::ModelCard => format!("{model}_MODEL_CARD.md"),
             Export::ReferenceProfile => "reference_profile.json".into(),
             Export::Plot(_) => "plot.png".into(),

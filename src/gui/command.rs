@@ -56,6 +56,8 @@ pub enum Export {
     CompareTable,
     /// The monitor's drift table (CSV).
     DriftTable,
+    /// The contract check's problems (CSV).
+    ProblemsTable,
     /// The selected model's card (Markdown).
     ModelCard,
     /// The reference profile of the monitor's reference data (JSON).
@@ -99,6 +101,8 @@ pub enum Command {
     CancelJob(JobId),
     /// Stop every running job (Esc).
     CancelAll,
+    /// Forget finished jobs.
+    ClearFinishedJobs,
     /// Ask where to save, then save.
     ExportDialog(Export),
     /// Save to this path (in a job).

@@ -27,7 +27,7 @@ impl Purpose {
             Self::Save(Export::ModelCard) => &["md"],
             Self::Save(Export::ReferenceProfile) => &["json"],
             Self::Save(Export::Plot(_)) => &["png"],
-            Self::Save(Export::CompareTable | Export::DriftTable) => &["csv"],
+            Self::Save(Export::CompareTable | Export::DriftTable | Export::ProblemsTable) => &["csv"],
             Self::Save(Export::Bundle(_)) => &[],
         }
     }
@@ -81,11 +81,6 @@ impl FilePicker {
         self.open = Some(purpose);
         self.name = suggested_name.to_string();
         self.enter(dir.to_path_buf());
-    }
-
-    /// Whether it is showing.
-    pub fn is_open(&self) -> bool {
-        self.open.is_some()
     }
 
     /// List `dir` (folders first, then files with the wanted extensions). Listing a folder is

@@ -251,6 +251,7 @@ strings! {
     // Jobs
     jobs: "Jobs", "Tareas";
     no_jobs: "No jobs yet.", "Todavía no hay tareas.";
+    clear_finished: "Clear finished", "Quitar las terminadas";
     job: "Job", "Tarea";
     status: "Status", "Estado";
     duration: "Duration", "Duración";

@@ -125,6 +125,13 @@ fn scoring_a_sample_file_runs_to_completion_and_matches_onnxruntime() {
     let mut h = harness(ws);
     models_open(&mut h);
     wait_for_text(&mut h, "Contract check passed");
+    let dir = tempfile::tempdir().unwrap();
+    let problems = dir.path().join("problems.csv");
+    h.state_mut().send(Command::ExportTo(mirador::gui::command::Export::ProblemsTable, problems.clone()));
+    wait_for(&mut h, "the problems file", |h| h.state().notes.iter().any(|n| n.text.starts_with("Saved")));
+    let text = std::fs::read_to_string(&problems).unwrap();
+    assert!(text.starts_with("severity,kind,column,input,first_row,value,rows_affected,message\n"), "{text}");
+    assert!(text.contains("info,ExtraColumn,customer_id"), "{text}");
     h.get_by_label("Score").click();
     wait_for(&mut h, "the scoring job", |h| h.state().panels.score.result.is_some());
     assert!(shows(&h, "Scored: 3000 rows"), "summary shown");

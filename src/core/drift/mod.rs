@@ -352,7 +352,11 @@ pub fn drift_frames(reference: &DataFrame, current: &DataFrame, options: &DriftO
 
 /// Drift of the `current` file against `reference` — a data file, or a profile saved as `.json`.
 /// The reference is read and typed on its own thread while the current file is read.
-pub fn drift_files(reference: &std::path::Path, current: &std::path::Path, options: &DriftOptions) -> Result<DriftReport> {
+pub fn drift_files(
+    reference: &std::path::Path,
+    current: &std::path::Path,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
     if reference.extension().is_some_and(|e| e == "json") {
         let profile = crate::core::profile::ReferenceProfile::load(reference)?;
         return drift_profile(&profile, &crate::core::read_table_inferred(current, &options.exclude)?, options);

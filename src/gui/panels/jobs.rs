@@ -13,7 +13,12 @@ impl JobsPanel {
     /// Draw it.
     pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
         let s = ctx.s;
-        ui.heading(s.jobs);
+        ui.horizontal(|ui| {
+            ui.heading(s.jobs);
+            if ui.button(s.clear_finished).clicked() {
+                ctx.send(Command::ClearFinishedJobs);
+            }
+        });
         if ctx.jobs.all().iter().all(|j| j.kind.is_quiet()) {
             ui.label(s.no_jobs);
             return;

@@ -18,7 +18,8 @@ use crate::gui::widgets::{data_row, file_name, frame_table, histogram, job_progr
 pub struct ScorePanel {
     /// The (model SHA-256, file) the check below is for.
     checked: Option<(String, PathBuf)>,
-    report: Option<ContractReport>,
+    /// The check's report for the current model and file.
+    pub report: Option<ContractReport>,
     /// The running check or scoring job.
     pub job: Option<JobId>,
     /// The last predictions (kept on screen while a new run computes).
@@ -83,7 +84,7 @@ impl ScorePanel {
     }
 }
 
-fn report_ui(ui: &mut egui::Ui, ctx: &Ctx<'_>, report: &ContractReport) {
+fn report_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, report: &ContractReport) {
     let s = ctx.s;
     let blocking = report.blocking().count();
     if report.passed() {
@@ -93,6 +94,9 @@ fn report_ui(ui: &mut egui::Ui, ctx: &Ctx<'_>, report: &ContractReport) {
     }
     if report.problems.is_empty() {
         return;
+    }
+    if ui.small_button(s.save_table_csv).clicked() {
+        ctx.send(Command::ExportDialog(Export::ProblemsTable));
     }
     egui::CollapsingHeader::new(format!("{} ({})", s.problems, report.problems.len()))
         .default_open(!report.passed())
