@@ -26,11 +26,12 @@ use crate::core::{
 };
 
 impl MiradorApp {
-    fn model_or_note(&mut self) -> Option<Model> {
-        let model = self.models.get(self.ws.selected).or(self.models.first()).cloned();
+    /// The current model, or a note saying none is open.
+    pub(super) fn model_or_note(&mut self) -> Option<Model> {
+        let model = self.current_model().cloned();
         if model.is_none() {
             let s = self.strings();
-            self.notes.push(super::app::Note { text: s.no_model.into(), error: true, at: std::time::Instant::now() });
+            self.note(s.no_model, true);
         }
         model
     }
@@ -110,11 +111,7 @@ impl MiradorApp {
             .collect();
         let Some(data) = self.ws.compare.data.clone() else { return };
         if models.len() < 2 {
-            self.notes.push(super::app::Note {
-                text: s.tick_models.into(),
-                error: true,
-                at: std::time::Instant::now(),
-            });
+            self.note(s.tick_models, true);
             return;
         }
         let settings = self.ws.compare.clone();
@@ -153,7 +150,7 @@ impl MiradorApp {
     pub(super) fn monitor(&mut self, ctx: &egui::Context) {
         let m = self.ws.monitor.clone();
         let (Some(reference), Some(current)) = (m.reference.clone(), m.current.clone()) else { return };
-        let model = if m.use_model { self.models.get(self.ws.selected).map(|m| m.info().path.clone()) } else { None };
+        let model = if m.use_model { self.current_model().map(|m| m.info().path.clone()) } else { None };
         let name = format!("{} {} ⟷ {}", self.strings().job_monitor, file_name(&reference), file_name(&current));
         let job = self.jobs.spawn(ctx, JobKind::Monitor, name, move |_, cancel| {
             let time = Some(m.time_column.trim()).filter(|t| !t.is_empty());

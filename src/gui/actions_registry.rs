@@ -27,7 +27,7 @@ impl MiradorApp {
 
     /// Register the current model under `name`.
     pub(super) fn register(&mut self, ctx: &egui::Context, name: String, note: String) {
-        let Some(model) = self.models.get(self.ws.selected).or(self.models.first()) else { return };
+        let Some(model) = self.model_or_note() else { return };
         let path = model.info().path.clone();
         self.registry_job(ctx, move |r| {
             let version = r.add(&name, &path, &Registration { note, ..Default::default() })?;

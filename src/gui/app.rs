@@ -272,11 +272,13 @@ impl MiradorApp {
         }
     }
 
-    fn current_model(&self) -> Option<&Model> {
+    /// The model the screens work on.
+    pub(super) fn current_model(&self) -> Option<&Model> {
         self.models.get(self.ws.selected).or(self.models.first())
     }
 
-    fn note(&mut self, text: impl Into<String>, error: bool) {
+    /// Tell the user something (an error stays until dismissed).
+    pub(super) fn note(&mut self, text: impl Into<String>, error: bool) {
         self.notes.push(Note { text: text.into(), error, at: Instant::now() });
     }
 
