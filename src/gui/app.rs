@@ -502,7 +502,11 @@ impl eframe::App for MiradorApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, super::state::STORAGE_KEY, &self.ws);
+        // An autopilot run (screenshots, the smoke test) shows the samples; it must not replace
+        // the user's saved workspace.
+        if self.autopilot.is_none() {
+            eframe::set_value(storage, super::state::STORAGE_KEY, &self.ws);
+        }
     }
 }
 
