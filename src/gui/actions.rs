@@ -13,16 +13,14 @@ use super::panels::predict::form_defaults;
 use super::widgets::file_name;
 use crate::core::bundle::{BundleRequest, create_bundle};
 use crate::core::card::{CardContext, model_card};
-use crate::core::compare::{CompareRequest, GateRule};
 use crate::core::drift::DriftOptions;
-use crate::core::metrics::EvaluateOptions;
 use crate::core::monitor::{AlertRule, Chunking, MonitorRequest, monitor_files};
 use crate::core::profile::ReferenceProfile;
 use crate::core::registry::Registry;
 use crate::core::writer::{prediction_frame, write_frame};
 use crate::core::{
-    CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, ScoreOptions, TableReader, Task, atomic::write_atomic,
-    check_file, output_columns, predict_one, read_table_inferred, score_in_memory,
+    CheckOptions, ColumnMapping, Error, Model, ScoreOptions, TableReader, Task, atomic::write_atomic, check_file,
+    output_columns, predict_one, read_table_inferred, score_in_memory,
 };
 
 impl MiradorApp {
@@ -115,23 +113,10 @@ impl MiradorApp {
             return;
         }
         let settings = self.ws.compare.clone();
-        let target = if settings.target.trim().is_empty() {
-            models[0].info().metadata.get("target").cloned().unwrap_or_default()
-        } else {
-            settings.target.trim().to_string()
-        };
         let names: Vec<String> = models.iter().map(|m| m.info().name.clone()).collect();
         let name = format!("{} {} — {}", s.job_compare, names.join(" vs "), file_name(&data));
         let job = self.jobs.spawn(ctx, JobKind::Compare, name, move |reporter, cancel| {
-            let gate = GateRule::parse_all(&settings.gate)?;
-            let mut options = EvaluateOptions { threshold: settings.threshold, ..Default::default() };
-            options.bootstrap.resamples = settings.bootstrap;
-            let request = CompareRequest {
-                evaluate: EvaluateRequest { target, positive: None, options, score: ScoreOptions::default() },
-                gate,
-                latency_rows: 200,
-                max_flips: 500,
-            };
+            let request = settings.request(&models[0], 200, 500)?;
             let n = models.len() as f64;
             let comparison = crate::core::compare::compare_files(&models, &data, &request, cancel, &mut |i, p| {
                 reporter.progress(JobProgress {

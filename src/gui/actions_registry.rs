@@ -5,10 +5,9 @@ use super::app::MiradorApp;
 use super::jobs::JobKind;
 use super::outputs::JobOutput;
 use super::panels::versions::GateResult;
-use crate::core::compare::{CompareRequest, GateRule, compare_files};
-use crate::core::metrics::EvaluateOptions;
+use crate::core::compare::compare_files;
 use crate::core::registry::{Registration, Registry};
-use crate::core::{Error, EvaluateRequest, Model, Result, ScoreOptions};
+use crate::core::{Error, Model, Result};
 
 impl MiradorApp {
     /// Run `change` on the registry in a job, then read it back for the Versions screen.
@@ -47,19 +46,7 @@ impl MiradorApp {
                 *entry.stages.get(&stage).ok_or_else(|| Error::Invalid(format!("{name} has no stage '{stage}'")))?;
             let champion = Model::load(registry.model_path(&name, current)?)?;
             let challenger = Model::load(registry.model_path(&name, version)?)?;
-            let target = if settings.target.trim().is_empty() {
-                champion.info().metadata.get("target").cloned().unwrap_or_default()
-            } else {
-                settings.target.trim().to_string()
-            };
-            let mut options = EvaluateOptions { threshold: settings.threshold, ..Default::default() };
-            options.bootstrap.resamples = settings.bootstrap;
-            let request = CompareRequest {
-                evaluate: EvaluateRequest { target, positive: None, options, score: ScoreOptions::default() },
-                gate: GateRule::parse_all(&settings.gate)?,
-                latency_rows: 0,
-                max_flips: 0,
-            };
+            let request = settings.request(&champion, 0, 0)?;
             let models = [champion, challenger];
             let comparison = compare_files(&models, &data, &request, cancel, &mut |_, p| reporter.scoring(p))?;
             Ok(JobOutput::Gate(Box::new(GateResult { name, version, stage, comparison })))

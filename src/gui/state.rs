@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{DataSlot, Tab};
 use super::i18n::Lang;
+use crate::core::EvaluateRequest;
+use crate::core::compare::{CompareRequest, GateRule};
+use crate::core::metrics::EvaluateOptions;
 
 /// The key the workspace is stored under.
 pub const STORAGE_KEY: &str = "mirador-workspace";
@@ -36,6 +39,30 @@ impl Default for CompareSettings {
             bootstrap: 200,
             threshold: 0.5,
         }
+    }
+}
+
+impl CompareSettings {
+    /// The comparison these settings ask for, with `champion` (whose `target` metadata stands in
+    /// for an empty target column) first. `latency_rows` and `max_flips` as in [`CompareRequest`].
+    pub fn request(
+        &self,
+        champion: &crate::core::Model,
+        latency_rows: usize,
+        max_flips: usize,
+    ) -> crate::core::Result<CompareRequest> {
+        let target = match self.target.trim() {
+            "" => champion.info().metadata.get("target").cloned().unwrap_or_default(),
+            t => t.to_string(),
+        };
+        let mut options = EvaluateOptions { threshold: self.threshold, ..Default::default() };
+        options.bootstrap.resamples = self.bootstrap;
+        Ok(CompareRequest {
+            evaluate: EvaluateRequest { target, options, ..Default::default() },
+            gate: GateRule::parse_all(&self.gate)?,
+            latency_rows,
+            max_flips,
+        })
     }
 }
 
