@@ -115,10 +115,8 @@ impl ReferenceProfile {
 impl ColumnProfile {
     fn from_typed(typed: Typed) -> Self {
         let (numbers, categories) = match typed.values {
-            Values::Numbers { mut values, integers } => {
-                values.sort_by(f64::total_cmp);
-                (Some(NumberProfile::new(&values, integers)), None)
-            }
+            // Typed numbers arrive sorted (see `Values::Numbers`).
+            Values::Numbers { values, integers } => (Some(NumberProfile::new(&values, integers)), None),
             Values::Categories(counts) => (None, Some(counts.into_iter().map(|(k, c)| (k, c as u64)).collect())),
         };
         Self { total: typed.total, missing: typed.missing, numbers, categories }
