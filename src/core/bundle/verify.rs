@@ -133,7 +133,13 @@ fn verify_dir(dir: &Path) -> Result<VerifyReport> {
     }
 
     // Golden rows.
-    match model.as_ref().map_err(|e| Error::Invalid(e.to_string())).and_then(|m| reproduce(m, dir)) {
+    let examples = examples(dir);
+    let reproduced = match (&model, &examples) {
+        (Ok(m), Ok(e)) => reproduce(m, e),
+        (Err(e), _) => Err(Error::Invalid(e.to_string())),
+        (_, Err(e)) => Err(Error::Invalid(e.to_string())),
+    };
+    match reproduced {
         Ok((n, problems)) => {
             let detail = if problems.is_empty() { format!("{n} rows reproduce") } else { problems.join("; ") };
             check("examples", problems.is_empty(), detail);
@@ -143,9 +149,12 @@ fn verify_dir(dir: &Path) -> Result<VerifyReport> {
 
     // Configs.
     let results = [
-        ("schema.json", check_schema(dir)),
+        ("schema.json", examples.map_err(|e| e.to_string()).and_then(|e| check_schema(dir, &e))),
         ("openapi.yaml", check_openapi(dir)),
-        ("triton config.pbtxt", check_triton(dir, &manifest.name, manifest.version)),
+        (
+            "triton config.pbtxt",
+            model.map_err(|e| e.to_string()).and_then(|m| check_triton(dir, &m, &manifest.name, manifest.version)),
+        ),
         ("kserve inferenceservice.yaml", check_kserve(dir)),
         ("prometheus_rules.yaml", check_prometheus(dir)),
         ("Dockerfile", check_dockerfile(dir)),
@@ -170,8 +179,7 @@ fn examples(dir: &Path) -> Result<Vec<Example>> {
     serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("examples.json is not valid: {e}")))
 }
 
-fn reproduce(model: &Model, dir: &Path) -> Result<(usize, Vec<String>)> {
-    let examples = examples(dir)?;
+fn reproduce(model: &Model, examples: &[Example]) -> Result<(usize, Vec<String>)> {
     let columns: Vec<String> = examples.first().map(|e| e.inputs.keys().cloned().collect()).unwrap_or_default();
     let (binding, _) = plan_binding(model.info(), &columns, &ColumnMapping::default(), &[]);
     let binding = binding.ok_or_else(|| Error::Invalid("the example rows cannot feed the model".into()))?;
@@ -196,12 +204,11 @@ fn reproduce(model: &Model, dir: &Path) -> Result<(usize, Vec<String>)> {
     Ok((examples.len(), problems))
 }
 
-fn check_schema(dir: &Path) -> std::result::Result<String, String> {
+fn check_schema(dir: &Path, examples: &[Example]) -> std::result::Result<String, String> {
     let schema: serde_json::Value = serde_json::from_str(&read(dir, "schema.json")?).map_err(|e| e.to_string())?;
     if schema["type"] != "object" || !schema["properties"].is_object() {
         return Err("not an object schema with properties".into());
     }
-    let examples = examples(dir).map_err(|e| e.to_string())?;
     for (i, e) in examples.iter().enumerate() {
         let row: serde_json::Map<String, serde_json::Value> = e
             .inputs
@@ -284,7 +291,7 @@ fn check_dockerfile(dir: &Path) -> std::result::Result<String, String> {
     Ok(first.to_string())
 }
 
-fn check_triton(dir: &Path, name: &str, version: u32) -> std::result::Result<String, String> {
+fn check_triton(dir: &Path, model: &Model, name: &str, version: u32) -> std::result::Result<String, String> {
     let config = pbtxt::parse(&read(dir, &format!("triton/{name}/config.pbtxt"))?)?;
     let scalar = |key: &str| config.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_scalar());
     if scalar("name") != Some(name) {
@@ -293,7 +300,6 @@ fn check_triton(dir: &Path, name: &str, version: u32) -> std::result::Result<Str
     if scalar("platform") != Some("onnxruntime_onnx") {
         return Err("platform is not onnxruntime_onnx".into());
     }
-    let model = Model::load(dir.join("model.onnx")).map_err(|e| e.to_string())?;
     for (key, specs) in [("input", &model.info().inputs), ("output", &model.info().outputs)] {
         let names: Vec<&str> = config
             .iter()
