@@ -10,7 +10,7 @@ use super::command::Export;
 use super::jobs::{JobKind, JobProgress};
 use super::outputs::{JobOutput, ScoredTable};
 use super::panels::predict::form_defaults;
-use super::widgets::file_name;
+use super::widgets::{file_name, histogram};
 use crate::core::bundle::{BundleRequest, create_bundle};
 use crate::core::card::{CardContext, model_card};
 use crate::core::drift::DriftOptions;
@@ -62,14 +62,15 @@ impl MiradorApp {
             let (scored, summary) = score_in_memory(&model, &data, &options, cancel, &mut |p| reporter.scoring(p))?;
             let frame = prediction_frame(&scored.ids, &scored.predictions, &outputs)?;
             let score_column = score_column(model.info());
-            let scores = score_column
+            let scores: Vec<f64> = score_column
                 .as_ref()
                 .and_then(|c| frame.column(c).ok())
                 .and_then(|c| c.cast(&DataType::Float64).ok())
                 .map(|c| c.f64().map(|v| v.into_no_null_iter().collect()).unwrap_or_default())
                 .unwrap_or_default();
+            let histogram = histogram(&scores, 40);
             let model_sha = model.info().sha256.clone();
-            Ok(JobOutput::Scored(Box::new(ScoredTable { model_sha, frame, score_column, scores, summary })))
+            Ok(JobOutput::Scored(Box::new(ScoredTable { model_sha, frame, score_column, histogram, summary })))
         });
         self.panels.score.job = Some(job);
     }

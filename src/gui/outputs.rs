@@ -57,8 +57,9 @@ pub struct ScoredTable {
     pub frame: DataFrame,
     /// The column the histogram shows (positive-class probability or predicted value).
     pub score_column: Option<String>,
-    /// The score values, for the histogram.
-    pub scores: Vec<f64>,
+    /// The histogram of that column's values (40 bins), made once by the job rather than from
+    /// every row on every frame.
+    pub histogram: Vec<egui_plot::Bar>,
     /// The run's summary (rows, time, throughput, warnings).
     pub summary: ScoreSummary,
 }

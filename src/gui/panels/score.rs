@@ -11,7 +11,7 @@ use crate::gui::command::{Command, DataSlot, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::jobs::JobId;
 use crate::gui::outputs::ScoredTable;
-use crate::gui::widgets::{data_row, file_name, frame_table, histogram, job_progress, saveable_plot};
+use crate::gui::widgets::{data_row, file_name, frame_table, job_progress, saveable_plot};
 
 /// The Score screen.
 #[derive(Default)]
@@ -142,7 +142,7 @@ fn result_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, result: &ScoredTable, data: &
         ui.colored_label(ui.visuals().warn_fg_color, &w.message);
     }
     if let Some(column) = &result.score_column {
-        let bars = histogram(&result.scores, 40);
+        let bars = result.histogram.clone();
         saveable_plot(ui, ctx, &format!("{} {column}", s.histogram), |ui| {
             Plot::new("score-histogram").height(160.0).allow_drag(false).show(ui, |p| {
                 p.bar_chart(BarChart::new(column.clone(), bars));
