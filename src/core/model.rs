@@ -327,6 +327,9 @@ fn build_session(bytes: &[u8], options: SessionOptions, path: &Path) -> Result<S
     };
     let mut builder = Session::builder(env)
         .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
+        // Idle intra-op threads sleep instead of spinning: scoring runs ONNX Runtime beside the
+        // read, convert and write threads, and a spinning worker takes a core they need.
+        .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
         .map_err(|e| Error::model(format!("ONNX Runtime could not prepare a session: {e}"), path))?;
     builder.commit_from_memory(bytes).map_err(|e| Error::model(format!("ONNX Runtime rejected it: {e}"), path))
 }
