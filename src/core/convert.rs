@@ -7,9 +7,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::ffi::CString;
 
-use ort::value::{DynValue, Tensor};
+use ort::memory::Allocator;
+use ort::value::{DynTensor, DynValue, Tensor, TensorElementType};
 use polars::prelude::*;
 
 use super::contract::{Binding, InputBinding, Problem, ProblemKind, Severity};
@@ -176,7 +177,7 @@ fn convert_input(
             }
         }
         ElemType::String => {
-            // Text is borrowed from the frame and copied once, into ONNX Runtime's own strings.
+            // Each distinct value is copied once into a `CString`, then by ONNX Runtime into the tensor.
             let texts = columns.iter().map(|s| as_text(s, ctx)).collect::<Result<Vec<_>>>()?;
             string_tensor(&texts, shape, &b.input, ctx, findings)?
         }
@@ -201,8 +202,34 @@ fn string_tensor(
     for text in texts {
         cols.push(strings(text, input, ctx, findings)?);
     }
-    let flat = interleave(&cols, rows, Arc::clone);
-    Ok(Tensor::from_string_array((shape, flat.as_slice()))?.into_dyn())
+    let pointers: Vec<Vec<*const std::ffi::c_char>> = cols.iter().map(Interned::pointers).collect();
+    let flat = interleave(&pointers, rows, |p| *p);
+    let mut tensor = DynTensor::new(&Allocator::default(), TensorElementType::String, shape)?;
+    fill_strings(&mut tensor, &flat)?;
+    Ok(tensor.into_dyn())
+}
+
+/// Copy NUL-terminated strings into a string tensor of the same element count.
+///
+/// This is the crate's one `unsafe` block. `ort`'s safe `Tensor::from_string_array` allocates a
+/// `CString` per element (a million rows of five text columns: five million allocations), so the
+/// text is handed over as pointers to each distinct value's single `CString` instead.
+#[allow(unsafe_code)]
+fn fill_strings(tensor: &mut DynTensor, pointers: &[*const std::ffi::c_char]) -> Result<()> {
+    use ort::AsPointer;
+    let elements: usize = tensor.shape().iter().map(|&d| d.max(0) as usize).product();
+    if elements != pointers.len() {
+        return Err(Error::Invalid(format!("{} strings for a tensor of {elements}", pointers.len())));
+    }
+    // SAFETY: `tensor` is a live CPU string tensor of exactly `pointers.len()` elements, created by
+    // `DynTensor::new`; every pointer points into a `CString` owned by the caller's `Interned`
+    // dictionaries, alive for the whole call. ONNX Runtime copies each string into the tensor and
+    // keeps no pointer, and the returned status is owned and released by `result_from_status`.
+    unsafe {
+        let status = (ort::api().FillStringTensor)(tensor.ptr_mut(), pointers.as_ptr(), pointers.len());
+        ort::Error::result_from_status(status)?;
+    }
+    Ok(())
 }
 
 fn tensor<T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static>(
@@ -356,36 +383,56 @@ fn as_text(s: &Series, ctx: &BatchContext) -> Result<Series> {
 /// Distinct values kept per column before interning stops (high-cardinality text is not repeated).
 const MAX_INTERNED: usize = 4096;
 
-/// The column's values, with repeated values shared (categories repeat, so most rows cost a lookup,
-/// not an allocation), checking each distinct value against the model's known categories once.
-fn strings(text: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Vec<Arc<str>>> {
+/// A text column as NUL-terminated values: each distinct value stored once, one index per row.
+struct Interned {
+    values: Vec<CString>,
+    rows: Vec<u32>,
+}
+
+impl Interned {
+    /// One pointer per row, into `values` (valid while `self` lives).
+    fn pointers(&self) -> Vec<*const std::ffi::c_char> {
+        let values: Vec<*const std::ffi::c_char> = self.values.iter().map(|v| v.as_ptr()).collect();
+        self.rows.iter().map(|&i| values[i as usize]).collect()
+    }
+}
+
+/// The column's values with repeats shared (categories repeat, so most rows cost a lookup, not an
+/// allocation), checking each distinct value against the model's known categories once.
+fn strings(text: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> Result<Interned> {
     let col = text.name().as_str();
     let known = f.categories.get(col).or_else(|| f.categories.get(input)).cloned();
     let values = text.str().map_err(|_| unsupported_dtype(text, ctx))?;
-    let mut interned: HashMap<&str, (Arc<str>, bool)> = HashMap::new();
-    let empty: Arc<str> = Arc::from("");
-    let mut out = Vec::with_capacity(text.len());
+    let mut index: HashMap<&str, (u32, bool), foldhash::fast::RandomState> = HashMap::default();
+    let mut out = Interned { values: vec![CString::default()], rows: Vec::with_capacity(text.len()) };
     for (i, v) in values.iter().enumerate() {
         let Some(v) = v else {
             f.report(ProblemKind::MissingValue, col, input, row_of(ctx, i), None, "text", ctx)?;
-            out.push(Arc::clone(&empty));
+            out.rows.push(0);
             continue;
         };
-        let (shared, seen) = match interned.get(v) {
-            Some((shared, seen)) => (Arc::clone(shared), *seen),
+        let (code, seen) = match index.get(v) {
+            Some(&found) => found,
             None => {
                 let seen = known.as_ref().is_none_or(|k| k.contains(v));
-                let shared: Arc<str> = Arc::from(v);
-                if interned.len() < MAX_INTERNED {
-                    interned.insert(v, (Arc::clone(&shared), seen));
+                let value = CString::new(v).map_err(|_| {
+                    Error::data(
+                        "the text contains a NUL byte",
+                        Location::file(ctx.file).row(row_of(ctx, i)).column(col),
+                    )
+                })?;
+                let code = u32::try_from(out.values.len()).map_err(|_| Error::Invalid("too many values".into()))?;
+                out.values.push(value);
+                if index.len() < MAX_INTERNED {
+                    index.insert(v, (code, seen));
                 }
-                (shared, seen)
+                (code, seen)
             }
         };
         if !seen {
             f.report(ProblemKind::UnseenCategory, col, input, row_of(ctx, i), Some(v), "text", ctx)?;
         }
-        out.push(shared);
+        out.rows.push(code);
     }
     Ok(out)
 }
