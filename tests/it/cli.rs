@@ -260,3 +260,20 @@ fn drift_json_contract_profiles_and_monitoring_exit_codes() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--time-col"));
 }
+
+#[test]
+fn onnx_runtime_records_no_telemetry_in_the_users_home() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
+        .args(["predict", "--model", "sample-models/churn_numeric.onnx", "--json", "--values"])
+        .arg("tenure_months=12,monthly_charges=70,total_charges=840,senior_citizen=0,support_calls=1")
+        .current_dir(repo(""))
+        .env("HOME", home.path())
+        .env("XDG_CACHE_HOME", home.path().join(".cache"))
+        .env_remove("ORT_DISABLE_TELEMETRY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let microsoft = home.path().join(".cache/Microsoft");
+    assert!(!microsoft.exists(), "ONNX Runtime wrote {}", microsoft.display());
+}
