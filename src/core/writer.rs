@@ -3,7 +3,8 @@
 //! drops the temporary file and leaves nothing behind.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -12,6 +13,9 @@ use tempfile::NamedTempFile;
 use super::error::{Error, Result};
 use super::predict::{BatchPredictions, Labels};
 use super::table::Format;
+
+/// Rows polars formats per `write` call on the output file (about 200 KB of predictions).
+const CSV_BLOCK_ROWS: NonZeroUsize = NonZeroUsize::new(4096).expect("non-zero");
 
 /// Streams prediction batches into a temporary file and publishes it atomically.
 pub struct PredictionWriter {
@@ -22,7 +26,7 @@ pub struct PredictionWriter {
 }
 
 enum Sink {
-    Csv { out: BufWriter<File>, header_written: bool },
+    Csv { out: File, header_written: bool },
     Parquet(Option<Box<polars::io::parquet::write::BatchedWriter<File>>>),
 }
 
@@ -33,7 +37,7 @@ impl PredictionWriter {
         let temp = super::atomic::temp_beside(target, "create the output file")?;
         let file = temp.as_file().try_clone().map_err(|e| Error::io("create the output file", target, e))?;
         let sink = match format {
-            Format::Csv => Sink::Csv { out: BufWriter::with_capacity(1 << 20, file), header_written: false },
+            Format::Csv => Sink::Csv { out: file, header_written: false },
             Format::Parquet => Sink::Parquet(None),
         };
         Ok(Self { target: target.to_path_buf(), temp, sink, rows: 0 })
@@ -45,10 +49,14 @@ impl PredictionWriter {
             |e: PolarsError| Error::io("write the output file", &self.target, std::io::Error::other(e.to_string()));
         match &mut self.sink {
             Sink::Csv { out, header_written } => {
-                let mut buf = Vec::with_capacity(frame.height() * 48);
-                CsvWriter::new(&mut buf).include_header(!*header_written).n_threads(1).finish(frame).map_err(fail)?;
+                // polars formats blocks of rows into its own buffer and writes each block whole.
+                CsvWriter::new(out)
+                    .include_header(!*header_written)
+                    .n_threads(1)
+                    .with_batch_size(CSV_BLOCK_ROWS)
+                    .finish(frame)
+                    .map_err(fail)?;
                 *header_written = true;
-                out.write_all(&buf).map_err(|e| Error::io("write the output file", &self.target, e))?;
             }
             Sink::Parquet(writer) => {
                 if writer.is_none() {
