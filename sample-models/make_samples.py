@@ -297,7 +297,11 @@ def feeds(model: onnx.ModelProto, df: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def run_model(model: onnx.ModelProto, df: pd.DataFrame) -> dict[str, object]:
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    # One thread, as Mirador runs each of its sessions: a tree ensemble then adds its trees in model
+    # order, so the goldens are the same bits whatever the core count of the machine making them.
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, session.run(None, feeds(model, df))))
 

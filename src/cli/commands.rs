@@ -14,8 +14,8 @@ use crate::core::monitor::{AlertRule, Chunking};
 use crate::core::monitor::{MonitorRequest, monitor_files};
 use crate::core::profile::ReferenceProfile;
 use crate::core::{
-    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, SessionOptions,
-    check_file, evaluate_file, predict_one, read_table_inferred, score_file,
+    CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, check_file,
+    evaluate_file, predict_one, read_table_inferred, score_file,
 };
 
 /// Run one headless command.
@@ -100,7 +100,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let options = ScoreOptions {
                 id_columns: columns.id_cols.clone(),
                 batch_size,
-                session: SessionOptions { intra_threads: threads },
+                workers: threads,
                 mapping: mapping(&columns)?,
             };
             let bar = progress_bar();

@@ -189,9 +189,10 @@ pub enum Command {
         #[command(flatten)]
         columns: ColumnArgs,
         /// Rows per batch (bounds memory).
-        #[arg(long, default_value_t = 65_536)]
+        #[arg(long, default_value_t = crate::core::score::DEFAULT_BATCH_SIZE)]
         batch_size: usize,
-        /// ONNX Runtime intra-op threads (0 = one per core).
+        /// Inference workers, each an ONNX Runtime session on one thread scoring whole batches
+        /// (0 = one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
         /// Print a JSON summary instead of text.

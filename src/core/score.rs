@@ -1,10 +1,15 @@
 //! Batch scoring of a CSV or Parquet file of any size.
 //!
 //! Named threads overlap the stages, joined by bounded channels so memory stays flat:
-//! `mirador-read` (cut and parse a batch) → `mirador-convert` (check values, build tensors) → the
-//! calling thread (ONNX Runtime, with its intra-op threads) → `mirador-write` (format and append).
-//! Output rows are in input order. The output file appears atomically at the end; an error or a
-//! cancellation leaves no file behind.
+//! `mirador-read` (cut and parse a batch) → `mirador-convert` (check values, build tensors) →
+//! `mirador-infer-N` (one ONNX Runtime session each, single-threaded, taking batches in turn) → the
+//! calling thread (puts batches back in order, reports progress) → `mirador-write` (format and
+//! append). Output rows are in input order. The output file appears atomically at the end; an error
+//! or a cancellation leaves no file behind.
+//!
+//! Why whole batches per worker rather than ONNX Runtime's intra-op threads: an intra-op parallel
+//! step waits for its slowest thread, and on a machine whose cores the other stages share, one
+//! preempted thread stalls them all. Independent single-threaded sessions never wait for each other.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,6 +27,10 @@ use super::predict::{BatchPredictions, Predictor, output_columns};
 use super::table::{Batch, ReadPlan, TableReader};
 use super::writer::{PredictionWriter, prediction_frame};
 
+/// Rows per batch unless asked otherwise: small enough that the workers finish together and the
+/// pipeline fills quickly, large enough that per-batch costs vanish (measured on the sample models).
+pub const DEFAULT_BATCH_SIZE: usize = 16_384;
+
 /// How to score a file.
 #[derive(Debug, Clone)]
 pub struct ScoreOptions {
@@ -29,20 +38,15 @@ pub struct ScoreOptions {
     pub id_columns: Vec<String>,
     /// Rows per batch (the memory knob).
     pub batch_size: usize,
-    /// ONNX Runtime session options.
-    pub session: SessionOptions,
+    /// Inference workers, each an ONNX Runtime session with one thread (0 = one per core).
+    pub workers: usize,
     /// Column names for packed inputs.
     pub mapping: ColumnMapping,
 }
 
 impl Default for ScoreOptions {
     fn default() -> Self {
-        Self {
-            id_columns: Vec::new(),
-            batch_size: 65_536,
-            session: SessionOptions::default(),
-            mapping: ColumnMapping::default(),
-        }
+        Self { id_columns: Vec::new(), batch_size: DEFAULT_BATCH_SIZE, workers: 0, mapping: ColumnMapping::default() }
     }
 }
 
@@ -206,17 +210,17 @@ fn run(
     reader.set_plan(&ReadPlan { columns: wanted, dtypes })?;
     let rows_total = reader.total_rows();
 
-    let mut predictor = Predictor::new(model, binding.clone(), options.session)?;
-    let terminator = predictor.terminator();
-    cancel.on_cancel(move || {
-        let _ = terminator.terminate();
-    });
-
+    let workers = match options.workers {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    };
     let (read_tx, read_rx) = bounded::<Result<(Batch, f64)>>(2);
-    let (convert_tx, convert_rx) = bounded::<Result<ReadBatch>>(2);
+    let (to_workers, from_convert): (Vec<_>, Vec<_>) = (0..workers).map(|_| bounded::<Result<ReadBatch>>(1)).unzip();
+    let (to_merge, from_workers): (Vec<_>, Vec<_>) = (0..workers).map(|_| bounded::<Result<Scored>>(1)).unzip();
     let (write_tx, write_rx) = bounded::<(DataFrame, BatchPredictions)>(2);
     let info = model.info();
     let id_columns = options.id_columns.clone();
+    let worker_binding = binding.clone();
 
     std::thread::scope(|scope| -> Result<(Sink, ScoreSummary)> {
         let spawn_failed = |e: std::io::Error| Error::Invalid(format!("cannot start a scoring thread: {e}"));
@@ -227,23 +231,44 @@ fn run(
             .map_err(spawn_failed)?;
         let convert_thread = std::thread::Builder::new()
             .name("mirador-convert".into())
-            .spawn_scoped(scope, move || convert_stage(input, &binding, info, &id_columns, &read_rx, &convert_tx))
+            .spawn_scoped(scope, move || convert_stage(input, &binding, info, &id_columns, &read_rx, &to_workers))
             .map_err(spawn_failed)?;
+        // Each worker opens its own session, in parallel with the first batches being read.
+        for (i, (rx, tx)) in from_convert.into_iter().zip(to_merge).enumerate() {
+            let binding = worker_binding.clone();
+            std::thread::Builder::new()
+                .name(format!("mirador-infer-{i}"))
+                .spawn_scoped(scope, move || {
+                    match Predictor::new(model, binding, SessionOptions { intra_threads: 1 }) {
+                        Ok(mut predictor) => {
+                            let terminator = predictor.terminator();
+                            cancel.on_cancel(move || {
+                                let _ = terminator.terminate();
+                            });
+                            infer_stage(&mut predictor, &rx, &tx);
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                        }
+                    }
+                })
+                .map_err(spawn_failed)?;
+        }
         let columns_ref = &columns;
         let writer_thread = std::thread::Builder::new()
             .name("mirador-write".into())
             .spawn_scoped(scope, move || write_stage(sink, &write_rx, columns_ref))
             .map_err(spawn_failed)?;
 
-        let inferred = infer_stage(&mut predictor, &convert_rx, &write_tx, cancel, start, rows_total, progress);
+        let merged = merge_stage(&from_workers, &write_tx, cancel, start, rows_total, progress);
         drop(write_tx);
-        drop(convert_rx);
+        drop(from_workers);
         let panicked = |stage: &str| Error::Invalid(format!("the {stage} thread panicked"));
         reader_thread.join().map_err(|_| panicked("reader"))?;
         let warnings = convert_thread.join().unwrap_or_else(|_| Err(panicked("convert")));
         let written = writer_thread.join().unwrap_or_else(|_| Err(panicked("writer")));
         cancel.check()?;
-        let (rows, batches) = inferred?;
+        let (rows, batches) = merged?;
         let warnings = warnings?;
         let sink = written?;
         if rows == 0 {
@@ -287,10 +312,10 @@ fn convert_stage(
     info: &super::model::ModelInfo,
     id_columns: &[String],
     rx: &Receiver<Result<(Batch, f64)>>,
-    tx: &Sender<Result<ReadBatch>>,
+    workers: &[Sender<Result<ReadBatch>>],
 ) -> Result<Vec<Problem>> {
     let mut findings = Findings::fail_fast(info);
-    for item in rx {
+    for (item, tx) in rx.iter().zip(workers.iter().cycle()) {
         let converted = item.and_then(|(batch, fraction)| {
             let ctx = BatchContext { file: Some(path), first_row: batch.first_row };
             let inputs = convert_batch(&batch.frame, binding, &ctx, &mut findings)?;
@@ -308,9 +333,32 @@ fn convert_stage(
     Ok(findings.warnings())
 }
 
-fn infer_stage(
-    predictor: &mut Predictor,
-    rx: &Receiver<Result<ReadBatch>>,
+/// A batch's predictions, with what the merge needs to put it back in place.
+struct Scored {
+    first_row: u64,
+    ids: DataFrame,
+    predictions: BatchPredictions,
+    fraction: f64,
+}
+
+/// Score each batch this worker is given, until its input closes or its output is dropped.
+fn infer_stage(predictor: &mut Predictor, rx: &Receiver<Result<ReadBatch>>, tx: &Sender<Result<Scored>>) {
+    for batch in rx {
+        let scored = batch.and_then(|b| {
+            let predictions = predictor.run(b.inputs)?;
+            Ok(Scored { first_row: b.first_row, ids: b.ids, predictions, fraction: b.fraction })
+        });
+        let failed = scored.is_err();
+        if tx.send(scored).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Take batches from the workers in the order they were dealt (so rows stay in input order), pass
+/// them to the writer and report progress. Ends when the worker whose turn it is has finished.
+fn merge_stage(
+    workers: &[Receiver<Result<Scored>>],
     tx: &Sender<(DataFrame, BatchPredictions)>,
     cancel: &CancelToken,
     start: Instant,
@@ -318,21 +366,21 @@ fn infer_stage(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(u64, u64)> {
     let (mut rows, mut batches) = (0u64, 0u64);
-    for batch in rx {
+    for worker in workers.iter().cycle() {
+        let Ok(scored) = worker.recv() else { break };
         cancel.check()?;
-        let batch = batch?;
-        debug_assert_eq!(batch.first_row, rows);
-        let pred = predictor.run(batch.inputs)?;
-        rows += pred.rows as u64;
+        let scored = scored?;
+        debug_assert_eq!(scored.first_row, rows);
+        rows += scored.predictions.rows as u64;
         batches += 1;
-        if tx.send((batch.ids, pred)).is_err() {
+        if tx.send((scored.ids, scored.predictions)).is_err() {
             break; // the writer failed; its error is reported when it is joined
         }
         let elapsed_secs = start.elapsed().as_secs_f64();
         progress(&Progress {
             rows_done: rows,
             rows_total,
-            fraction: batch.fraction,
+            fraction: scored.fraction,
             elapsed_secs,
             rows_per_sec: rows as f64 / elapsed_secs.max(1e-9),
         });
