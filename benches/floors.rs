@@ -3,11 +3,15 @@
 //! - parsing: polars reads the whole CSV (type inference, all columns);
 //! - inference: ONNX Runtime on arrays already in memory (the column values as plain `Vec`s, as
 //!   numpy arrays would be in Python), timing tensor creation — ORT's input marshalling, a copy per
-//!   string — and `Session::run`, in batches of the same size `mirador score` uses;
+//!   string — and `Session::run`, in batches of the same size `mirador score` uses. Two ways of
+//!   using every core are timed and the faster is the floor: one session with an intra-op thread
+//!   per core, and one single-threaded session per core taking batches in turn (what `mirador
+//!   score` does);
 //! - writing: polars writes the predictions frame (id, label, two probabilities) built beforehand.
 //!
 //! `cargo bench --bench floors -- INPUT.csv MODEL.onnx [BATCH_ROWS]` prints one JSON line:
-//! `{"parse_s": .., "inference_s": .., "write_s": .., "rows": ..}`.
+//! `{"parse_s": .., "inference_s": .., "write_s": .., "rows": .., ..}` (`inference_s` is the faster of
+//! `inference_intra_op_s` and `inference_session_per_core_s`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -15,7 +19,7 @@ use std::time::Instant;
 
 use mirador::core::contract::InputBinding;
 use mirador::core::model::ElemType;
-use mirador::core::{Model, ScoreOptions, plan_binding};
+use mirador::core::{Model, ScoreOptions, SessionOptions, plan_binding};
 use ort::value::{DynValue, Tensor};
 use polars::prelude::*;
 
@@ -57,15 +61,32 @@ fn main() {
         );
         offset += n;
     }
-    let mut session = model.session(Default::default()).unwrap();
-    let start = Instant::now();
-    for batch in &arrays {
-        let feed: Vec<(String, DynValue)> =
-            batch.iter().map(|(name, shape, data)| (name.clone(), data.tensor(shape.clone()))).collect();
-        let outputs = session.run(feed).unwrap();
-        std::hint::black_box(outputs.len());
-    }
-    let inference_s = start.elapsed().as_secs_f64();
+    let intra_op = {
+        let mut session = model.session(Default::default()).unwrap();
+        let start = Instant::now();
+        for batch in &arrays {
+            run(&mut session, batch);
+        }
+        start.elapsed().as_secs_f64()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per_core = {
+        let mut sessions: Vec<_> =
+            (0..cores).map(|_| model.session(SessionOptions { intra_threads: 1 }).unwrap()).collect();
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for (i, session) in sessions.iter_mut().enumerate() {
+                let arrays = &arrays;
+                scope.spawn(move || {
+                    for batch in arrays.iter().skip(i).step_by(cores) {
+                        run(session, batch);
+                    }
+                });
+            }
+        });
+        start.elapsed().as_secs_f64()
+    };
+    let inference_s = intra_op.min(per_core);
 
     // Writing alone: the output frame (id, label, two probabilities) built first, then written.
     let n = rows;
@@ -90,8 +111,16 @@ fn main() {
     let _ = std::fs::remove_file(&target);
 
     println!(
-        r#"{{"parse_s": {parse_s:.4}, "inference_s": {inference_s:.4}, "write_s": {write_s:.4}, "rows": {rows}}}"#
+        r#"{{"parse_s": {parse_s:.4}, "inference_s": {inference_s:.4}, "write_s": {write_s:.4}, "rows": {rows}, "inference_intra_op_s": {intra_op:.4}, "inference_session_per_core_s": {per_core:.4}}}"#
     );
+}
+
+/// One batch through `session`: tensors made from the plain arrays, then `run`.
+fn run(session: &mut ort::session::Session, batch: &[(String, Vec<usize>, Array)]) {
+    let feed: Vec<(String, DynValue)> =
+        batch.iter().map(|(name, shape, data)| (name.clone(), data.tensor(shape.clone()))).collect();
+    let outputs = session.run(feed).unwrap();
+    std::hint::black_box(outputs.len());
 }
 
 /// Column values for one input, row-major, as plain arrays.

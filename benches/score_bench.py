@@ -68,6 +68,12 @@ def best_of(n: int, cmd: list[str]) -> float:
     return min(timed(cmd) for _ in range(n))
 
 
+def best_floors(n: int, cmd: list[str]) -> dict:
+    """Each floor at its best over `n` runs, as `mirador score` is timed at its best."""
+    runs = [json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout) for _ in range(n)]
+    return {key: min(r[key] for r in runs) for key in runs[0]}
+
+
 def run(rows: int, repeat: int) -> dict:
     csv = make_csv(rows)
     out = WORK / "out.csv"
@@ -77,7 +83,7 @@ def run(rows: int, repeat: int) -> dict:
         onnx = ROOT / "sample-models" / f"{model}.onnx"
         mirador = best_of(repeat, [str(MIRADOR), "score", "--model", str(onnx), "--input", str(csv), "--output", str(out), "--id-cols", "customer_id"])
         pandas = best_of(1, [sys.executable, str(ROOT / "benches" / "pandas_onnxruntime.py"), str(onnx), str(csv), str(out)])
-        floor = json.loads(subprocess.run([str(floors), str(csv), str(onnx)], check=True, capture_output=True, text=True).stdout)
+        floor = best_floors(repeat, [str(floors), str(csv), str(onnx)])
         results["models"][model] = {
             "mirador_s": round(mirador, 3),
             "pandas_onnxruntime_s": round(pandas, 3),
