@@ -6,8 +6,8 @@
 //! stops the run; in collect mode (the contract check) every problem is gathered and counted.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 use std::ffi::CString;
+use std::path::Path;
 
 use ort::memory::Allocator;
 use ort::value::{DynTensor, DynValue, Tensor, TensorElementType};
