@@ -2,15 +2,16 @@
 //! through in constant memory.
 //!
 //! CSV is cut into batches of whole records by a quote-aware scan (which also catches ragged rows
-//! and invalid UTF-8 with their row and column), and each batch is parsed by polars with a fixed
-//! schema. Parquet batches are row slices read through polars with the file's metadata parsed once.
+//! and invalid UTF-8 with their row and column, and notes the record boundary nearest the middle),
+//! and polars' record parser reads the two halves of each batch on two threads with a fixed schema. Parquet batches are row slices read through polars with the file's metadata parsed once.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{Cursor, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use polars::prelude::_csv_read_internal::read_chunk;
 use polars::prelude::*;
 
 use super::error::{Error, Location, Result};
@@ -67,7 +68,7 @@ pub struct TableReader {
 }
 
 enum Source {
-    Csv(CsvSource),
+    Csv(Box<CsvSource>),
     Parquet(ParquetSource),
 }
 
@@ -80,7 +81,7 @@ impl TableReader {
         let (columns, source) = match Format::from_path(&path)? {
             Format::Csv => {
                 let csv = CsvSource::open(&path)?;
-                (csv.header.clone(), Source::Csv(csv))
+                (csv.header.clone(), Source::Csv(Box::new(csv)))
             }
             Format::Parquet => {
                 let pq = ParquetSource::open(&path)?;
@@ -225,7 +226,9 @@ struct CsvSource {
     total_bytes: u64,
     typed_schema: SchemaRef,
     text_schema: SchemaRef,
-    projection: Arc<Vec<usize>>,
+    /// Indices of the wanted columns in the header, ascending (as polars returns them).
+    projection: Vec<usize>,
+    parse_options: CsvParseOptions,
 }
 
 const QUOTE: u8 = b'"';
@@ -246,7 +249,8 @@ impl CsvSource {
             total_bytes,
             typed_schema: Arc::new(Schema::default()),
             text_schema: Arc::new(Schema::default()),
-            projection: Arc::new(Vec::new()),
+            projection: Vec::new(),
+            parse_options: CsvParseOptions::default(),
         };
         source.read_header(path)?;
         source.set_plan(&source.header.clone(), &HashMap::new());
@@ -311,11 +315,16 @@ impl CsvSource {
         }
         self.typed_schema = Arc::new(typed);
         self.text_schema = Arc::new(text);
-        self.projection = Arc::new(wanted.iter().filter_map(|w| self.header.iter().position(|h| h == w)).collect());
+        self.projection = wanted.iter().filter_map(|w| self.header.iter().position(|h| h == w)).collect();
+        self.projection.sort_unstable();
+        self.parse_options = CsvParseOptions::default().with_separator(self.separator);
     }
 
     fn next_frame(&mut self, path: &Path, first_row: u64, rows: usize) -> Result<Option<DataFrame>> {
         let expected = self.header.len();
+        if self.scan.records == 0 {
+            self.scan.split_at = rows / 2;
+        }
         loop {
             self.scan.advance(&self.carry, self.separator, rows, expected, self.eof);
             if let Some(bad) = &self.scan.ragged {
@@ -351,9 +360,10 @@ impl CsvSource {
         }
         // Typed parse first; if a value does not parse, re-read as text so the converter can name
         // the exact row, column and value.
-        let parsed = match self.parse(chunk, &self.typed_schema) {
+        let split = (scan.mid > 0).then_some(scan.mid);
+        let parsed = match self.parse(chunk, &self.typed_schema, split, scan.records) {
             Ok(frame) => Ok(Some(frame)),
-            Err(_) => self.parse(chunk, &self.text_schema).map(Some).map_err(|e| {
+            Err(_) => self.parse(chunk, &self.text_schema, None, scan.records).map(Some).map_err(|e| {
                 let last = first_row + scan.records as u64;
                 Error::data(format!("could not parse the CSV: {e}"), Location::file(Some(path)).row(first_row + 1))
                     .with_note(format!("somewhere in rows {}..={last}", first_row + 1))
@@ -364,14 +374,37 @@ impl CsvSource {
         parsed
     }
 
-    fn parse(&self, chunk: &[u8], schema: &SchemaRef) -> PolarsResult<DataFrame> {
-        CsvReadOptions::default()
-            .with_has_header(false)
-            .with_schema(Some(schema.clone()))
-            .with_projection(Some(self.projection.clone()))
-            .with_parse_options(CsvParseOptions::default().with_separator(self.separator))
-            .into_reader_with_file_handle(Cursor::new(chunk))
-            .finish()
+    /// Parse whole records with polars' record parser, the two halves of the batch on two threads
+    /// when `split` (a record boundary near the middle) is known. polars' reader would first count
+    /// the lines again and cut the batch into 32 parts, leaving 32 chunks in every column.
+    fn parse(&self, chunk: &[u8], schema: &Schema, split: Option<usize>, records: usize) -> PolarsResult<DataFrame> {
+        let parse = |bytes: &[u8], rows: usize| {
+            read_chunk(
+                bytes,
+                &self.parse_options,
+                schema,
+                false,
+                &self.projection,
+                0,
+                rows + 1,
+                None,
+                usize::MAX,
+                bytes.len(),
+                Some(0),
+            )
+        };
+        let Some(mid) = split.filter(|&m| m > 0 && m < chunk.len()) else {
+            return parse(chunk, records);
+        };
+        let (first, second) = chunk.split_at(mid);
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| parse(first, records / 2));
+            let second = parse(second, records - records / 2);
+            (first.join(), second)
+        });
+        let mut frame = first.map_err(|_| polars_err!(ComputeError: "the CSV parsing thread panicked"))??;
+        frame.vstack_mut_owned(second?)?;
+        Ok(frame)
     }
 }
 
@@ -467,6 +500,10 @@ struct Scan {
     records: usize,
     /// Offset just past the last whole record.
     end: usize,
+    /// Record count after which to note a split point (0: none).
+    split_at: usize,
+    /// Offset just past record number `split_at` (0 until it is seen).
+    mid: usize,
     ragged: Option<Ragged>,
 }
 
@@ -521,6 +558,9 @@ impl Scan {
                 return;
             }
             self.records += 1;
+            if self.records == self.split_at {
+                self.mid = end;
+            }
         }
         self.end = end;
         self.record_start = end;
@@ -623,6 +663,62 @@ mod tests {
         assert_eq!(s.records, 0);
         s.advance(full, b',', 10, 3, false);
         assert_eq!((s.records, s.end, s.ragged.is_none()), (2, full.len(), true));
+    }
+
+    /// Every batch size cuts and parses a file with quotes, embedded separators and newlines,
+    /// doubled quotes, empty fields and CRLF line ends into the same table polars' own reader
+    /// makes of the whole file.
+    #[test]
+    fn batches_of_any_size_read_like_polars_reads_the_whole_file() {
+        let mut text = String::from("id,name,amount,note\r\n");
+        for i in 0..500 {
+            let name = match i % 5 {
+                0 => "plain".to_string(),
+                1 => "\"with, comma\"".to_string(),
+                2 => "\"two\nlines\"".to_string(),
+                3 => "\"say \"\"hi\"\"\"".to_string(),
+                _ => String::new(),
+            };
+            let amount = if i % 7 == 0 { String::new() } else { format!("{}.{}", i, i % 10) };
+            let end = if i % 3 == 0 { "\r\n" } else { "\n" };
+            text.push_str(&format!("{i},{name},{amount},n{}{end}", i % 4));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mixed.csv");
+        std::fs::write(&path, &text).unwrap();
+        let mut dtypes = HashMap::new();
+        dtypes.insert("amount".to_string(), DataType::Float64);
+        dtypes.insert("id".to_string(), DataType::Int64);
+        let plan = ReadPlan { columns: vec!["id".into(), "name".into(), "amount".into()], dtypes };
+        let schema = Schema::from_iter([
+            Field::new("id".into(), DataType::Int64),
+            Field::new("name".into(), DataType::String),
+            Field::new("amount".into(), DataType::Float64),
+            Field::new("note".into(), DataType::String),
+        ]);
+        let expected = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_schema(Some(Arc::new(schema)))
+            .with_columns(Some(["id", "name", "amount"].into_iter().map(PlSmallStr::from).collect()))
+            .try_into_reader_with_file_path(Some(path.clone()))
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(expected.height(), 500);
+        for batch in [1, 2, 3, 7, 64, 499, 500, 4096] {
+            let mut reader = TableReader::open(&path, batch).unwrap();
+            reader.set_plan(&plan).unwrap();
+            let mut frames = Vec::new();
+            while let Some(b) = reader.next_batch().unwrap() {
+                assert_eq!(b.first_row, frames.iter().map(DataFrame::height).sum::<usize>() as u64);
+                frames.push(b.frame);
+            }
+            let mut all = frames.remove(0);
+            for f in frames {
+                all.vstack_mut_owned(f).unwrap();
+            }
+            assert!(all.equals_missing(&expected), "batch size {batch}: {all} vs {expected}");
+        }
     }
 
     #[test]
