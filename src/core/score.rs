@@ -25,7 +25,7 @@ use super::error::{Error, Location, Result};
 use super::model::{Model, SessionOptions};
 use super::predict::{BatchPredictions, Predictor, output_columns};
 use super::table::{Batch, ReadPlan, TableReader};
-use super::writer::{PredictionWriter, prediction_frame};
+use super::writer::PredictionWriter;
 
 /// Rows per batch unless asked otherwise: small enough that the workers finish together and the
 /// pipeline fills quickly, large enough that per-batch costs vanish (measured on the sample models).
@@ -113,7 +113,7 @@ enum Sink {
 impl Sink {
     fn accept(&mut self, ids: DataFrame, pred: BatchPredictions, columns: &[String]) -> Result<()> {
         match self {
-            Self::File(writer) => writer.write(&mut prediction_frame(&ids, &pred, columns)?),
+            Self::File(writer) => writer.write_predictions(&ids, &pred, columns),
             Self::Memory(batches) => {
                 batches.push((ids, pred));
                 Ok(())
