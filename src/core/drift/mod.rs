@@ -237,11 +237,9 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
         let cast = series.cast(&DataType::Float64).map_err(|e| Error::Invalid(e.to_string()))?;
         let ca = cast.f64().map_err(|e| Error::Invalid(e.to_string()))?;
         let has_null = ca.null_count() > 0;
-        let mut values: Vec<f64> = if has_null {
-            ca.iter().flatten().filter(|v| v.is_finite()).collect()
-        } else {
-            ca.into_no_null_iter().filter(|v| v.is_finite()).collect()
-        };
+        let mut values: Vec<f64> =
+            if has_null { ca.iter().flatten().collect() } else { ca.into_no_null_iter().collect() };
+        values.retain(|v| v.is_finite());
         stats::sort_numbers(&mut values);
         return Ok(Typed {
             missing: total - values.len(),

@@ -173,6 +173,15 @@ pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
     total
 }
 
+thread_local! {
+    /// The radix sort's scratch keys, kept per thread so sorting column after column reuses memory
+    /// the kernel has already handed over instead of faulting in fresh pages each time.
+    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Scratch kept between sorts, at most (16M keys, 128 MiB); larger sorts allocate their own.
+const MAX_KEPT_SCRATCH: usize = 1 << 24;
+
 /// Sort numbers ascending in [`f64::total_cmp`] order: an LSD radix sort on 11-bit digits for
 /// large inputs (drift sorts every numeric column of the current data; this is several times
 /// faster than a comparison sort there), a comparison sort below 4,096 values.
@@ -191,33 +200,49 @@ pub fn sort_numbers(values: &mut [f64]) {
         let b = v.to_bits();
         if b & SIGN != 0 { !b } else { b | SIGN }
     };
-    let mut keys: Vec<u64> = values.iter().map(|&v| key(v)).collect();
+    // The keys are made in place, in the values' own memory: one scratch buffer is the only
+    // allocation.
+    let keys: &mut [u64] = bytemuck::cast_slice_mut(values);
+    for k in keys.iter_mut() {
+        *k = key(f64::from_bits(*k));
+    }
     // Every digit's histogram in one read of the keys.
     let mut counts = vec![[0usize; BUCKETS]; PASSES];
-    for &k in &keys {
+    for &k in keys.iter() {
         for (pass, c) in counts.iter_mut().enumerate() {
             c[((k >> (pass as u32 * BITS)) as usize) & (BUCKETS - 1)] += 1;
         }
     }
-    let mut buffer = vec![0u64; keys.len()];
-    for (pass, c) in counts.iter_mut().enumerate() {
-        if c.contains(&keys.len()) {
-            continue; // every key has this digit: the pass would not move anything
+    SCRATCH.with_borrow_mut(|buffer| {
+        buffer.clear();
+        buffer.resize(keys.len(), 0);
+        let mut in_buffer = false;
+        for (pass, c) in counts.iter_mut().enumerate() {
+            if c.contains(&keys.len()) {
+                continue; // every key has this digit: the pass would not move anything
+            }
+            let mut sum = 0;
+            for slot in c.iter_mut() {
+                (*slot, sum) = (sum, sum + *slot);
+            }
+            let shift = pass as u32 * BITS;
+            let (from, to): (&[u64], &mut [u64]) = if in_buffer { (buffer, keys) } else { (keys, buffer) };
+            for &k in from {
+                let d = ((k >> shift) as usize) & (BUCKETS - 1);
+                to[c[d]] = k;
+                c[d] += 1;
+            }
+            in_buffer = !in_buffer;
         }
-        let mut sum = 0;
-        for slot in c.iter_mut() {
-            (*slot, sum) = (sum, sum + *slot);
+        if in_buffer {
+            keys.copy_from_slice(buffer);
         }
-        let shift = pass as u32 * BITS;
-        for &k in &keys {
-            let d = ((k >> shift) as usize) & (BUCKETS - 1);
-            buffer[c[d]] = k;
-            c[d] += 1;
+        if buffer.capacity() > MAX_KEPT_SCRATCH {
+            *buffer = Vec::new();
         }
-        std::mem::swap(&mut keys, &mut buffer);
-    }
-    for (v, k) in values.iter_mut().zip(keys) {
-        *v = f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k });
+    });
+    for k in keys.iter_mut() {
+        *k = if *k & SIGN != 0 { *k & !SIGN } else { !*k };
     }
 }
 
@@ -305,24 +330,20 @@ pub fn sturges_edges(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 }
 
 /// numpy's `histogram` counts for `edges` (bins right-open, the last one closed); values outside
-/// are not counted.
+/// are not counted. `values` must be sorted ascending (drift keeps every numeric column sorted),
+/// so each bin's count is the distance between two binary searches.
 pub fn histogram_counts(values: &[f64], edges: &[f64]) -> Vec<f64> {
+    debug_assert!(values.is_sorted_by(|a, b| a <= b), "histogram_counts needs sorted values");
     let bins = edges.len() - 1;
-    let (lo, hi) = (edges[0], edges[bins]);
-    let norm = bins as f64 / (hi - lo);
-    let mut counts = vec![0.0; bins];
-    for &v in values {
-        if !(lo..=hi).contains(&v) {
-            continue;
-        }
-        let mut i = (((v - lo) * norm) as usize).min(bins - 1);
-        // numpy corrects the computed index against the actual edges.
-        if v < edges[i] {
-            i -= 1;
-        } else if i + 1 < bins && v >= edges[i + 1] {
-            i += 1;
-        }
-        counts[i] += 1.0;
+    let hi = edges[bins];
+    // below[i]: how many values lie below edge i; the last bin also takes the values equal to hi.
+    let below = |edge: f64| values.partition_point(|&v| v < edge);
+    let mut counts = Vec::with_capacity(bins);
+    let mut start = below(edges[0]);
+    for (i, &edge) in edges[1..].iter().enumerate() {
+        let end = if i + 1 == bins { values.partition_point(|&v| v <= hi) } else { below(edge) };
+        counts.push(end.saturating_sub(start) as f64);
+        start = end.max(start);
     }
     counts
 }
@@ -330,6 +351,15 @@ pub fn histogram_counts(values: &[f64], edges: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_counts_bins_like_numpy() {
+        // np.histogram([-1, 0, 0.5, 1, 1, 2.999, 3, 3, 4], bins=[0, 1, 2, 3]) -> [2, 2, 3]
+        let values = [-1.0, 0.0, 0.5, 1.0, 1.0, 2.999, 3.0, 3.0, 4.0];
+        assert_eq!(histogram_counts(&values, &[0.0, 1.0, 2.0, 3.0]), vec![2.0, 2.0, 3.0]);
+        assert_eq!(histogram_counts(&[], &[0.0, 1.0]), vec![0.0]);
+        assert_eq!(histogram_counts(&[5.0, 5.0], &[4.5, 5.5]), vec![2.0]);
+    }
 
     #[test]
     fn radix_sort_orders_like_total_cmp() {
