@@ -230,6 +230,16 @@ impl<'a> TextCounts<'a> {
     }
 }
 
+/// [`str::trim`], without its Unicode search when the value starts and ends with a visible ASCII
+/// character (nearly every category), which no whitespace can be.
+fn trim(v: &str) -> &str {
+    let bytes = v.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => v,
+        _ => v.trim(),
+    }
+}
+
 pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     let total = series.len();
     if series.dtype().is_primitive_numeric() || series.dtype().is_bool() {
@@ -252,7 +262,7 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     let ca = text.str().map_err(|e| Error::Invalid(e.to_string()))?;
     let mut counts = TextCounts::default();
     let mut present = 0usize;
-    for v in ca.iter().flatten().map(str::trim).filter(|v| !v.is_empty()) {
+    for v in ca.iter().flatten().map(trim).filter(|v| !v.is_empty()) {
         counts.add(v);
         present += 1;
     }
@@ -260,13 +270,8 @@ pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     // Text that parses as numbers is numbers (as pandas reads a CSV).
     if present > 0 && counts.keys().all(|k| k.parse::<f64>().is_ok()) {
         let integers = present == total && counts.keys().all(|k| k.parse::<i64>().is_ok());
-        let mut values: Vec<f64> = ca
-            .iter()
-            .flatten()
-            .map(str::trim)
-            .filter_map(|v| v.parse::<f64>().ok())
-            .filter(|v| v.is_finite())
-            .collect();
+        let mut values: Vec<f64> =
+            ca.iter().flatten().map(trim).filter_map(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite()).collect();
         stats::sort_numbers(&mut values);
         return Ok(Typed {
             missing: total - values.len(),
@@ -632,4 +637,14 @@ fn hellinger(kind: ColumnKind, reference: &Values, current: &Values, bins: &Bins
         _ => bins.reference.iter().zip(&bins.current).map(|(a, b)| (a * b).sqrt()).sum(),
     };
     (1.0 - sum.clamp(0.0, 1.0)).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trim_is_str_trim() {
+        for v in ["", " ", "a", " a", "a ", "\ta\n", "\u{a0}x\u{a0}", "x\u{2003}", "One year", "é", " é "] {
+            assert_eq!(super::trim(v), v.trim(), "{v:?}");
+        }
+    }
 }
