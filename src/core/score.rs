@@ -19,7 +19,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::cancel::CancelToken;
-use super::contract::{ColumnMapping, ContractReport, Problem, plan_binding};
+use super::contract::{Binding, ColumnMapping, ContractReport, Problem, plan_binding};
 use super::convert::{BatchContext, Findings, InputTensor, convert_batch};
 use super::error::{Error, Location, Result};
 use super::model::{Model, SessionOptions};
@@ -238,20 +238,7 @@ fn run(
             let binding = worker_binding.clone();
             std::thread::Builder::new()
                 .name(format!("mirador-infer-{i}"))
-                .spawn_scoped(scope, move || {
-                    match Predictor::new(model, binding, SessionOptions { intra_threads: 1 }) {
-                        Ok(mut predictor) => {
-                            let terminator = predictor.terminator();
-                            cancel.on_cancel(move || {
-                                let _ = terminator.terminate();
-                            });
-                            infer_stage(&mut predictor, &rx, &tx);
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                        }
-                    }
-                })
+                .spawn_scoped(scope, move || infer_stage(model, binding, cancel, &rx, &tx))
                 .map_err(spawn_failed)?;
         }
         let columns_ref = &columns;
@@ -308,7 +295,7 @@ fn read_stage(mut reader: TableReader, cancel: &CancelToken, tx: &Sender<Result<
 /// Convert batches into tensors and id columns. Returns the warnings seen.
 fn convert_stage(
     path: &Path,
-    binding: &super::contract::Binding,
+    binding: &Binding,
     info: &super::model::ModelInfo,
     id_columns: &[String],
     rx: &Receiver<Result<(Batch, f64)>>,
@@ -341,8 +328,26 @@ struct Scored {
     fraction: f64,
 }
 
-/// Score each batch this worker is given, until its input closes or its output is dropped.
-fn infer_stage(predictor: &mut Predictor, rx: &Receiver<Result<ReadBatch>>, tx: &Sender<Result<Scored>>) {
+/// Open a single-threaded session (cancelled with the run), then score each batch this worker is
+/// given, until its input closes or its output is dropped.
+fn infer_stage(
+    model: &Model,
+    binding: Binding,
+    cancel: &CancelToken,
+    rx: &Receiver<Result<ReadBatch>>,
+    tx: &Sender<Result<Scored>>,
+) {
+    let mut predictor = match Predictor::new(model, binding, SessionOptions { intra_threads: 1 }) {
+        Ok(predictor) => predictor,
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return;
+        }
+    };
+    let terminator = predictor.terminator();
+    cancel.on_cancel(move || {
+        let _ = terminator.terminate();
+    });
     for batch in rx {
         let scored = batch.and_then(|b| {
             let predictions = predictor.run(b.inputs)?;
