@@ -72,3 +72,22 @@ fn single_predictions_match_python_for_every_model() {
         }
     }
 }
+
+/// However many workers score the batches, the output file is the same, byte for byte, and in
+/// input order: each session runs on one thread, so no summation order depends on the worker count.
+#[test]
+fn any_number_of_workers_writes_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for workers in [1, 2, 3, 5] {
+        let output = dir.path().join(format!("out_{workers}.csv"));
+        let options =
+            ScoreOptions { id_columns: vec!["customer_id".into()], batch_size: 97, workers, ..ScoreOptions::default() };
+        let input = repo("sample-data/churn_current.csv");
+        score_file(&model("churn_v2"), &input, &output, &options, &CancelToken::new(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{workers} workers: {e}"));
+        assert_matches_golden(&read_text(&output), &golden("churn_v2"), &format!("{workers} workers"));
+        outputs.push(std::fs::read(&output).unwrap());
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]), "outputs differ between worker counts");
+}
