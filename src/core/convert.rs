@@ -211,7 +211,8 @@ fn string_tensor(
 
 /// Copy NUL-terminated strings into a string tensor of the same element count.
 ///
-/// This is the crate's one `unsafe` block. `ort`'s safe `Tensor::from_string_array` allocates a
+/// One of the crate's two `unsafe` blocks (the other, in `main`, switches off ONNX Runtime's
+/// telemetry before any thread starts). `ort`'s safe `Tensor::from_string_array` allocates a
 /// `CString` per element (a million rows of five text columns: five million allocations), so the
 /// text is handed over as pointers to each distinct value's single `CString` instead.
 #[allow(unsafe_code)]

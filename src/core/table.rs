@@ -398,11 +398,17 @@ impl CsvSource {
         };
         let (first, second) = chunk.split_at(mid);
         let (first, second) = std::thread::scope(|scope| {
-            let first = scope.spawn(|| parse(first, records / 2));
+            let spawned = std::thread::Builder::new()
+                .name("mirador-parse".into())
+                .spawn_scoped(scope, || parse(first, records / 2));
             let second = parse(second, records - records / 2);
-            (first.join(), second)
+            let first = match spawned {
+                Ok(handle) => handle.join().map_err(|_| polars_err!(ComputeError: "the CSV parsing thread panicked")),
+                Err(_) => Ok(parse(first, records / 2)), // no thread to be had: parse it here
+            };
+            (first, second)
         });
-        let mut frame = first.map_err(|_| polars_err!(ComputeError: "the CSV parsing thread panicked"))??;
+        let mut frame = first??;
         frame.vstack_mut_owned(second?)?;
         Ok(frame)
     }
