@@ -240,17 +240,53 @@ fn trim(v: &str) -> &str {
     }
 }
 
+/// Widest span of an integer column sorted by counting (4 Mi slots of 4 bytes).
+const MAX_COUNTED_SPAN: u64 = 1 << 22;
+
+/// An integer column's values as sorted floats, by counting each value in its span and writing the
+/// counts out in order — cheaper than casting, copying and sorting when the span is small (ages,
+/// counts, flags). `None` when the column is not integers or spans too widely.
+fn integer_values_by_counting(series: &Series) -> Result<Option<Vec<f64>>> {
+    if !series.dtype().is_integer() || series.len() < 4096 {
+        return Ok(None);
+    }
+    let cast = series.cast(&DataType::Int64).map_err(|e| Error::Invalid(e.to_string()))?;
+    let ca = cast.i64().map_err(|e| Error::Invalid(e.to_string()))?;
+    let (Some(min), Some(max)) = (ca.min(), ca.max()) else { return Ok(None) };
+    let span = max.abs_diff(min);
+    if span >= MAX_COUNTED_SPAN {
+        return Ok(None);
+    }
+    let mut counts = vec![0u32; span as usize + 1];
+    for chunk in ca.downcast_iter() {
+        for v in chunk.iter().flatten() {
+            counts[v.abs_diff(min) as usize] += 1;
+        }
+    }
+    let mut values = Vec::with_capacity(ca.len() - ca.null_count());
+    for (offset, &count) in counts.iter().enumerate() {
+        values.extend(std::iter::repeat_n((min + offset as i64) as f64, count as usize));
+    }
+    Ok(Some(values))
+}
+
 pub(crate) fn type_column(series: &Series) -> Result<Typed> {
     let total = series.len();
     if series.dtype().is_primitive_numeric() || series.dtype().is_bool() {
         let integers = series.dtype().is_integer() || series.dtype().is_bool();
-        let cast = series.cast(&DataType::Float64).map_err(|e| Error::Invalid(e.to_string()))?;
-        let ca = cast.f64().map_err(|e| Error::Invalid(e.to_string()))?;
-        let has_null = ca.null_count() > 0;
-        let mut values: Vec<f64> =
-            if has_null { ca.iter().flatten().collect() } else { ca.into_no_null_iter().collect() };
-        values.retain(|v| v.is_finite());
-        stats::sort_numbers(&mut values);
+        let has_null = series.null_count() > 0;
+        let values = match integer_values_by_counting(series)? {
+            Some(values) => values,
+            None => {
+                let cast = series.cast(&DataType::Float64).map_err(|e| Error::Invalid(e.to_string()))?;
+                let ca = cast.f64().map_err(|e| Error::Invalid(e.to_string()))?;
+                let mut values: Vec<f64> =
+                    if has_null { ca.iter().flatten().collect() } else { ca.into_no_null_iter().collect() };
+                values.retain(|v| v.is_finite());
+                stats::sort_numbers(&mut values);
+                values
+            }
+        };
         return Ok(Typed {
             missing: total - values.len(),
             rows: values.len(),
@@ -641,6 +677,38 @@ fn hellinger(kind: ColumnKind, reference: &Values, current: &Values, bins: &Bins
 
 #[cfg(test)]
 mod tests {
+    use polars::prelude::*;
+
+    /// Counting an integer column gives the values, and so every statistic, that casting and
+    /// sorting gives: negatives, repeats, missing values, a wide span that falls back.
+    #[test]
+    fn counted_integers_equal_cast_and_sorted() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for span in [2u64, 73, 100_000, 1 << 40] {
+            let values: Vec<Option<i64>> =
+                (0..20_000).map(|i| (i % 97 != 0).then(|| (next() % span) as i64 - (span / 2) as i64)).collect();
+            let series = Series::new("n".into(), values.clone());
+            let mut expected: Vec<f64> = values.iter().flatten().map(|&v| v as f64).collect();
+            expected.sort_by(f64::total_cmp);
+            let counted = super::integer_values_by_counting(&series).unwrap();
+            assert_eq!(counted.is_some(), span < super::MAX_COUNTED_SPAN, "span {span}");
+            if let Some(counted) = counted {
+                assert_eq!(counted, expected, "span {span}");
+            }
+            let typed = super::type_column(&series).unwrap();
+            let super::Values::Numbers { values: got, integers } = typed.values else { panic!("numbers") };
+            assert_eq!(got, expected, "span {span}");
+            assert!(!integers, "a column with missing values is not treated as integers");
+            assert_eq!(typed.missing, values.iter().filter(|v| v.is_none()).count());
+        }
+    }
+
     #[test]
     fn trim_is_str_trim() {
         for v in ["", " ", "a", " a", "a ", "\ta\n", "\u{a0}x\u{a0}", "x\u{2003}", "One year", "é", " é "] {
