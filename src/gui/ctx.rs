@@ -27,6 +27,15 @@ impl Ctx<'_> {
         self.models.get(self.ws.selected).or(self.models.first())
     }
 
+    /// The current model; when none is open, says so in `ui` (how to open one) and gives `None`.
+    pub fn model_or_hint(&self, ui: &mut egui::Ui) -> Option<&Model> {
+        let model = self.model();
+        if model.is_none() {
+            ui.label(self.s.no_model);
+        }
+        model
+    }
+
     /// Queue a command.
     pub fn send(&mut self, command: Command) {
         self.commands.push(command);

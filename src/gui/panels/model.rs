@@ -14,10 +14,7 @@ impl ModelPanel {
     /// Draw it.
     pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
         let s = ctx.s;
-        let Some(model) = ctx.model().cloned() else {
-            ui.label(s.no_model);
-            return;
-        };
+        let Some(model) = ctx.model_or_hint(ui).cloned() else { return };
         let info = model.info().clone();
         ui.horizontal(|ui| {
             ui.heading(&info.name);

@@ -79,10 +79,7 @@ impl PredictPanel {
     /// Draw it.
     pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
         let s = ctx.s;
-        let Some(model) = ctx.model() else {
-            ui.label(s.no_model);
-            return;
-        };
+        let Some(model) = ctx.model_or_hint(ui) else { return };
         let sha = model.info().sha256.clone();
         let name = model.info().name.clone();
         if self.wants_defaults(&sha) {

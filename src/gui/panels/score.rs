@@ -48,10 +48,7 @@ impl ScorePanel {
     /// Draw it.
     pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
         let s = ctx.s;
-        let Some(model) = ctx.model() else {
-            ui.label(s.no_model);
-            return;
-        };
+        let Some(model) = ctx.model_or_hint(ui) else { return };
         let sha = model.info().sha256.clone();
         ui.heading(format!("{} — {}", s.score_file, model.info().name));
         data_row(ui, ctx, DataSlot::Score, s.data_file);
