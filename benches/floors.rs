@@ -69,7 +69,7 @@ fn main() {
         }
         start.elapsed().as_secs_f64()
     };
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = mirador::core::model::cores();
     let per_core = {
         let mut sessions: Vec<_> =
             (0..cores).map(|_| model.session(SessionOptions { intra_threads: 1 }).unwrap()).collect();

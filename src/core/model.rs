@@ -318,13 +318,14 @@ impl Model {
     }
 }
 
+/// The cores this process may use (at least one): the default for thread and worker counts.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 fn build_session(bytes: &[u8], options: SessionOptions, path: &Path) -> Result<Session> {
     let env = runtime::environment()?;
-    let threads = if options.intra_threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    } else {
-        options.intra_threads
-    };
+    let threads = if options.intra_threads == 0 { cores() } else { options.intra_threads };
     let mut builder = Session::builder(env)
         .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
         // Idle intra-op threads sleep instead of spinning: scoring runs ONNX Runtime beside the

@@ -211,7 +211,7 @@ fn run(
     let rows_total = reader.total_rows();
 
     let workers = match options.workers {
-        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        0 => super::model::cores(),
         n => n,
     };
     let (read_tx, read_rx) = bounded::<Result<(Batch, f64)>>(2);

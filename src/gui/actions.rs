@@ -59,9 +59,11 @@ impl MiradorApp {
             let outputs = output_columns(model.info());
             let ids: Vec<String> = columns.into_iter().filter(|c| !used.contains(c) && !outputs.contains(c)).collect();
             // One inference worker fewer than the cores (at least one): the window keeps a core.
-            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-            let options =
-                ScoreOptions { id_columns: ids, workers: cores.saturating_sub(1).max(1), ..Default::default() };
+            let options = ScoreOptions {
+                id_columns: ids,
+                workers: crate::core::model::cores().saturating_sub(1).max(1),
+                ..Default::default()
+            };
             let (scored, summary) = score_in_memory(&model, &data, &options, cancel, &mut |p| reporter.scoring(p))?;
             let frame = prediction_frame(&scored.ids, &scored.predictions, &outputs)?;
             let score_column = score_column(model.info());
