@@ -62,17 +62,17 @@ fn main() {
         offset += n;
     }
     let intra_op = {
-        let mut session = model.session(Default::default()).unwrap();
+        let mut session = model.ort_session(Default::default()).unwrap();
         let start = Instant::now();
         for batch in &arrays {
             run(&mut session, batch);
         }
         start.elapsed().as_secs_f64()
     };
-    let cores = mirador::core::model::cores();
+    let cores = mirador::core::runtime::cores();
     let per_core = {
         let mut sessions: Vec<_> =
-            (0..cores).map(|_| model.session(SessionOptions { intra_threads: 1 }).unwrap()).collect();
+            (0..cores).map(|_| model.ort_session(SessionOptions { intra_threads: 1 }).unwrap()).collect();
         let start = Instant::now();
         std::thread::scope(|scope| {
             for (i, session) in sessions.iter_mut().enumerate() {

@@ -2,8 +2,11 @@
 //!
 //! - [`core`] — the headless engine (models, data, scoring); never imports the GUI toolkit.
 //! - [`cli`] — the `mirador` command line over the core.
-//! - [`gui`] — the desktop window over the core.
+//! - [`gui`] — the desktop window over the core (cargo feature `gui`).
+//!
+//! The shells import the core and never each other; the binary (`src/main.rs`) wires them.
 
 pub mod cli;
 pub mod core;
+#[cfg(feature = "gui")]
 pub mod gui;

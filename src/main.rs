@@ -1,4 +1,8 @@
-//! `mirador`: with no arguments, the desktop app; with a subcommand, the headless CLI.
+//! `mirador`: with no arguments, the desktop app; with a subcommand, the headless CLI. This file
+//! wires the shells together (they never import each other).
+
+use clap::Parser;
+use mirador::cli::{Cli, Command};
 
 /// ONNX Runtime 1.31's Linux build records telemetry events in a database under
 /// `~/.cache/Microsoft/DeveloperTools/` (for upload) unless `ORT_DISABLE_TELEMETRY` is set when the
@@ -10,5 +14,20 @@ fn main() -> std::process::ExitCode {
         // environment while it changes.
         unsafe { std::env::set_var("ORT_DISABLE_TELEMETRY", "1") };
     }
-    mirador::cli::main()
+    let cli = Cli::parse();
+    match cli.command {
+        #[cfg(feature = "gui")]
+        None => mirador::gui::run(None),
+        #[cfg(feature = "gui")]
+        Some(Command::Gui { screen, screenshot }) => {
+            let autopilot = screen.zip(screenshot).map(|(screen, path)| {
+                let tab = mirador::gui::Tab::ALL.into_iter().find(|t| t.as_str() == screen).unwrap_or_default();
+                mirador::gui::Autopilot::new(tab, path)
+            });
+            mirador::gui::run(autopilot)
+        }
+        #[cfg(not(feature = "gui"))]
+        None => mirador::cli::run(Command::Gui { screen: None, screenshot: None }, cli.verbose),
+        Some(command) => mirador::cli::run(command, cli.verbose),
+    }
 }

@@ -6,23 +6,26 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::render;
-use super::{ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
+use super::args::{ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
+use super::render::{self, emit, say};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
+use crate::core::drift::profile::ReferenceProfile;
 use crate::core::drift::{DriftOptions, drift_files};
 use crate::core::monitor::{AlertRule, Chunking};
 use crate::core::monitor::{MonitorRequest, monitor_files};
-use crate::core::profile::ReferenceProfile;
 use crate::core::{
     CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, check_file,
     evaluate_file, predict_one, read_table_inferred, score_file,
 };
 
-/// Run one headless command.
-pub fn run(command: Command) -> Result<ExitCode> {
+/// Run one headless command; `cancel` is cancelled when the user interrupts (Ctrl+C).
+pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
     match command {
-        Command::Gui { .. } => unreachable!("handled by the caller"),
-        Command::Registry { dir, action } => super::versions::registry(dir, action),
+        Command::Gui { .. } => Err(Error::Invalid(
+            "this mirador was built without the window (cargo feature `gui`); use a subcommand — see mirador --help"
+                .into(),
+        )),
+        Command::Registry { dir, action } => super::versions::registry(dir, action, cancel),
         Command::Bundle { registry, action } => super::versions::bundle(registry, action),
         Command::Inspect { model, json } => {
             let model = Model::load(&model)?;
@@ -32,14 +35,19 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Check { model, input, columns, max_rows, json } => {
             let model = Model::load(&model)?;
             let options = CheckOptions { max_rows, not_features: columns.id_cols.clone(), mapping: mapping(&columns)? };
-            let report = check_file(model.info(), &input, &options)?;
+            let report = check_file(model.info(), &input, &options, &mut |_, _| cancel.check())?;
             emit(json, &report, render::contract_report)?;
             Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Predict { model, values, columns, json } => {
             let model = Model::load(&model)?;
             let row = parse_values(&values)?;
-            let prediction = predict_one(&model, &row, &mapping(&columns)?)?;
+            let mapping = mapping(&columns)?;
+            let given: Vec<String> = row.keys().cloned().collect();
+            if let Some(e) = crate::core::predict::unread_column(&model, &given, &mapping) {
+                return Err(e);
+            }
+            let prediction = predict_one(&model, &row, &mapping)?;
             emit(json, &prediction, render::prediction)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -48,7 +56,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let request = evaluate_request(&labelled, &columns)?;
             let data = labelled.data;
             let bar = progress_bar();
-            let evaluation = evaluate_file(&model, &data, &request, &CancelToken::new(), &mut |p| {
+            let evaluation = evaluate_file(&model, &data, &request, cancel, &mut |p| {
                 bar.set_position((p.fraction * 1000.0) as u64);
             });
             bar.finish_and_clear();
@@ -65,7 +73,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 max_flips: 1000,
             };
             let data = labelled.data;
-            let comparison = compare_files(&models, &data, &request, &CancelToken::new(), &mut |_, _| {})?;
+            let comparison = compare_files(&models, &data, &request, cancel, &mut |_, _| {})?;
             emit(json, &comparison, render::comparison)?;
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
@@ -74,11 +82,17 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let source = reference.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             let profile = ReferenceProfile::from_frame(&frame, &source, &exclude)?;
             profile.save(&output)?;
-            println!("profiled {} rows, {} columns -> {}", profile.rows, profile.columns.len(), output.display());
+            say(&format!(
+                "profiled {} rows, {} columns -> {}\n",
+                profile.rows,
+                profile.columns.len(),
+                output.display()
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Drift { reference, current, exclude, drift_share, chunk, time_col, model, target, alert, json } => {
             let options = DriftOptions { exclude, drift_share, ..DriftOptions::default() };
+            options.check()?;
             if let Some(chunk) = chunk {
                 let chunking = Chunking::parse(&chunk, time_col.as_deref())?;
                 let rules = alert.as_deref().map(AlertRule::parse_all).transpose()?.unwrap_or_default();
@@ -95,21 +109,25 @@ pub fn run(command: Command) -> Result<ExitCode> {
             emit(json, &report, render::drift)?;
             Ok(if report.dataset_drift { ExitCode::from(EXIT_CHECK_FAILED) } else { ExitCode::SUCCESS })
         }
-        Command::Score { model, input, output, columns, batch_size, threads, json } => {
+        Command::Score { model, input, output, columns, batch_size, threads, inference_timeout, json } => {
             let model = Model::load(&model)?;
             let options = ScoreOptions {
                 id_columns: columns.id_cols.clone(),
                 batch_size,
                 workers: threads,
                 mapping: mapping(&columns)?,
+                inference_timeout: crate::core::settings::seconds("--inference-timeout", inference_timeout)?,
             };
             let bar = progress_bar();
-            let summary = score_file(&model, &input, &output, &options, &CancelToken::new(), &mut |p| {
+            let summary = score_file(&model, &input, &output, &options, cancel, &mut |p| {
                 bar.set_position((p.fraction * 1000.0) as u64);
                 bar.set_message(format!("{} rows, {:.0} rows/s", p.rows_done, p.rows_per_sec));
             });
             bar.finish_and_clear();
             let summary = summary?;
+            for note in &summary.notes {
+                eprintln!("note: {note}");
+            }
             emit(json, &summary, render::score_summary)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -171,22 +189,6 @@ fn parse_values(text: &str) -> Result<BTreeMap<String, String>> {
         return Err(Error::Invalid("--values is empty".into()));
     }
     Ok(row)
-}
-
-/// Print `value` as JSON (`--json`) or as the text `render` makes of it.
-pub(super) fn emit<T: serde::Serialize>(json: bool, value: &T, render: fn(&T) -> String) -> Result<()> {
-    if json {
-        print_json(value)
-    } else {
-        print!("{}", render(value));
-        Ok(())
-    }
-}
-
-fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))?;
-    println!("{text}");
-    Ok(())
 }
 
 fn progress_bar() -> ProgressBar {

@@ -1,13 +1,37 @@
-//! Human-readable text for the terminal.
+//! What the command line prints: JSON (`--json`) or human-readable text, written so that a closed
+//! pipe (`mirador … | head`) ends the program quietly instead of with a panic.
 
 use std::fmt::Write;
+use std::io::Write as _;
 
 use crate::core::compare::Comparison;
 use crate::core::drift::DriftReport;
 use crate::core::metrics::Interval;
 use crate::core::model::IoSpec;
 use crate::core::monitor::MonitorReport;
-use crate::core::{ContractReport, Evaluation, ModelInfo, Prediction, ScoreSummary, Severity, Task};
+use crate::core::{ContractReport, Error, Evaluation, ModelInfo, Prediction, Result, ScoreSummary, Severity, Task};
+
+/// Print `value` as JSON (`--json`) or as the text `render` makes of it.
+pub fn emit<T: serde::Serialize>(json: bool, value: &T, render: fn(&T) -> String) -> Result<()> {
+    if json {
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| Error::internal(format!("cannot write JSON: {e}")))?;
+        say(&format!("{text}\n"))
+    } else {
+        say(&render(value))
+    }
+}
+
+/// Write `text` to standard output. When the reader has gone (a closed pipe), the program ends
+/// quietly with success: there is nobody left to tell.
+pub fn say(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Error::io("write to standard output", "stdout", e)),
+    }
+}
 
 /// `mirador inspect`.
 pub fn model_info(info: &ModelInfo) -> String {

@@ -5,146 +5,15 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Subcommand;
-
-use super::EXIT_CHECK_FAILED;
-use super::commands::emit;
+use super::args::{BundleAction, EXIT_CHECK_FAILED, RegistryAction};
+use super::render::{emit, say};
 use crate::core::bundle::{BundleRequest, ModelSource, VerifyReport, create_bundle, verify};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
 use crate::core::registry::{Entry, Registration, Registry, current_user};
 use crate::core::{CancelToken, EvaluateRequest, Evaluation, Model, Result, evaluate_file};
 
-/// Registry actions.
-#[derive(Debug, Subcommand)]
-pub enum RegistryAction {
-    /// Register a model file as the next version of NAME.
-    Add {
-        /// The model's name in the registry.
-        name: String,
-        /// The .onnx file.
-        model: PathBuf,
-        /// Why this version exists.
-        #[arg(long, default_value = "")]
-        note: String,
-        /// Who registers it (default: $USER).
-        #[arg(long, default_value = "")]
-        by: String,
-        /// The command that trained it.
-        #[arg(long)]
-        training_command: Option<String>,
-        /// Labelled data to evaluate it on (its SHA-256 and the metrics are recorded).
-        #[arg(long, requires = "target")]
-        data: Option<PathBuf>,
-        /// The label column of --data.
-        #[arg(long)]
-        target: Option<String>,
-    },
-    /// List models, versions and stages.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one model (NAME) or version (NAME@VERSION, NAME@STAGE).
-    Show {
-        /// NAME or NAME@VERSION.
-        spec: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Point a stage at a version (NAME@VERSION). With --data, the promotion gate runs first against
-    /// the version the stage holds now, and a failing gate refuses the promotion.
-    Promote {
-        /// NAME@VERSION.
-        spec: String,
-        /// The stage, e.g. staging, production, archived.
-        #[arg(long)]
-        stage: String,
-        /// Why.
-        #[arg(long, default_value = "")]
-        reason: String,
-        /// Who (default: $USER).
-        #[arg(long, default_value = "")]
-        by: String,
-        /// Labelled data for the promotion gate.
-        #[arg(long, requires = "target")]
-        data: Option<PathBuf>,
-        /// The label column of --data.
-        #[arg(long)]
-        target: Option<String>,
-        /// Gate rules, ';'-separated.
-        #[arg(long, default_value = "roc_auc >= champion - 0.005")]
-        gate: String,
-    },
-    /// Put a stage back to the version it held before.
-    Rollback {
-        /// The model's name.
-        name: String,
-        /// The stage.
-        #[arg(long)]
-        stage: String,
-        /// Why (required).
-        #[arg(long)]
-        reason: String,
-        /// Who (default: $USER).
-        #[arg(long, default_value = "")]
-        by: String,
-    },
-    /// Every change to a model: registrations, promotions, rollbacks, deletions.
-    History {
-        /// The model's name.
-        name: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete a version (NAME@VERSION): it leaves its stages; its history stays.
-    Delete {
-        /// NAME@VERSION.
-        spec: String,
-        /// Why.
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-/// Bundle actions.
-#[derive(Debug, Subcommand)]
-pub enum BundleAction {
-    /// Build a deployment bundle for a model file or a registered version.
-    Create {
-        /// A .onnx file, or NAME@VERSION / NAME@STAGE from the registry.
-        #[arg(long)]
-        model: String,
-        /// Reference data (drift profile, golden rows; with --target, the evaluation).
-        #[arg(long)]
-        reference: Option<PathBuf>,
-        /// The label column of the reference data.
-        #[arg(long)]
-        target: Option<String>,
-        /// The bundle folder to create.
-        #[arg(long)]
-        output: PathBuf,
-        /// Also write OUTPUT.tar.gz.
-        #[arg(long)]
-        tar: bool,
-        /// Share of traffic the KServe canary gets, in percent.
-        #[arg(long, default_value_t = 10)]
-        canary_percent: u8,
-    },
-    /// Re-check a bundle offline: checksums, model, golden rows, configs (exit 3 on a failure).
-    Verify {
-        /// The bundle folder or .tar.gz.
-        bundle: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 /// Run a registry action against the registry in `dir`.
-pub fn registry(dir: PathBuf, action: RegistryAction) -> Result<ExitCode> {
+pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> Result<ExitCode> {
     let registry = Registry::open(dir);
     match action {
         RegistryAction::Add { name, model, note, by, training_command, data, target } => {
@@ -152,7 +21,7 @@ pub fn registry(dir: PathBuf, action: RegistryAction) -> Result<ExitCode> {
             if let (Some(data), Some(target)) = (data, target) {
                 let loaded = Model::load(&model)?;
                 let request = EvaluateRequest { target, ..Default::default() };
-                let evaluation = evaluate_file(&loaded, &data, &request, &CancelToken::new(), &mut |_| {})?;
+                let evaluation = evaluate_file(&loaded, &data, &request, cancel, &mut |_| {})?;
                 registration.metrics = match &evaluation {
                     Evaluation::Classification(r) => r.metrics.clone(),
                     Evaluation::Regression(r) => r.metrics.clone(),
@@ -161,7 +30,7 @@ pub fn registry(dir: PathBuf, action: RegistryAction) -> Result<ExitCode> {
                 registration.evaluated_on = Some((file_name, crate::core::bundle::file_sha256(&data)?));
             }
             let version = registry.add(&name, &model, &registration)?;
-            println!("registered {name}@{version}");
+            say(&format!("registered {name}@{version}\n"))?;
         }
         RegistryAction::List { json } => {
             let index = registry.index()?;
@@ -209,11 +78,10 @@ pub fn registry(dir: PathBuf, action: RegistryAction) -> Result<ExitCode> {
                     latency_rows: 0,
                     max_flips: 0,
                 };
-                let comparison =
-                    compare_files(&[champion, challenger], &data, &request, &CancelToken::new(), &mut |_, _| {})?;
+                let comparison = compare_files(&[champion, challenger], &data, &request, cancel, &mut |_, _| {})?;
                 for verdict in &comparison.gate {
                     for r in &verdict.results {
-                        println!("gate: {} {} — {}", if r.passed { "pass" } else { "FAIL" }, r.rule, r.reason);
+                        say(&format!("gate: {} {} — {}\n", if r.passed { "pass" } else { "FAIL" }, r.rule, r.reason))?;
                     }
                 }
                 if !comparison.passed {
@@ -222,11 +90,11 @@ pub fn registry(dir: PathBuf, action: RegistryAction) -> Result<ExitCode> {
                 }
             }
             registry.promote(&name, version, &stage, &by, &reason)?;
-            println!("{name}@{stage} → version {version}");
+            say(&format!("{name}@{stage} → version {version}\n"))?;
         }
         RegistryAction::Rollback { name, stage, reason, by } => {
             let version = registry.rollback(&name, &stage, &by, &reason)?;
-            println!("{name}@{stage} rolled back to version {version}");
+            say(&format!("{name}@{stage} rolled back to version {version}\n"))?;
         }
         RegistryAction::History { name, json } => {
             let entry = registry.entry(&name)?;
@@ -244,7 +112,7 @@ pub fn registry(dir: PathBuf, action: RegistryAction) -> Result<ExitCode> {
         RegistryAction::Delete { spec, reason } => {
             let (name, version) = registry.resolve(&spec)?;
             registry.delete(&name, version, &current_user(), &reason)?;
-            println!("deleted {name}@{version} (its history stays)");
+            say(&format!("deleted {name}@{version} (its history stays)\n"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -285,19 +153,19 @@ pub fn bundle(registry_dir: PathBuf, action: BundleAction) -> Result<ExitCode> {
             request.canary_percent = canary_percent.min(100);
             request.tar = tar;
             let manifest = create_bundle(&request, &output)?;
-            println!(
-                "bundle {} ({} files, model {})",
+            say(&format!(
+                "bundle {} ({} files, model {})\n",
                 output.display(),
                 manifest.files.len() + 1,
                 &manifest.model_sha256[..12]
-            );
+            ))?;
             if let Some(l) = &manifest.latency {
-                println!(
-                    "latency per row: {:.3} ms original, {:.3} ms optimised ({})",
+                say(&format!(
+                    "latency per row: {:.3} ms original, {:.3} ms optimised ({})\n",
                     l.original_p50_ms,
                     l.optimized_p50_ms,
                     if l.kept { "optimised copy kept" } else { "optimised copy not faster, left out" }
-                );
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }

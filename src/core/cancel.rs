@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::error::{Error, Result};
 
 type Hook = Box<dyn Fn() + Send + Sync>;
+type Hooks = Vec<(u64, Hook)>;
 
 /// A cloneable cancellation token; every clone sees the same state.
 #[derive(Clone, Default)]
@@ -17,7 +18,8 @@ pub struct CancelToken {
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
-    hooks: Mutex<Vec<Hook>>,
+    hooks: Mutex<Hooks>,
+    next_hook: std::sync::atomic::AtomicU64,
 }
 
 impl CancelToken {
@@ -30,7 +32,7 @@ impl CancelToken {
     pub fn cancel(&self) {
         if !self.inner.cancelled.swap(true, Ordering::SeqCst) {
             let hooks = self.inner.hooks.lock().unwrap_or_else(PoisonError::into_inner);
-            for hook in hooks.iter() {
+            for (_, hook) in hooks.iter() {
                 hook();
             }
         }
@@ -46,13 +48,31 @@ impl CancelToken {
         if self.is_cancelled() { Err(Error::Cancelled) } else { Ok(()) }
     }
 
-    /// Run `hook` on cancellation (at once if already cancelled).
-    pub fn on_cancel(&self, hook: impl Fn() + Send + Sync + 'static) {
+    /// Run `hook` on cancellation (at once if already cancelled) for as long as the returned guard
+    /// lives: work that ends drops its hook, so a later cancel reaches nothing it has handed on.
+    pub fn on_cancel(&self, hook: impl Fn() + Send + Sync + 'static) -> CancelHook {
+        let id = self.inner.next_hook.fetch_add(1, Ordering::Relaxed);
+        let mut hooks = self.inner.hooks.lock().unwrap_or_else(PoisonError::into_inner);
         if self.is_cancelled() {
+            drop(hooks);
             hook();
-            return;
+        } else {
+            hooks.push((id, Box::new(hook)));
         }
-        self.inner.hooks.lock().unwrap_or_else(PoisonError::into_inner).push(Box::new(hook));
+        CancelHook { token: self.clone(), id }
+    }
+}
+
+/// A registered cancellation hook; dropping it unregisters the hook.
+#[must_use = "the hook is unregistered when this guard is dropped"]
+pub struct CancelHook {
+    token: CancelToken,
+    id: u64,
+}
+
+impl Drop for CancelHook {
+    fn drop(&mut self) {
+        self.token.inner.hooks.lock().unwrap_or_else(PoisonError::into_inner).retain(|(id, _)| *id != self.id);
     }
 }
 

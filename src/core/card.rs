@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::evaluate::Evaluation;
-use super::model::{ModelInfo, Task};
-use super::predict::output_columns;
+use super::model::info::{ModelInfo, Task};
+use super::session::output_columns;
 
 /// What else is known about a model, beyond its file.
 #[derive(Debug, Clone, Default)]

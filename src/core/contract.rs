@@ -1,5 +1,6 @@
-//! The input contract: which data columns feed which model inputs (the [`Binding`]), and the check
-//! that runs before any scoring and reports every problem at once (the [`ContractReport`]).
+//! The input contract: which data columns feed which model inputs (the [`Binding`]), and the report
+//! of every problem found binding them (the [`ContractReport`]; the whole-file check that fills it
+//! with the values' problems is [`crate::core::check`]).
 //!
 //! Inputs are bound in the two layouts real exported models use, or a mix of them:
 //! - one input per column (`[N,1]` or `[N]`), matched by column name;
@@ -9,15 +10,14 @@
 //!   k remain.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::DataType;
 use serde::{Deserialize, Serialize};
 
-use super::convert::{BatchContext, Findings, convert_batch};
 use super::error::{Error, Result};
-use super::model::{ElemType, IoType, ModelInfo};
-use super::table::{ReadPlan, TableReader};
+use super::model::info::{ElemType, IoType, ModelInfo};
+use super::problem::{Problem, ProblemKind, Severity};
 
 /// Columns the user names for model inputs: input name → column names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,85 +99,6 @@ impl Binding {
     }
 }
 
-/// How serious a problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Scoring cannot proceed.
-    Blocking,
-    /// Scoring can proceed but the results deserve a look.
-    Warning,
-    /// For information (e.g. columns the model ignores).
-    Info,
-}
-
-/// What kind of problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
-    /// A column the model needs is not in the data.
-    MissingColumn,
-    /// A packed input whose columns cannot be determined.
-    UnmappableInput,
-    /// An input of a type Mirador cannot feed.
-    UnsupportedInput,
-    /// A value that does not parse as the model's type.
-    BadValue,
-    /// An empty value where the model cannot take one.
-    MissingValue,
-    /// The data has no rows.
-    NoRows,
-    /// An infinite value in a float column.
-    NonFinite,
-    /// A category the model was not trained on.
-    UnseenCategory,
-    /// A column the model does not use (ignored).
-    ExtraColumn,
-}
-
-/// One problem, with where it was first seen and how often.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    /// Kind.
-    pub kind: ProblemKind,
-    /// Severity.
-    pub severity: Severity,
-    /// Column concerned.
-    pub column: Option<String>,
-    /// Model input concerned.
-    pub input: Option<String>,
-    /// First 1-based data row where it occurs.
-    pub row: Option<u64>,
-    /// The offending value at that row.
-    pub value: Option<String>,
-    /// How many rows have it (1 for schema problems).
-    pub count: u64,
-    /// A sentence for the user.
-    pub message: String,
-}
-
-impl Problem {
-    /// A schema-level problem (no row).
-    pub fn schema(
-        kind: ProblemKind,
-        severity: Severity,
-        column: Option<&str>,
-        input: Option<&str>,
-        message: String,
-    ) -> Self {
-        Self {
-            kind,
-            severity,
-            column: column.map(str::to_string),
-            input: input.map(str::to_string),
-            row: None,
-            value: None,
-            count: 1,
-            message,
-        }
-    }
-}
-
 /// The result of checking data against a model's contract.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContractReport {
@@ -210,10 +131,11 @@ impl ContractReport {
         let blocking: Vec<&str> = self.blocking().map(|p| p.message.as_str()).collect();
         let more = if blocking.len() > 2 { format!(" (and {} more)", blocking.len() - 2) } else { String::new() };
         let summary = format!("{}{more}", blocking.iter().take(2).copied().collect::<Vec<_>>().join("; "));
-        Err(Error::Contract { summary, report: Box::new(self) })
+        Err(Error::Contract { summary, problems: self.problems })
     }
 
-    fn sort(&mut self) {
+    /// Blocking problems first, then by kind and column.
+    pub fn sort(&mut self) {
         self.problems.sort_by(|a, b| (a.severity, a.kind, &a.column).cmp(&(b.severity, b.kind, &b.column)));
     }
 }
@@ -376,49 +298,4 @@ pub fn plan_binding(
         }
     }
     (binding, problems)
-}
-
-/// Options for [`check_file`].
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    /// Stop after this many rows (`None`: the whole file).
-    pub max_rows: Option<u64>,
-    /// Columns never taken as features in file order (ids, the target).
-    pub not_features: Vec<String>,
-    /// Column names for packed inputs.
-    pub mapping: ColumnMapping,
-}
-
-/// Check a data file against the model's contract, reading its values, and report every problem.
-pub fn check_file(info: &ModelInfo, path: &Path, options: &CheckOptions) -> Result<ContractReport> {
-    let mut reader = TableReader::open(path, 65_536)?;
-    let (binding, problems) = plan_binding(info, reader.columns(), &options.mapping, &options.not_features);
-    let mut report =
-        ContractReport { file: Some(path.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
-    let Some(binding) = binding else {
-        report.sort();
-        return Ok(report);
-    };
-    reader.set_plan(&ReadPlan { columns: binding.columns(), dtypes: binding.read_dtypes() })?;
-    let mut findings = Findings::collect(info);
-    while let Some(batch) = reader.next_batch()? {
-        let ctx = BatchContext { file: Some(path), first_row: batch.first_row };
-        convert_batch(&batch.frame, &binding, &ctx, &mut findings)?;
-        report.rows_checked += batch.frame.height() as u64;
-        if options.max_rows.is_some_and(|m| report.rows_checked >= m) {
-            break;
-        }
-    }
-    if report.rows_checked == 0 {
-        report.problems.push(Problem::schema(
-            ProblemKind::NoRows,
-            Severity::Blocking,
-            None,
-            None,
-            "the file has a header but no data rows".into(),
-        ));
-    }
-    report.problems.extend(findings.into_problems());
-    report.sort();
-    Ok(report)
 }

@@ -13,9 +13,11 @@ use ort::memory::Allocator;
 use ort::value::{DynTensor, DynValue, Tensor, TensorElementType};
 use polars::prelude::*;
 
-use super::contract::{Binding, InputBinding, Problem, ProblemKind, Severity};
+use super::contract::{Binding, InputBinding};
 use super::error::{Error, Location, Result};
-use super::model::{ElemType, ModelInfo};
+use super::model::info::{ElemType, ModelInfo};
+use super::problem::{Problem, ProblemKind, Severity};
+use super::text::quote;
 
 /// Where a batch sits in its file, for error locations.
 #[derive(Debug, Clone, Copy)]
@@ -72,30 +74,25 @@ impl Findings {
         expected: &str,
         ctx: &BatchContext,
     ) -> Result<()> {
-        let severity = match kind {
-            ProblemKind::NonFinite | ProblemKind::UnseenCategory => Severity::Warning,
-            _ => Severity::Blocking,
-        };
+        let severity = kind.severity();
+        let shown = quote(value.unwrap_or(""));
         let message = match kind {
             ProblemKind::BadValue => {
-                format!("column '{col}' has '{}' at row {row}, which is not a valid {expected}", value.unwrap_or(""))
+                format!("column '{col}' has {shown} at row {row}, which is not a valid {expected}")
             }
             ProblemKind::MissingValue => {
                 format!("column '{col}' is empty at row {row} but model input '{input}' cannot take a missing value")
             }
-            ProblemKind::NonFinite => {
-                format!("column '{col}' has the non-finite value '{}' at row {row}", value.unwrap_or(""))
+            ProblemKind::NonFinite => format!("column '{col}' has the non-finite value {shown} at row {row}"),
+            ProblemKind::UnseenCategory => {
+                format!("column '{col}' has categories the model was not trained on, first {shown} at row {row}")
             }
-            ProblemKind::UnseenCategory => format!(
-                "column '{col}' has categories the model was not trained on, first '{}' at row {row}",
-                value.unwrap_or("")
-            ),
             _ => format!("column '{col}': problem at row {row}"),
         };
         if severity == Severity::Blocking && self.fail_fast {
             let location = Location::file(ctx.file).row(row).column(col);
             let text = match kind {
-                ProblemKind::BadValue => format!("'{}' is not a valid {expected}", value.unwrap_or("")),
+                ProblemKind::BadValue => format!("{shown} is not a valid {expected}"),
                 _ => format!("empty value, but model input '{input}' cannot take a missing value"),
             };
             return Err(Error::data(text, location));
@@ -106,7 +103,7 @@ impl Findings {
             column: Some(col.to_string()),
             input: Some(input.to_string()),
             row: Some(row),
-            value: value.map(str::to_string),
+            value: value.map(|v| if v.len() > 4 * super::text::QUOTE_LIMIT { quote(v) } else { v.to_string() }),
             count: 0,
             message,
         });
@@ -114,9 +111,9 @@ impl Findings {
         if kind == ProblemKind::UnseenCategory
             && let Some(v) = value
             && entry.count <= MAX_LISTED_CATEGORIES as u64
-            && !entry.message.contains(&format!("'{v}'"))
+            && !entry.message.contains(&quote(v))
         {
-            entry.message.push_str(&format!(", '{v}'"));
+            entry.message.push_str(&format!(", {}", quote(v)));
         }
         Ok(())
     }
@@ -185,7 +182,9 @@ fn convert_input(
             let cols = columns.iter().map(|s| booleans(s, &b.input, ctx, findings)).collect::<Result<Vec<_>>>()?;
             tensor(shape, interleave(&cols, rows, |v| *v))?
         }
-        ElemType::Other(t) => return Err(Error::Invalid(format!("input '{}' has unsupported type {t}", b.input))),
+        ElemType::Other(t) => {
+            return Err(Error::Invalid(format!("model input '{}' has the unsupported type {t}", b.input)));
+        }
     };
     Ok(InputTensor { name: b.input.clone(), rows, value })
 }
@@ -220,7 +219,7 @@ fn fill_strings(tensor: &mut DynTensor, pointers: &[*const std::ffi::c_char]) ->
     use ort::AsPointer;
     let elements: usize = tensor.shape().iter().map(|&d| d.max(0) as usize).product();
     if elements != pointers.len() {
-        return Err(Error::Invalid(format!("{} strings for a tensor of {elements}", pointers.len())));
+        return Err(Error::internal(format!("{} strings for a tensor of {elements}", pointers.len())));
     }
     // SAFETY: `tensor` is a live CPU string tensor of exactly `pointers.len()` elements, created by
     // `DynTensor::new`; every pointer points into a `CString` owned by the caller's `Interned`
@@ -422,7 +421,8 @@ fn strings(text: &Series, input: &str, ctx: &BatchContext, f: &mut Findings) -> 
                         Location::file(ctx.file).row(row_of(ctx, i)).column(col),
                     )
                 })?;
-                let code = u32::try_from(out.values.len()).map_err(|_| Error::Invalid("too many values".into()))?;
+                let code = u32::try_from(out.values.len())
+                    .map_err(|_| Error::TooLarge(format!("column '{col}' has more than 4 billion distinct values")))?;
                 out.values.push(value);
                 if index.len() < MAX_INTERNED {
                     index.insert(v, (code, seen));

@@ -1,11 +1,51 @@
 //! The core's one error type. Every message says what went wrong, where (file, row, column) and,
-//! where we know it, what to do; file paths go last.
+//! where we know it, what to do; file paths go last. Every error has a [`ErrorKind`], so a shell
+//! decides how to answer (an exit code, an HTTP status, a note) without reading the message.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::problem::Problem;
+
 /// Convenient alias used throughout the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What sort of failure an error is, for the shells to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller's mistake: a bad file, value, setting or request (HTTP 400).
+    Input,
+    /// Something named does not exist: a file, a registry name, a version (HTTP 404).
+    NotFound,
+    /// The user or client asked to stop (HTTP 499).
+    Cancelled,
+    /// Work ran past its deadline and was stopped (HTTP 504).
+    Timeout,
+    /// A request or file over a size limit (HTTP 413).
+    TooLarge,
+    /// The model or ONNX Runtime failed: an unusable model, a failed inference (HTTP 500).
+    Model,
+    /// Reading or writing a file failed for a reason other than its absence (HTTP 500).
+    Io,
+    /// A fault inside Mirador: a panicked thread, a broken invariant (HTTP 500).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind's name (JSON, logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Input => "input",
+            Self::NotFound => "not_found",
+            Self::Cancelled => "cancelled",
+            Self::Timeout => "timeout",
+            Self::TooLarge => "too_large",
+            Self::Model => "model",
+            Self::Io => "io",
+            Self::Internal => "internal",
+        }
+    }
+}
 
 /// Where in a data file a problem was found. Rows are 1-based data rows (the header is not counted).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -98,22 +138,43 @@ pub enum Error {
         location: Location,
     },
 
-    /// The data does not fit the model's input contract; the report lists every problem.
+    /// The data does not fit the model's input contract; the problems say how.
     #[error("the data does not fit the model: {summary}")]
     Contract {
         /// One line naming the first blocking problems.
         summary: String,
-        /// The full report.
-        report: Box<crate::core::contract::ContractReport>,
+        /// Every problem found.
+        problems: Vec<Problem>,
     },
 
     /// A request that cannot be carried out as asked (bad option, unknown column, ...).
     #[error("{0}")]
     Invalid(String),
 
+    /// Something named does not exist (a registry name, a version, a stage, a served model).
+    #[error("{0}")]
+    NotFound(String),
+
+    /// A request or file is over a limit.
+    #[error("{0}")]
+    TooLarge(String),
+
     /// ONNX Runtime failed while running the model.
-    #[error("inference failed: {0}")]
-    Inference(String),
+    #[error("inference failed: {summary}")]
+    Inference {
+        /// ONNX Runtime's message, made readable.
+        summary: String,
+        /// ONNX Runtime's message as it is (`--verbose`).
+        raw: String,
+    },
+
+    /// Work ran past its deadline and was stopped.
+    #[error("{0}")]
+    Timeout(String),
+
+    /// A fault inside Mirador (a thread that panicked, a broken invariant).
+    #[error("internal error: {0}")]
+    Internal(String),
 
     /// The job was cancelled by the user.
     #[error("cancelled")]
@@ -141,14 +202,83 @@ impl Error {
         Self::Model { reason: reason.into(), path: path.as_ref().to_path_buf() }
     }
 
+    /// An inference failure from ONNX Runtime's raw message.
+    pub fn inference(raw: impl Into<String>) -> Self {
+        let raw = raw.into();
+        Self::Inference { summary: super::text::summarise_runtime(&raw), raw }
+    }
+
+    /// A fault inside Mirador.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into())
+    }
+
+    /// A thread of `what` panicked; the payload's message when it has one.
+    pub fn panicked(what: &str, payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Self::Internal(format!("the {what} thread panicked: {message}"))
+    }
+
+    /// What sort of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            Self::Io { .. } => ErrorKind::Io,
+            Self::RuntimeUnavailable { .. } | Self::Model { .. } | Self::Inference { .. } => ErrorKind::Model,
+            Self::Data { .. } | Self::Contract { .. } | Self::Invalid(_) => ErrorKind::Input,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::TooLarge(_) => ErrorKind::TooLarge,
+            Self::Timeout(_) => ErrorKind::Timeout,
+            Self::Internal(_) => ErrorKind::Internal,
+            Self::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
     /// Whether this error means the user cancelled (not a failure to report).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, Self::Cancelled)
+        self.kind() == ErrorKind::Cancelled
+    }
+
+    /// The message with every detail Mirador has (ONNX Runtime's raw text), for `--verbose`.
+    pub fn verbose(&self) -> String {
+        match self {
+            Self::Inference { raw, .. } => format!("inference failed: {raw}"),
+            other => other.to_string(),
+        }
     }
 }
 
 impl From<ort::Error> for Error {
     fn from(e: ort::Error) -> Self {
-        Self::Inference(e.to_string())
+        Self::inference(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_variant_and_the_os_reason() {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(Error::io("read", "x", missing).kind(), ErrorKind::NotFound);
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(Error::io("read", "x", denied).kind(), ErrorKind::Io);
+        assert_eq!(Error::Invalid("x".into()).kind(), ErrorKind::Input);
+        assert_eq!(Error::Cancelled.kind(), ErrorKind::Cancelled);
+        assert_eq!(Error::inference("boom").kind(), ErrorKind::Model);
+        assert!(Error::Cancelled.is_cancelled());
+    }
+
+    #[test]
+    fn a_panic_payload_becomes_an_internal_error_with_its_message() {
+        let payload: Box<dyn std::any::Any + Send> = Box::new("index out of bounds");
+        let e = Error::panicked("reader", payload.as_ref());
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert!(e.to_string().contains("reader thread panicked: index out of bounds"), "{e}");
     }
 }

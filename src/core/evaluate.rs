@@ -56,6 +56,7 @@ pub fn evaluate_file(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Evaluation> {
+    request.options.check()?;
     let mut score = request.score.clone();
     if !score.id_columns.contains(&request.target) {
         score.id_columns.push(request.target.clone());
@@ -199,15 +200,24 @@ pub fn labelled_scores(
     let info = model.info();
     match &info.task {
         Task::Classification { classes, .. } => {
+            let Some(proba) = scored.predictions.probabilities.clone() else {
+                return Err(Error::Invalid(format!(
+                    "{} gives labels but no probabilities, so its prediction drift and performance cannot be \
+                     monitored; leave the model out to monitor the data's drift — {}",
+                    info.name,
+                    info.path.display()
+                )));
+            };
             let labelled = match target {
                 Some(_) => labelled_classification(info, &scored, data, &request)?,
                 None => ClassificationData {
                     classes: classes.clone(),
                     positive: positive_index(info, classes, None)?,
                     y_true: Vec::new(),
-                    proba: scored.predictions.probabilities.clone().unwrap_or_default(),
+                    proba,
                 },
             };
+            // The session checked that every row has one probability per class.
             let k = labelled.classes.len();
             let scores = (0..scored.predictions.rows).map(|i| labelled.proba[i * k + labelled.positive]).collect();
             Ok((scores, target.map(|_| labelled)))

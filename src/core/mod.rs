@@ -20,9 +20,11 @@ pub mod atomic;
 pub mod bundle;
 pub mod cancel;
 pub mod card;
+pub mod check;
 pub mod compare;
 pub mod contract;
 pub mod convert;
+pub mod deadline;
 pub mod drift;
 pub mod error;
 pub mod evaluate;
@@ -30,22 +32,26 @@ pub mod metrics;
 pub mod model;
 pub mod monitor;
 pub mod onnx_proto;
+pub mod pool;
 pub mod predict;
-pub mod profile;
+pub mod problem;
 pub mod registry;
 pub mod runtime;
 pub mod score;
+pub mod session;
+pub mod settings;
 pub mod table;
+pub mod text;
 pub mod writer;
 
 pub use cancel::CancelToken;
-pub use contract::{
-    Binding, CheckOptions, ColumnMapping, ContractReport, Problem, ProblemKind, Severity, check_file, expected_columns,
-    plan_binding,
-};
-pub use error::{Error, Location, Result};
+pub use check::{CheckOptions, check_file};
+pub use contract::{Binding, ColumnMapping, ContractReport, expected_columns, plan_binding};
+pub use error::{Error, ErrorKind, Location, Result};
 pub use evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 pub use model::{Model, ModelInfo, SessionOptions, Task};
-pub use predict::{Prediction, Predictor, output_columns, predict_one};
-pub use score::{Progress, ScoreOptions, ScoreSummary, ScoredRows, score_file, score_in_memory};
+pub use predict::{Predictor, predict_frame, predict_one};
+pub use problem::{Problem, ProblemKind, Severity};
+pub use score::{Progress, ScoreOptions, ScoreSummary, ScoredRows, score_file, score_file_observed, score_in_memory};
+pub use session::{BatchPredictions, Prediction, output_columns};
 pub use table::{Format, ReadPlan, TableReader, read_table, read_table_inferred};

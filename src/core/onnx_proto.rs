@@ -87,12 +87,18 @@ pub struct NodeProto {
     pub attribute: Vec<AttributeProto>,
 }
 
-/// `AttributeProto`, reduced to the list-valued fields we read.
+/// `AttributeProto`, reduced to the fields we read.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct AttributeProto {
     /// Attribute name.
     #[prost(string, optional, tag = "1")]
     pub name: Option<String>,
+    /// `i`: a single integer.
+    #[prost(int64, optional, tag = "3")]
+    pub i: Option<i64>,
+    /// `floats`.
+    #[prost(float, repeated, packed = "false", tag = "7")]
+    pub floats: Vec<f32>,
     /// `ints`.
     #[prost(int64, repeated, packed = "false", tag = "8")]
     pub ints: Vec<i64>,

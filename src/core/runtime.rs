@@ -48,6 +48,11 @@ pub fn environment() -> Result<&'static Environment> {
     loaded.as_ref().map_err(|(reason, fix)| unavailable(reason.clone(), fix.clone()))
 }
 
+/// The cores this process may use (at least one): the default for thread and worker counts.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// Where the shared library is, fetching it into the cache when it is nowhere yet.
 pub fn library_path() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {

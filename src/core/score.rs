@@ -19,11 +19,14 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::cancel::CancelToken;
-use super::contract::{Binding, ColumnMapping, ContractReport, Problem, plan_binding};
+use super::contract::{Binding, ColumnMapping, ContractReport, plan_binding};
 use super::convert::{BatchContext, Findings, InputTensor, convert_batch};
+use super::deadline::StopReason;
 use super::error::{Error, Location, Result};
-use super::model::{Model, SessionOptions};
-use super::predict::{BatchPredictions, Predictor, output_columns};
+use super::model::Model;
+use super::problem::Problem;
+use super::session::{BatchPredictions, DEFAULT_INFERENCE_TIMEOUT, output_columns};
+use super::settings;
 use super::table::{Batch, ReadPlan, TableReader};
 use super::writer::PredictionWriter;
 
@@ -42,11 +45,19 @@ pub struct ScoreOptions {
     pub workers: usize,
     /// Column names for packed inputs.
     pub mapping: ColumnMapping,
+    /// How long one batch's inference may take before it is stopped (see [`crate::core::deadline`]).
+    pub inference_timeout: std::time::Duration,
 }
 
 impl Default for ScoreOptions {
     fn default() -> Self {
-        Self { id_columns: Vec::new(), batch_size: DEFAULT_BATCH_SIZE, workers: 0, mapping: ColumnMapping::default() }
+        Self {
+            id_columns: Vec::new(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            workers: 0,
+            mapping: ColumnMapping::default(),
+            inference_timeout: DEFAULT_INFERENCE_TIMEOUT,
+        }
     }
 }
 
@@ -93,6 +104,8 @@ pub struct ScoreSummary {
     pub prediction_columns: Vec<String>,
     /// Non-blocking problems seen in the data (unseen categories, infinities).
     pub warnings: Vec<Problem>,
+    /// What the run adjusted or cleaned up on the way (a capped worker count, stale temporaries).
+    pub notes: Vec<String>,
 }
 
 struct ReadBatch {
@@ -140,11 +153,27 @@ pub fn score_file(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ScoreSummary> {
+    score_file_observed(model, input, output, options, cancel, progress, &mut |_| {})
+}
+
+/// [`score_file`], also handing every batch's predictions, in input order, to `observe` (the
+/// window builds its score histogram this way, without keeping the predictions).
+pub fn score_file_observed(
+    model: &Model,
+    input: &Path,
+    output: &Path,
+    options: &ScoreOptions,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+    observe: &mut dyn FnMut(&BatchPredictions),
+) -> Result<ScoreSummary> {
     if input.canonicalize().ok().is_some_and(|i| Some(i) == output.canonicalize().ok()) {
         return Err(Error::Invalid(format!("the output would overwrite the input — {}", output.display())));
     }
+    let stale = super::atomic::remove_stale_temporaries(output);
     let sink = Sink::File(PredictionWriter::create(output)?);
-    let (sink, mut summary) = run(model, input, options, sink, cancel, progress)?;
+    let (sink, mut summary) = run(model, input, options, sink, cancel, progress, observe)?;
+    summary.notes.extend(stale);
     if let Sink::File(writer) = sink {
         writer.finish()?;
     }
@@ -160,12 +189,13 @@ pub fn score_in_memory(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(ScoredRows, ScoreSummary)> {
-    let (sink, summary) = run(model, input, options, Sink::Memory(Vec::new()), cancel, progress)?;
-    let Sink::Memory(batches) = sink else { unreachable!("memory sink in, memory sink out") };
+    let (sink, summary) = run(model, input, options, Sink::Memory(Vec::new()), cancel, progress, &mut |_| {})?;
+    let Sink::Memory(batches) = sink else { return Err(Error::internal("a memory sink came back as a file")) };
     let mut batches = batches.into_iter();
-    let (mut ids, mut predictions) = batches.next().ok_or_else(|| Error::Invalid("no rows".into()))?;
+    let (mut ids, mut predictions) =
+        batches.next().ok_or_else(|| Error::data("the file has no data rows", Location::file(Some(input))))?;
     for (more_ids, more) in batches {
-        ids.vstack_mut(&more_ids).map_err(|e| Error::Invalid(e.to_string()))?;
+        ids.vstack_mut(&more_ids).map_err(|e| Error::internal(format!("cannot join the batches: {e}")))?;
         predictions.append(more);
     }
     Ok((ScoredRows { ids, predictions }, summary))
@@ -179,10 +209,13 @@ fn run(
     sink: Sink,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
+    observe: &mut dyn FnMut(&BatchPredictions),
 ) -> Result<(Sink, ScoreSummary)> {
     let start = Instant::now();
+    let batch_size = settings::count("rows per batch (--batch-size)", options.batch_size, 1, settings::MAX_BATCH_SIZE)?;
+    let (workers, workers_note) = settings::workers(options.workers);
     let columns = output_columns(model.info());
-    let mut reader = TableReader::open(input, options.batch_size)?;
+    let mut reader = TableReader::open(input, batch_size)?;
     for id in &options.id_columns {
         if !reader.columns().contains(id) {
             return Err(Error::data("the column is not in the file", Location::file(Some(input)).column(id.clone())));
@@ -196,7 +229,7 @@ fn run(
     let (binding, problems) = plan_binding(model.info(), reader.columns(), &options.mapping, &options.id_columns);
     let report =
         ContractReport { file: Some(input.to_path_buf()), rows_checked: 0, binding: binding.clone(), problems };
-    let binding = report.into_result()?.binding.ok_or_else(|| Error::Invalid("no binding".into()))?;
+    let binding = report.into_result()?.binding.ok_or_else(|| Error::internal("a passing contract has no binding"))?;
     let mut wanted = binding.columns();
     for id in &options.id_columns {
         if !wanted.contains(id) {
@@ -210,20 +243,16 @@ fn run(
     reader.set_plan(&ReadPlan { columns: wanted, dtypes })?;
     let rows_total = reader.total_rows();
 
-    let workers = match options.workers {
-        0 => super::model::cores(),
-        n => n,
-    };
+    let timeout = options.inference_timeout;
     let (read_tx, read_rx) = bounded::<Result<(Batch, f64)>>(2);
     let (to_workers, from_convert): (Vec<_>, Vec<_>) = (0..workers).map(|_| bounded::<Result<ReadBatch>>(1)).unzip();
     let (to_merge, from_workers): (Vec<_>, Vec<_>) = (0..workers).map(|_| bounded::<Result<Scored>>(1)).unzip();
     let (write_tx, write_rx) = bounded::<(DataFrame, BatchPredictions)>(2);
     let info = model.info();
     let id_columns = options.id_columns.clone();
-    let worker_binding = binding.clone();
 
     std::thread::scope(|scope| -> Result<(Sink, ScoreSummary)> {
-        let spawn_failed = |e: std::io::Error| Error::Invalid(format!("cannot start a scoring thread: {e}"));
+        let spawn_failed = |e: std::io::Error| Error::internal(format!("cannot start a scoring thread: {e}"));
         let read_cancel = cancel.clone();
         let reader_thread = std::thread::Builder::new()
             .name(format!("mirador-read({})", input.display()))
@@ -235,10 +264,9 @@ fn run(
             .map_err(spawn_failed)?;
         // Each worker opens its own session, in parallel with the first batches being read.
         for (i, (rx, tx)) in from_convert.into_iter().zip(to_merge).enumerate() {
-            let binding = worker_binding.clone();
             std::thread::Builder::new()
                 .name(format!("mirador-infer-{i}"))
-                .spawn_scoped(scope, move || infer_stage(model, binding, cancel, &rx, &tx))
+                .spawn_scoped(scope, move || infer_stage(model, cancel, timeout, &rx, &tx))
                 .map_err(spawn_failed)?;
         }
         let columns_ref = &columns;
@@ -247,13 +275,13 @@ fn run(
             .spawn_scoped(scope, move || write_stage(sink, &write_rx, columns_ref))
             .map_err(spawn_failed)?;
 
-        let merged = merge_stage(&from_workers, &write_tx, cancel, start, rows_total, progress);
+        let merged = merge_stage(&from_workers, &write_tx, cancel, start, rows_total, progress, observe);
         drop(write_tx);
         drop(from_workers);
-        let panicked = |stage: &str| Error::Invalid(format!("the {stage} thread panicked"));
-        reader_thread.join().map_err(|_| panicked("reader"))?;
-        let warnings = convert_thread.join().unwrap_or_else(|_| Err(panicked("convert")));
-        let written = writer_thread.join().unwrap_or_else(|_| Err(panicked("writer")));
+        let reader = reader_thread.join().map_err(|p| Error::panicked("reader", p.as_ref()));
+        let warnings = convert_thread.join().unwrap_or_else(|p| Err(Error::panicked("convert", p.as_ref())));
+        let written = writer_thread.join().unwrap_or_else(|p| Err(Error::panicked("writer", p.as_ref())));
+        reader?;
         cancel.check()?;
         let (rows, batches) = merged?;
         let warnings = warnings?;
@@ -272,6 +300,7 @@ fn run(
             rows_per_sec: rows as f64 / elapsed_secs.max(1e-9),
             prediction_columns: columns.clone(),
             warnings,
+            notes: workers_note.into_iter().collect(),
         };
         Ok((sink, summary))
     })
@@ -328,29 +357,30 @@ struct Scored {
     fraction: f64,
 }
 
-/// Open a single-threaded session (cancelled with the run), then score each batch this worker is
-/// given, until its input closes or its output is dropped.
+/// Borrow a session from the model's pool (stopped when the run is cancelled), then score each
+/// batch this worker is given, until its input closes or its output is dropped. A panic while
+/// scoring a batch is reported as that batch's error.
 fn infer_stage(
     model: &Model,
-    binding: Binding,
     cancel: &CancelToken,
+    timeout: std::time::Duration,
     rx: &Receiver<Result<ReadBatch>>,
     tx: &Sender<Result<Scored>>,
 ) {
-    let mut predictor = match Predictor::new(model, binding, SessionOptions { intra_threads: 1 }) {
-        Ok(predictor) => predictor,
+    let mut session = match model.pool().get() {
+        Ok(session) => session,
         Err(e) => {
             let _ = tx.send(Err(e));
             return;
         }
     };
-    let terminator = predictor.terminator();
-    cancel.on_cancel(move || {
-        let _ = terminator.terminate();
-    });
+    let stop = session.stopper();
+    // Dropped before the session goes back to the pool: a later cancel stops nobody else's run.
+    let _hook = cancel.on_cancel(move || stop.stop(StopReason::Cancelled));
     for batch in rx {
         let scored = batch.and_then(|b| {
-            let predictions = predictor.run(b.inputs)?;
+            let predictions = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.run(b.inputs, timeout)))
+                .unwrap_or_else(|p| Err(Error::panicked("inference", p.as_ref())))?;
             Ok(Scored { first_row: b.first_row, ids: b.ids, predictions, fraction: b.fraction })
         });
         let failed = scored.is_err();
@@ -369,6 +399,7 @@ fn merge_stage(
     start: Instant,
     rows_total: Option<u64>,
     progress: &mut dyn FnMut(&Progress),
+    observe: &mut dyn FnMut(&BatchPredictions),
 ) -> Result<(u64, u64)> {
     let (mut rows, mut batches) = (0u64, 0u64);
     for worker in workers.iter().cycle() {
@@ -378,6 +409,7 @@ fn merge_stage(
         debug_assert_eq!(scored.first_row, rows);
         rows += scored.predictions.rows as u64;
         batches += 1;
+        observe(&scored.predictions);
         if tx.send((scored.ids, scored.predictions)).is_err() {
             break; // the writer failed; its error is reported when it is joined
         }

@@ -8,10 +8,9 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use tempfile::NamedTempFile;
 
 use super::error::{Error, Result};
-use super::predict::{BatchPredictions, Labels};
+use super::session::{BatchPredictions, Labels};
 use super::table::Format;
 
 /// Rows polars formats per `write` call on the output file (about 200 KB of predictions).
@@ -20,7 +19,7 @@ const CSV_BLOCK_ROWS: NonZeroUsize = NonZeroUsize::new(4096).expect("non-zero");
 /// Streams prediction batches into a temporary file and publishes it atomically.
 pub struct PredictionWriter {
     target: PathBuf,
-    temp: NamedTempFile,
+    temp: super::atomic::Temporary,
     sink: Sink,
     rows: u64,
     /// Reused buffer for formatted CSV rows.
@@ -112,7 +111,7 @@ impl PredictionWriter {
             Sink::Parquet(None) => {}
         }
         self.temp.as_file().sync_all().map_err(io)?;
-        self.temp.persist(&target).map_err(|e| io(e.error))?;
+        self.temp.persist(&target).map_err(io)?;
         Ok(self.rows)
     }
 }
@@ -122,6 +121,32 @@ pub fn write_frame(path: &Path, frame: &mut DataFrame) -> Result<u64> {
     let mut writer = PredictionWriter::create(path)?;
     writer.write(frame)?;
     writer.finish()
+}
+
+/// Copy the table at `source` to `target` (CSV or Parquet each, by extension), a batch at a time
+/// so a file of any size copies in bounded memory; `target` appears only when complete.
+pub fn copy_table(source: &Path, target: &Path, cancel: &crate::core::CancelToken) -> Result<u64> {
+    if source.canonicalize().ok().is_some_and(|s| Some(s) == target.canonicalize().ok()) {
+        return Err(Error::Invalid(format!("the copy would overwrite its source — {}", target.display())));
+    }
+    let mut reader = crate::core::table::TableReader::open(source, 65_536)?;
+    let mut writer = PredictionWriter::create(target)?;
+    while let Some(mut batch) = reader.next_batch()? {
+        cancel.check()?;
+        writer.write(&mut batch.frame)?;
+    }
+    writer.finish()
+}
+
+/// Rows `start..start + len` of a Parquet file (a page of a table too big to hold in memory).
+pub fn read_rows(path: &Path, start: usize, len: usize) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|e| Error::io("read the table", path, e))?;
+    ParquetReader::new(file).with_slice(Some((start, len))).finish().map_err(|e| {
+        Error::data(
+            format!("cannot read rows {}..{}: {e}", start + 1, start + len),
+            crate::core::Location::file(Some(path)),
+        )
+    })
 }
 
 /// The output frame for a batch: pass-through id columns, then the prediction columns.
@@ -149,7 +174,7 @@ pub fn prediction_frame(ids: &DataFrame, pred: &BatchPredictions, columns: &[Str
             out.push(column);
         }
     }
-    DataFrame::new(pred.rows, out).map_err(|e| Error::Invalid(format!("cannot assemble predictions: {e}")))
+    DataFrame::new(pred.rows, out).map_err(|e| Error::internal(format!("cannot assemble predictions: {e}")))
 }
 
 /// One pass-through column, borrowed from the batch, ready to format row by row.

@@ -8,19 +8,22 @@ use polars::prelude::*;
 use super::app::MiradorApp;
 use super::command::Export;
 use super::jobs::{JobKind, JobProgress};
-use super::outputs::{JobOutput, ScoredTable};
+use super::outputs::{JobOutput, Page, ScoredTable};
 use super::panels::predict::form_defaults;
-use super::widgets::{file_name, histogram};
+use super::shots::ShotTarget;
+use super::table::PAGE_ROWS;
+use super::widgets::file_name;
 use crate::core::bundle::{BundleRequest, create_bundle};
 use crate::core::card::{CardContext, model_card};
 use crate::core::drift::DriftOptions;
+use crate::core::drift::profile::ReferenceProfile;
+use crate::core::metrics::streaming::StreamingHistogram;
 use crate::core::monitor::{AlertRule, Chunking, MonitorRequest, monitor_files};
-use crate::core::profile::ReferenceProfile;
 use crate::core::registry::Registry;
-use crate::core::writer::{prediction_frame, write_frame};
+use crate::core::writer::{copy_table, read_rows, write_frame};
 use crate::core::{
-    CheckOptions, ColumnMapping, Error, Model, ScoreOptions, TableReader, Task, atomic::write_atomic, check_file,
-    output_columns, predict_one, read_table_inferred, score_in_memory,
+    CancelToken, CheckOptions, ColumnMapping, Error, Model, ScoreOptions, TableReader, Task, atomic::write_atomic,
+    check_file, output_columns, predict_one, read_table_inferred, score_file_observed,
 };
 
 impl MiradorApp {
@@ -40,44 +43,89 @@ impl MiradorApp {
         let sha = model.info().sha256.clone();
         let name = format!("{} {} — {}", self.strings().job_check, file_name(&data), model.info().name);
         let path = data.clone();
-        let job = self.jobs.spawn(ctx, JobKind::Check, name, move |_, _| {
-            let report = check_file(model.info(), &path, &CheckOptions::default())?;
+        let job = self.jobs.spawn(ctx, JobKind::Check, name, move |reporter, cancel| {
+            let start = std::time::Instant::now();
+            let report = check_file(model.info(), &path, &CheckOptions::default(), &mut |rows, fraction| {
+                reporter.rows(rows, fraction, start);
+                cancel.check()
+            })?;
             Ok(JobOutput::Checked { model_sha: model.info().sha256.clone(), report })
         });
         self.panels.score.check_started(&sha, data, job);
     }
 
-    /// Score the Score screen's file with the current model, in memory, keeping the columns the
-    /// model does not read (ids, labels) beside the predictions.
+    /// Score the Score screen's file with the current model into a Parquet file in the scratch
+    /// folder (one read of the data, predictions streamed to disk, the histogram built on the
+    /// way), keeping the columns the model does not read (ids, labels) beside the predictions.
     pub(super) fn score(&mut self, ctx: &egui::Context) {
         let (Some(model), Some(data)) = (self.model_or_note(), self.ws.score_data.clone()) else { return };
+        let out = match self.scratch_file(&format!("{}-predictions", model.info().name), "parquet") {
+            Ok(out) => out,
+            Err(e) => return self.note(e.to_string(), true),
+        };
         let name = format!("{} {} — {}", self.strings().job_score, file_name(&data), model.info().name);
         let job = self.jobs.spawn(ctx, JobKind::Score, name, move |reporter, cancel| {
-            let columns = TableReader::open(&data, 1024)?.columns().to_vec();
+            let columns = TableReader::open(&data, 1)?.columns().to_vec();
             let (binding, _) = crate::core::plan_binding(model.info(), &columns, &ColumnMapping::default(), &[]);
             let used = binding.map(|b| b.columns()).unwrap_or_default();
             let outputs = output_columns(model.info());
             let ids: Vec<String> = columns.into_iter().filter(|c| !used.contains(c) && !outputs.contains(c)).collect();
             // One inference worker fewer than the cores (at least one): the window keeps a core.
             let options = ScoreOptions {
-                id_columns: ids,
-                workers: crate::core::model::cores().saturating_sub(1).max(1),
+                id_columns: ids.clone(),
+                workers: crate::core::runtime::cores().saturating_sub(1).max(1),
                 ..Default::default()
             };
-            let (scored, summary) = score_in_memory(&model, &data, &options, cancel, &mut |p| reporter.scoring(p))?;
-            let frame = prediction_frame(&scored.ids, &scored.predictions, &outputs)?;
             let score_column = score_column(model.info());
-            let scores: Vec<f64> = score_column
-                .as_ref()
-                .and_then(|c| frame.column(c).ok())
-                .and_then(|c| c.cast(&DataType::Float64).ok())
-                .map(|c| c.f64().map(|v| v.into_no_null_iter().collect()).unwrap_or_default())
-                .unwrap_or_default();
-            let histogram = histogram(&scores, 40);
-            let model_sha = model.info().sha256.clone();
-            Ok(JobOutput::Scored(Box::new(ScoredTable { model_sha, frame, score_column, histogram, summary })))
+            let at = score_column.as_ref().and_then(|c| outputs.iter().position(|o| o == c));
+            let mut histogram = StreamingHistogram::new();
+            let summary = score_file_observed(
+                &model,
+                &data,
+                &out,
+                &options,
+                cancel,
+                &mut |p| reporter.scoring(p),
+                &mut |pred| add_scores(&mut histogram, pred, at),
+            )?;
+            Ok(JobOutput::Scored(Box::new(ScoredTable {
+                model_sha: model.info().sha256.clone(),
+                model_name: model.info().name.clone(),
+                data,
+                file: out,
+                rows: usize::try_from(summary.rows).unwrap_or(usize::MAX),
+                columns: ids.into_iter().chain(outputs).collect(),
+                score_column,
+                histogram: histogram.bars(40),
+                summary,
+            })))
         });
         self.panels.score.job = Some(job);
+    }
+
+    /// Read page `number` of a table kept in `file` (a quiet job).
+    pub(super) fn load_page(&mut self, ctx: &egui::Context, file: PathBuf, number: usize) {
+        self.jobs.spawn(ctx, JobKind::Page, self.strings().job_page, move |_, _| {
+            let frame = read_rows(&file, number * PAGE_ROWS, PAGE_ROWS)?;
+            Ok(JobOutput::Page(Box::new(Page { file, number, frame })))
+        });
+    }
+
+    /// A new file name in the app's scratch folder (created on first use, removed when the app
+    /// closes).
+    pub(super) fn scratch_file(&mut self, stem: &str, extension: &str) -> crate::core::Result<PathBuf> {
+        if self.scratch.is_none() {
+            let dir = tempfile::Builder::new()
+                .prefix("mirador-scratch-")
+                .tempdir()
+                .map_err(|e| Error::io("create a scratch folder", std::env::temp_dir(), e))?;
+            self.scratch = Some(dir);
+        }
+        self.scratch_count += 1;
+        let dir = self.scratch.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
+        let stem: String =
+            stem.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        Ok(dir.join(format!("{stem}-{}.{extension}", self.scratch_count)))
     }
 
     /// Predict the form's row (a quiet job: one per change).
@@ -176,9 +224,8 @@ impl MiradorApp {
         let work: Box<dyn FnOnce() -> crate::core::Result<()> + Send> = match export {
             Export::Predictions => {
                 let Some(result) = &self.panels.score.result else { return };
-                let mut frame = result.frame.clone();
-                let path = path.clone();
-                Box::new(move || write_frame(&path, &mut frame).map(|_| ()))
+                let (source, path) = (result.file.clone(), path.clone());
+                Box::new(move || copy_table(&source, &path, &CancelToken::new()).map(|_| ()))
             }
             Export::CompareTable => {
                 let Some(c) = self.panels.compare.result.clone() else { return };
@@ -232,62 +279,19 @@ impl MiradorApp {
             Ok(JobOutput::Saved(path))
         });
     }
-
-    /// Ask for a screenshot; it comes back through the app's shot channel (see `save_shot`).
-    pub(super) fn request_shot(&mut self, ctx: &egui::Context, target: ShotTarget) {
-        let tx = self.shots_tx.clone();
-        let waker = ctx.clone();
-        ctx.request_screenshot(move |image| {
-            // The channel holds a few shots; a full one means the app is not keeping up, and
-            // the user can ask again.
-            let _ = tx.try_send((image, target));
-            waker.request_repaint();
-        });
-    }
-
-    /// A screenshot arrived: crop the plot it was for, or keep it whole, and save it in a job.
-    pub(super) fn save_shot(&mut self, ctx: &egui::Context, image: &egui::ColorImage, target: ShotTarget) {
-        let (region, path, close) = match target {
-            ShotTarget::Plot { rect, path } => (image.region(&rect, Some(ctx.pixels_per_point())), path, false),
-            ShotTarget::Autopilot(path) => (image.clone(), path, true),
-        };
-        let name = format!("{} {}", self.strings().job_save, file_name(&path));
-        let waker = ctx.clone();
-        self.jobs.spawn(ctx, JobKind::Export, name, move |_, _| {
-            save_png(&region, &path)?;
-            if close {
-                waker.send_viewport_cmd(egui::ViewportCommand::Close);
-            }
-            Ok(JobOutput::Saved(path))
-        });
-    }
 }
 
-/// What a screenshot is for.
-#[derive(Clone)]
-pub enum ShotTarget {
-    /// A plot to cut out and save.
-    Plot {
-        /// Where it is, in points.
-        rect: egui::Rect,
-        /// The PNG file.
-        path: PathBuf,
-    },
-    /// The whole window, for the autopilot (the app closes once it is saved).
-    Autopilot(PathBuf),
-}
-
-/// Save an egui image as PNG, atomically.
-pub fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> crate::core::Result<()> {
-    let [w, h] = image.size;
-    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-    let buffer = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
-        .ok_or_else(|| Error::Invalid("the screenshot has an unexpected size".into()))?;
-    let mut bytes = Vec::new();
-    buffer
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .map_err(|e| Error::Invalid(format!("cannot encode the PNG: {e}")))?;
-    write_atomic(path, &bytes, "write the image")
+/// Count each row's score — the positive-class probability or the predicted value, column `at`
+/// of the prediction columns after the label — into `histogram`.
+fn add_scores(histogram: &mut StreamingHistogram, pred: &crate::core::BatchPredictions, at: Option<usize>) {
+    let Some(at) = at else { return };
+    let column = at.saturating_sub(usize::from(pred.labels.is_some()));
+    let width = pred.width();
+    if let Some(matrix) = pred.probabilities.as_ref().or(pred.values.as_ref())
+        && column < width
+    {
+        histogram.add_all(matrix.iter().skip(column).step_by(width).copied());
+    }
 }
 
 /// The column whose values the score histogram shows.

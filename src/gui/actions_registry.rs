@@ -3,8 +3,7 @@
 
 use super::app::MiradorApp;
 use super::jobs::JobKind;
-use super::outputs::JobOutput;
-use super::panels::versions::GateResult;
+use super::outputs::{GateResult, JobOutput};
 use crate::core::compare::compare_files;
 use crate::core::registry::{Registration, Registry};
 use crate::core::{Error, Model, Result};

@@ -3,49 +3,9 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use super::i18n::Lang;
 use super::jobs::JobId;
-
-/// The screens of the main area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Tab {
-    /// The open model's properties.
-    #[default]
-    Model,
-    /// One prediction from a form.
-    Predict,
-    /// Score a whole file.
-    Score,
-    /// Compare versions.
-    Compare,
-    /// Drift and performance over time.
-    Monitor,
-    /// Registered versions, stages and bundles.
-    Versions,
-    /// Running and finished jobs.
-    Jobs,
-}
-
-impl Tab {
-    /// Every tab, in menu order.
-    pub const ALL: [Tab; 7] =
-        [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Versions, Tab::Jobs];
-}
-
-/// Which data file a file choice is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DataSlot {
-    /// The file to score.
-    Score,
-    /// The labelled data versions are compared on.
-    Compare,
-    /// Monitoring's reference data.
-    Reference,
-    /// Monitoring's current data (or production log).
-    Current,
-}
+pub use super::tab::{DataSlot, Tab};
 
 /// Something to export.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +51,8 @@ pub enum Command {
     PredictRow,
     /// Prepare the prediction form of the current model.
     LoadFormDefaults,
+    /// Read a page of a table kept in a file (rows `page * PAGE_ROWS ..`).
+    LoadPage(PathBuf, usize),
     /// Compare the models ticked for comparison.
     Compare,
     /// Run the monitor.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::command::Tab;
+use super::tab::Tab;
 use crate::core::drift::DriftTest;
 
 /// The UI language.
@@ -137,6 +137,7 @@ strings! {
     cancel: "Cancel", "Cancelar";
     cancel_tip: "Stop the job (Esc); no partial file is left behind", "Detener la tarea (Esc); no queda ningún archivo a medias";
     histogram: "Histogram", "Histograma";
+    job_page: "Read a page of predictions", "Leer una página de predicciones";
     save_png: "Save PNG", "Guardar PNG";
     save_png_tip: "Save this plot as shown, as a PNG image", "Guardar este gráfico tal como se ve, como imagen PNG";
     save_table_csv: "Save table as CSV…", "Guardar tabla como CSV…";

@@ -26,6 +26,8 @@ pub enum JobKind {
     Predict,
     /// The prediction form's defaults (not listed).
     FormDefaults,
+    /// A page of a table read from its file (not listed).
+    Page,
     /// Comparing versions.
     Compare,
     /// Monitoring.
@@ -41,7 +43,7 @@ pub enum JobKind {
 impl JobKind {
     /// Whether the job list leaves it out.
     pub fn is_quiet(&self) -> bool {
-        matches!(self, Self::Predict | Self::FormDefaults)
+        matches!(self, Self::Predict | Self::FormDefaults | Self::Page)
     }
 }
 
@@ -92,6 +94,18 @@ impl Reporter {
         self.ctx.request_repaint_after(Duration::from_millis(30));
     }
 
+    /// Report `rows` done and the share of the work, with the throughput since `start`.
+    pub fn rows(&self, rows: u64, fraction: f64, start: Instant) {
+        let elapsed = start.elapsed().as_secs_f64();
+        let eta = (fraction > 0.0 && fraction < 1.0).then(|| elapsed * (1.0 - fraction) / fraction);
+        self.progress(JobProgress {
+            fraction: Some(fraction),
+            rows_done: rows,
+            rows_per_sec: rows as f64 / elapsed.max(1e-9),
+            eta_secs: eta,
+        });
+    }
+
     /// Report progress from a scoring run.
     pub fn scoring(&self, p: &crate::core::Progress) {
         self.progress(JobProgress {
@@ -120,7 +134,8 @@ pub struct Job {
     /// How long it took, once finished.
     pub took: Option<Duration>,
     cancel: CancelToken,
-    rx: Receiver<Event>,
+    /// The job's channel, dropped once it has finished (finished jobs hold nothing).
+    rx: Option<Receiver<Event>>,
 }
 
 impl Job {
@@ -138,9 +153,12 @@ pub struct Finished {
     pub name: String,
     /// What it was for.
     pub kind: JobKind,
-    /// The result: the output, or the error in words.
-    pub result: Result<JobOutput, String>,
+    /// The result: the output, or the error.
+    pub result: Result<JobOutput, Error>,
 }
+
+/// Finished jobs kept in the list (older ones are forgotten).
+const KEEP_FINISHED: usize = 200;
 
 /// All jobs of this session, running and finished.
 #[derive(Default)]
@@ -166,7 +184,9 @@ impl Jobs {
         let reporter = Reporter { tx: tx.clone(), ctx: ctx.clone() };
         let token = cancel.clone();
         let spawned = std::thread::Builder::new().name(format!("mirador-job-{}", id.0)).spawn(move || {
-            let result = work(&reporter, &token);
+            // A job that panics is a failed job with a message, never one that runs for ever.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&reporter, &token)))
+                .unwrap_or_else(|p| Err(Error::panicked("job", p.as_ref())));
             // The receiver lives as long as the job list; a send error means the app has gone.
             let _ = reporter.tx.send(Event::Finished(result));
             reporter.ctx.request_repaint();
@@ -184,7 +204,7 @@ impl Jobs {
             started: Instant::now(),
             took: None,
             cancel,
-            rx,
+            rx: Some(rx),
         });
         id
     }
@@ -196,33 +216,38 @@ impl Jobs {
         }
     }
 
-    /// Drain every job's channel; returns the jobs that finished since the last call.
+    /// Drain every job's channel; returns the jobs that finished since the last call. A finished
+    /// job lets go of its channel; quiet jobs (one per keystroke) leave the list.
     pub fn poll(&mut self) -> Vec<Finished> {
         let mut finished = Vec::new();
         for job in self.jobs.iter_mut().filter(|j| j.is_running()) {
-            while let Ok(event) = job.rx.try_recv() {
+            let Some(rx) = &job.rx else { continue };
+            let mut ended = None;
+            while let Ok(event) = rx.try_recv() {
                 match event {
                     Event::Progress(p) => job.progress = p,
-                    Event::Finished(result) => {
-                        job.took = Some(job.started.elapsed());
-                        let result = match result {
-                            Ok(output) => {
-                                job.status = JobStatus::Done;
-                                Ok(output)
-                            }
-                            Err(Error::Cancelled) => {
-                                job.status = JobStatus::Cancelled;
-                                Err(Error::Cancelled.to_string())
-                            }
-                            Err(e) => {
-                                job.status = JobStatus::Failed(e.to_string());
-                                Err(e.to_string())
-                            }
-                        };
-                        finished.push(Finished { id: job.id, name: job.name.clone(), kind: job.kind.clone(), result });
-                    }
+                    Event::Finished(result) => ended = Some(result),
                 }
             }
+            let Some(result) = ended else { continue };
+            job.took = Some(job.started.elapsed());
+            job.status = match &result {
+                Ok(_) => JobStatus::Done,
+                Err(e) if e.is_cancelled() => JobStatus::Cancelled,
+                Err(e) => JobStatus::Failed(e.to_string()),
+            };
+            job.rx = None;
+            finished.push(Finished { id: job.id, name: job.name.clone(), kind: job.kind.clone(), result });
+        }
+        self.jobs.retain(|j| j.is_running() || !j.kind.is_quiet());
+        let done = self.jobs.iter().filter(|j| !j.is_running()).count();
+        if done > KEEP_FINISHED {
+            let mut drop = done - KEEP_FINISHED;
+            self.jobs.retain(|j| {
+                let forget = drop > 0 && !j.is_running();
+                drop -= usize::from(forget);
+                !forget
+            });
         }
         finished
     }

@@ -6,22 +6,30 @@
 mod actions;
 mod actions_registry;
 pub mod app;
+mod autopilot;
 pub mod command;
 pub mod ctx;
 pub mod files;
 pub mod fonts;
+mod handle;
 pub mod i18n;
 pub mod jobs;
+mod layout;
 pub mod outputs;
 pub mod panels;
+mod route;
+pub mod shots;
 pub mod state;
+pub mod tab;
+pub mod table;
 pub mod widgets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use app::{Autopilot, MiradorApp};
+pub use app::MiradorApp;
 pub use command::Tab;
+pub use shots::Autopilot;
 pub use state::Workspace;
 
 /// Where the samples live: the working directory when it has them, else the source checkout.

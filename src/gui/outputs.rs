@@ -19,8 +19,10 @@ pub enum JobOutput {
         /// The report.
         report: ContractReport,
     },
-    /// A file scored in memory.
+    /// A file scored into the scratch folder.
     Scored(Box<ScoredTable>),
+    /// A page of a table kept in a file.
+    Page(Box<Page>),
     /// One row predicted.
     Predicted {
         /// The model's SHA-256.
@@ -46,22 +48,41 @@ pub enum JobOutput {
         done: String,
     },
     /// A promotion gate's verdict.
-    Gate(Box<crate::gui::panels::versions::GateResult>),
+    Gate(Box<GateResult>),
 }
 
-/// Predictions of a whole file, ready to show.
+/// Predictions of a whole file, kept in a file (the window holds a page at a time, so a file of any
+/// size scores in bounded memory) with what produced them.
 pub struct ScoredTable {
     /// The model's SHA-256.
     pub model_sha: String,
-    /// Pass-through columns then prediction columns, one row per input row.
-    pub frame: DataFrame,
+    /// The model's name (files saved from this table are named after it).
+    pub model_name: String,
+    /// The data file that was scored.
+    pub data: PathBuf,
+    /// The predictions (pass-through columns, then prediction columns), as Parquet in the app's
+    /// scratch folder.
+    pub file: PathBuf,
+    /// Rows.
+    pub rows: usize,
+    /// Column names, in file order.
+    pub columns: Vec<String>,
     /// The column the histogram shows (positive-class probability or predicted value).
     pub score_column: Option<String>,
-    /// The histogram of that column's values (40 bins), made once by the job rather than from
-    /// every row on every frame.
-    pub histogram: Vec<egui_plot::Bar>,
+    /// The histogram of that column's values: (left edge, right edge, rows), built while scoring.
+    pub histogram: Vec<(f64, f64, u64)>,
     /// The run's summary (rows, time, throughput, warnings).
     pub summary: ScoreSummary,
+}
+
+/// A page of a table kept in a file.
+pub struct Page {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// Page number (rows `number * PAGE_ROWS ..`).
+    pub number: usize,
+    /// The rows.
+    pub frame: DataFrame,
 }
 
 /// One form field's suggested value and choices.
@@ -86,4 +107,16 @@ pub struct FormDefaults {
     pub model_sha: String,
     /// One entry per column the model reads, in input order.
     pub fields: Vec<FieldDefault>,
+}
+
+/// A gate verdict, with what it was run for.
+pub struct GateResult {
+    /// The model's name.
+    pub name: String,
+    /// The candidate version.
+    pub version: u32,
+    /// The stage it would take.
+    pub stage: String,
+    /// The comparison (champion: the stage's current version).
+    pub comparison: Comparison,
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{DataSlot, Tab};
 use super::i18n::Lang;
+use super::tab::{DataSlot, Tab};
 use crate::core::EvaluateRequest;
 use crate::core::compare::{CompareRequest, GateRule};
 use crate::core::metrics::EvaluateOptions;

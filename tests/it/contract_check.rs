@@ -21,8 +21,13 @@ fn row(tenure: &str, total: &str, contract: &str, calls: &str) -> String {
 
 #[test]
 fn sample_data_passes_and_lists_ignored_columns() {
-    let report =
-        check_file(model("churn_v1").info(), &repo("sample-data/churn_current.csv"), &CheckOptions::default()).unwrap();
+    let report = check_file(
+        model("churn_v1").info(),
+        &repo("sample-data/churn_current.csv"),
+        &CheckOptions::default(),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
     assert!(report.passed(), "{:?}", report.problems);
     assert_eq!(report.rows_checked, 3000);
     let binding = report.binding.as_ref().unwrap();
@@ -51,7 +56,7 @@ fn every_value_problem_is_reported_with_row_column_and_value() {
         row("3", "90", "", "0"),         // row 6: empty string category (blocking)
     );
     let path = write(dir.path(), "bad.csv", &text);
-    let report = check_file(model("churn_v1").info(), &path, &CheckOptions::default()).unwrap();
+    let report = check_file(model("churn_v1").info(), &path, &CheckOptions::default(), &mut |_, _| Ok(())).unwrap();
     assert!(!report.passed());
     assert_eq!(report.rows_checked, 6);
     let find = |kind, col: &str| {
@@ -88,7 +93,7 @@ fn every_value_problem_is_reported_with_row_column_and_value() {
 fn missing_columns_are_all_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "few.csv", "tenure_months,monthly_charges\n1,2\n");
-    let report = check_file(model("churn_v2").info(), &path, &CheckOptions::default()).unwrap();
+    let report = check_file(model("churn_v2").info(), &path, &CheckOptions::default(), &mut |_, _| Ok(())).unwrap();
     let missing: Vec<_> = report
         .problems
         .iter()
@@ -103,13 +108,14 @@ fn missing_columns_are_all_named() {
 #[test]
 fn packed_input_takes_names_from_metadata_then_mapping_then_file_order() {
     let current = repo("sample-data/churn_current.csv");
-    let report = check_file(model("churn_numeric").info(), &current, &CheckOptions::default()).unwrap();
+    let report =
+        check_file(model("churn_numeric").info(), &current, &CheckOptions::default(), &mut |_, _| Ok(())).unwrap();
     let b = &report.binding.as_ref().expect("bound by metadata").inputs[0];
     assert_eq!(b.source, ColumnSource::Metadata);
     assert_eq!(b.columns, ["tenure_months", "monthly_charges", "total_charges", "senior_citizen", "support_calls"]);
 
     let unnamed = Model::load(repo("tests/fixtures/numeric_unnamed.onnx")).unwrap();
-    let report = check_file(unnamed.info(), &current, &CheckOptions::default()).unwrap();
+    let report = check_file(unnamed.info(), &current, &CheckOptions::default(), &mut |_, _| Ok(())).unwrap();
     let problem =
         report.problems.iter().find(|p| p.kind == ProblemKind::UnmappableInput).expect("cannot guess 5 of 12 columns");
     assert!(problem.message.contains("--columns features="), "{}", problem.message);
@@ -117,23 +123,27 @@ fn packed_input_takes_names_from_metadata_then_mapping_then_file_order() {
     let mut mapping = ColumnMapping::default();
     mapping.add_arg("features=tenure_months,monthly_charges,total_charges,senior_citizen,support_calls").unwrap();
     let options = CheckOptions { mapping, ..CheckOptions::default() };
-    let report = check_file(unnamed.info(), &current, &options).unwrap();
+    let report = check_file(unnamed.info(), &current, &options, &mut |_, _| Ok(())).unwrap();
     assert!(report.passed());
     assert_eq!(report.binding.unwrap().inputs[0].source, ColumnSource::UserMapping);
 
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "five.csv", "id,a,b,c,d,e\nx,1,2,3,0,1\n");
     let options = CheckOptions { not_features: vec!["id".into()], ..CheckOptions::default() };
-    let report = check_file(unnamed.info(), &path, &options).unwrap();
+    let report = check_file(unnamed.info(), &path, &options, &mut |_, _| Ok(())).unwrap();
     let b = &report.binding.expect("five spare columns feed five features").inputs[0];
     assert_eq!((b.source, b.columns.join(",")), (ColumnSource::FileOrder, "a,b,c,d,e".to_string()));
 }
 
 #[test]
 fn mixed_layout_binds_packed_and_per_column_inputs() {
-    let report =
-        check_file(model("spend_regressor").info(), &repo("sample-data/churn_current.csv"), &CheckOptions::default())
-            .unwrap();
+    let report = check_file(
+        model("spend_regressor").info(),
+        &repo("sample-data/churn_current.csv"),
+        &CheckOptions::default(),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
     assert!(report.passed());
     let inputs = report.binding.unwrap().inputs;
     assert_eq!(inputs[0].columns, ["tenure_months", "monthly_charges", "total_charges", "support_calls"]);
@@ -144,7 +154,9 @@ fn mixed_layout_binds_packed_and_per_column_inputs() {
 #[test]
 fn a_model_with_no_feedable_input_is_reported_not_crashed() {
     let image = Model::load(repo("tests/fixtures/image_input.onnx")).unwrap();
-    let report = check_file(image.info(), &repo("sample-data/churn_current.csv"), &CheckOptions::default()).unwrap();
+    let report =
+        check_file(image.info(), &repo("sample-data/churn_current.csv"), &CheckOptions::default(), &mut |_, _| Ok(()))
+            .unwrap();
     let p = report.problems.iter().find(|p| p.kind == ProblemKind::UnsupportedInput).unwrap();
     assert_eq!(p.input.as_deref(), Some("image"));
     assert!(!report.passed());

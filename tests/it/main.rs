@@ -12,10 +12,12 @@ mod cli;
 mod compare_golden;
 mod contract_check;
 mod drift_golden;
+#[cfg(feature = "gui")]
 mod gui;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;
 mod registry;
 mod scoring_golden;
+#[cfg(feature = "gui")]
 mod window;

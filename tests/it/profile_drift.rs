@@ -2,8 +2,8 @@
 //! up to 50,000 values per column), and stays within the sketch's stated error beyond that.
 
 use crate::common::repo;
+use mirador::core::drift::profile::ReferenceProfile;
 use mirador::core::drift::{ColumnOverride, DriftOptions, DriftTest, drift_frames, drift_profile};
-use mirador::core::profile::ReferenceProfile;
 use mirador::core::{ReadPlan, read_table};
 
 fn options_with(test: DriftTest) -> DriftOptions {

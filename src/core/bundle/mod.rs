@@ -36,12 +36,13 @@ use super::atomic::write_atomic;
 use super::card::{CardContext, model_card};
 use super::contract::{ColumnMapping, plan_binding};
 use super::drift::DriftTest;
+use super::drift::ReferenceProfile;
 use super::error::{Error, Result};
 use super::evaluate::{EvaluateRequest, Evaluation, evaluate_file};
-use super::model::{Model, SessionOptions};
-use super::predict::{Prediction, Predictor, output_columns};
-use super::profile::ReferenceProfile;
+use super::model::Model;
+use super::predict::Predictor;
 use super::registry::Registry;
+use super::session::{Prediction, output_columns};
 use super::{CancelToken, read_table_inferred};
 use serving::Field;
 
@@ -287,7 +288,7 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
             fields.iter().map(|f| (f.name.clone(), f.allowed.first().cloned().unwrap_or_else(|| "0".into()))).collect(),
         ],
     };
-    let mut predictor = Predictor::new(&model, binding.clone(), SessionOptions { intra_threads: 1 })?;
+    let mut predictor = Predictor::new(&model, binding.clone())?;
     let examples: Vec<Example> = rows
         .iter()
         .map(|row| predictor.predict_row(row).map(|p| Example::from_prediction(row.clone(), &p)))
@@ -388,7 +389,7 @@ fn test_key(test: DriftTest) -> String {
 
 /// Median latency of one row over the golden rows, ms.
 fn median_latency(model: &Model, binding: super::contract::Binding, rows: &[BTreeMap<String, String>]) -> Result<f64> {
-    let mut predictor = Predictor::new(model, binding, SessionOptions { intra_threads: 1 })?;
+    let mut predictor = Predictor::new(model, binding)?;
     let mut times = Vec::new();
     for _ in 0..20 {
         for row in rows {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
 use crate::core::error::{Error, Result};
-use crate::core::model::{Dim, ElemType, IoType, ModelInfo};
+use crate::core::model::info::{Dim, ElemType, IoType, ModelInfo};
 
 /// One column of a request row.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +110,7 @@ pub fn openapi_yaml(info: &ModelInfo, schema: &Value, output_columns: &[String])
 /// Triton's `config.pbtxt` for the ONNX Runtime backend, from the model's inputs and outputs.
 pub fn triton_config(name: &str, info: &ModelInfo) -> String {
     let mut out = format!("name: \"{name}\"\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: 0\n");
-    let tensor = |spec: &crate::core::model::IoSpec| -> Option<String> {
+    let tensor = |spec: &crate::core::model::info::IoSpec| -> Option<String> {
         let IoType::Tensor { elem, shape } = &spec.ty else { return None };
         let dims: Vec<String> = shape
             .iter()

@@ -12,7 +12,7 @@ use super::serving::{parse_yaml, schema_problems};
 use super::{Example, file_sha256, files_under, read_manifest, relative};
 use crate::core::contract::{ColumnMapping, plan_binding};
 use crate::core::error::{Error, Result};
-use crate::core::model::{Model, SessionOptions};
+use crate::core::model::Model;
 use crate::core::predict::Predictor;
 
 /// One check's outcome.
@@ -183,7 +183,7 @@ fn reproduce(model: &Model, examples: &[Example]) -> Result<(usize, Vec<String>)
     let columns: Vec<String> = examples.first().map(|e| e.inputs.keys().cloned().collect()).unwrap_or_default();
     let (binding, _) = plan_binding(model.info(), &columns, &ColumnMapping::default(), &[]);
     let binding = binding.ok_or_else(|| Error::Invalid("the example rows cannot feed the model".into()))?;
-    let mut predictor = Predictor::new(model, binding, SessionOptions { intra_threads: 1 })?;
+    let mut predictor = Predictor::new(model, binding)?;
     let mut problems = Vec::new();
     for (i, e) in examples.iter().enumerate() {
         let p = predictor.predict_row(&e.inputs)?;

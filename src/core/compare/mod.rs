@@ -26,11 +26,16 @@ use super::metrics::binary::{BINARY_CI, BinaryRows};
 use super::metrics::bootstrap::{self, Interval, quantile};
 use super::metrics::classification::predict_classes;
 use super::metrics::ranking::order_desc;
-use super::metrics::{ClassificationData, evaluate_classification, evaluate_regression, regression};
-use super::model::{Model, SessionOptions, Task};
+use super::metrics::{
+    CLASSIFICATION_METRICS, ClassificationData, REGRESSION_METRICS, evaluate_classification, evaluate_regression,
+    regression,
+};
+use super::model::{Model, Task};
 use super::predict::Predictor;
 use super::score::{Progress, score_in_memory};
+use super::settings;
 use super::table::TableReader;
+use super::text::did_you_mean;
 pub use gate::{GateRule, RuleResult};
 
 /// What to compare on.
@@ -190,6 +195,7 @@ pub fn compare_files(
     if models.len() < 2 {
         return Err(Error::Invalid("compare needs at least two models".into()));
     }
+    check_request(models, request)?;
     let mut all = Vec::new();
     for (i, model) in models.iter().enumerate() {
         let mut score = request.evaluate.score.clone();
@@ -265,6 +271,58 @@ pub fn compare_files(
         })
         .collect();
     Ok(comparison)
+}
+
+/// Latency measures a gate rule may name.
+pub const LATENCY_METRICS: [&str; 3] = ["latency_p50_ms", "latency_p95_ms", "latency_p99_ms"];
+
+/// The metric names a gate rule may use for models of `task`.
+pub fn known_metrics(task: &Task) -> Vec<&'static str> {
+    let metrics: &[&str] = match task {
+        Task::Classification { .. } => &CLASSIFICATION_METRICS,
+        Task::Regression { .. } => &REGRESSION_METRICS,
+    };
+    metrics.iter().chain(LATENCY_METRICS.iter()).copied().collect()
+}
+
+/// Refuse, before anything is scored, what cannot be compared: models of different tasks, gate
+/// rules naming metrics those models do not have (the closest name suggested), settings out of
+/// range.
+pub fn check_request(models: &[Model], request: &CompareRequest) -> Result<()> {
+    request.evaluate.options.check()?;
+    settings::count("rows timed for latency", request.latency_rows, 0, settings::MAX_LATENCY_ROWS)?;
+    let task_name = |t: &Task| match t {
+        Task::Classification { .. } => "a classifier",
+        Task::Regression { .. } => "a regressor",
+    };
+    if let Some(first) = models.first() {
+        let task = &first.info().task;
+        if let Some(other) =
+            models.iter().find(|m| std::mem::discriminant(&m.info().task) != std::mem::discriminant(task))
+        {
+            return Err(Error::Invalid(format!(
+                "{} is {} but {} is {}: only models of the same task can be compared",
+                first.info().name,
+                task_name(task),
+                other.info().name,
+                task_name(&other.info().task)
+            )));
+        }
+        let known = known_metrics(task);
+        for rule in &request.gate {
+            if !known.contains(&rule.metric.as_str()) {
+                return Err(Error::Invalid(format!(
+                    "gate rule '{}' names the unknown metric '{}'{}; {} has: {}",
+                    rule.text,
+                    rule.metric,
+                    did_you_mean(&rule.metric, known.iter().copied()),
+                    task_name(task),
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Differences with paired-bootstrap intervals: each resample weighs the same rows for both models.
@@ -399,7 +457,7 @@ fn latency(model: &Model, data: &Path, request: &CompareRequest) -> Result<Laten
         &request.evaluate.score.id_columns,
     );
     let binding = binding.ok_or_else(|| Error::Invalid("the data does not fit the model".into()))?;
-    let mut predictor = Predictor::new(model, binding, SessionOptions { intra_threads: 1 })?;
+    let mut predictor = Predictor::new(model, binding)?;
     let text: Vec<Vec<Option<String>>> = columns
         .iter()
         .map(|c| {

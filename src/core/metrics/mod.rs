@@ -20,6 +20,7 @@ pub mod bootstrap;
 pub mod classification;
 pub mod ranking;
 pub mod regression;
+pub mod streaming;
 
 use std::collections::BTreeMap;
 
@@ -62,6 +63,21 @@ pub struct EvaluateOptions {
 impl Default for EvaluateOptions {
     fn default() -> Self {
         Self { threshold: 0.5, calibration_bins: 10, bootstrap: BootstrapOptions::default() }
+    }
+}
+
+impl EvaluateOptions {
+    /// Refuse settings out of range, naming the setting (see [`crate::core::settings`]).
+    pub fn check(&self) -> crate::core::Result<()> {
+        use crate::core::settings;
+        settings::threshold("the decision threshold (--threshold)", self.threshold)?;
+        settings::count("bootstrap resamples (--bootstrap)", self.bootstrap.resamples, 0, settings::MAX_BOOTSTRAP)?;
+        settings::count("calibration bins", self.calibration_bins, 1, 1000)?;
+        let c = self.bootstrap.confidence;
+        if !(c.is_finite() && c > 0.0 && c < 1.0) {
+            return Err(crate::core::Error::Invalid(format!("the confidence level must be between 0 and 1; got {c}")));
+        }
+        Ok(())
     }
 }
 
@@ -121,6 +137,28 @@ pub struct ClassificationReport {
     /// Metrics for thresholds 0.00, 0.01, …, 1.00.
     pub thresholds: Vec<ThresholdPoint>,
 }
+
+/// The metrics a classifier's evaluation reports, by name.
+pub const CLASSIFICATION_METRICS: [&str; 15] = [
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+    "brier",
+];
+
+/// The metrics a regressor's evaluation reports, by name.
+pub const REGRESSION_METRICS: [&str; 6] = ["mae", "mse", "rmse", "r2", "mape", "max_error"];
 
 /// Evaluate a classifier.
 pub fn evaluate_classification(data: &ClassificationData, options: &EvaluateOptions) -> ClassificationReport {
@@ -340,7 +378,7 @@ pub struct RegressionReport {
 
 /// Evaluate a regressor.
 pub fn evaluate_regression(y: &[f64], pred: &[f64], options: &EvaluateOptions) -> RegressionReport {
-    const NAMES: [&str; 6] = ["mae", "mse", "rmse", "r2", "mape", "max_error"];
+    const NAMES: [&str; 6] = REGRESSION_METRICS;
     let as_vec = |m: &RegressionMetrics| vec![m.mae, m.mse, m.rmse, m.r2, m.mape, m.max_error];
     let point = regression::regression_metrics(y, pred, None);
     let values = bootstrap::intervals(y.len(), &options.bootstrap, NAMES.len(), |w| {

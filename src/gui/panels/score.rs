@@ -4,14 +4,15 @@
 
 use std::path::PathBuf;
 
-use egui_plot::{BarChart, Plot};
+use egui_plot::{Bar, BarChart, Plot};
 
 use crate::core::{ContractReport, Severity};
 use crate::gui::command::{Command, DataSlot, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::jobs::JobId;
 use crate::gui::outputs::ScoredTable;
-use crate::gui::widgets::{data_row, file_name, frame_table, job_progress, saveable_plot};
+use crate::gui::table::{PageCache, paged_table};
+use crate::gui::widgets::{data_row, file_name, job_progress, saveable_plot};
 
 /// The Score screen.
 #[derive(Default)]
@@ -24,6 +25,8 @@ pub struct ScorePanel {
     pub job: Option<JobId>,
     /// The last predictions (kept on screen while a new run computes).
     pub result: Option<ScoredTable>,
+    /// The pages of the predictions' file in memory.
+    pub pages: PageCache,
 }
 
 impl ScorePanel {
@@ -38,6 +41,12 @@ impl ScorePanel {
     pub fn set_report(&mut self, report: ContractReport) {
         self.report = Some(report);
         self.job = None;
+    }
+
+    /// New predictions arrived.
+    pub fn set_result(&mut self, result: ScoredTable) {
+        self.pages = PageCache::new(result.file.clone());
+        self.result = Some(result);
     }
 
     /// The check could not run (unreadable file): shown by the app's note; the screen stops waiting.
@@ -76,7 +85,7 @@ impl ScorePanel {
             job_progress(ui, ctx, job);
         }
         if let Some(result) = &self.result {
-            result_ui(ui, ctx, result, &data);
+            result_ui(ui, ctx, result, &mut self.pages);
         }
     }
 }
@@ -121,30 +130,37 @@ fn report_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, report: &ContractReport) {
         });
 }
 
-fn result_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, result: &ScoredTable, data: &std::path::Path) {
+fn result_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, result: &ScoredTable, pages: &mut PageCache) {
     let s = ctx.s;
     let sum = &result.summary;
     ui.separator();
     ui.label(format!(
-        "{}: {} {} · {:.2} s · {:.0} {} · {}",
+        "{}: {} {} · {:.2} s · {:.0} {} · {} — {}",
         s.scored,
         sum.rows,
         s.rows,
         sum.elapsed_secs,
         sum.rows_per_sec,
         s.rows_per_sec,
-        file_name(data)
+        file_name(&result.data),
+        result.model_name
     ));
     for w in &sum.warnings {
         ui.colored_label(ui.visuals().warn_fg_color, &w.message);
     }
     if let Some(column) = &result.score_column {
-        let bars = result.histogram.clone();
+        let bars: Vec<Bar> =
+            result.histogram.iter().map(|&(lo, hi, n)| Bar::new((lo + hi) / 2.0, n as f64).width(hi - lo)).collect();
         saveable_plot(ui, ctx, &format!("{} {column}", s.histogram), |ui| {
-            Plot::new("score-histogram").height(160.0).allow_drag(false).show(ui, |p| {
-                p.bar_chart(BarChart::new(column.clone(), bars));
-            });
+            Plot::new("score-histogram")
+                .height(160.0)
+                .allow_drag(false)
+                .x_axis_label(column.clone())
+                .y_axis_label(s.rows)
+                .show(ui, |p| {
+                    p.bar_chart(BarChart::new(column.clone(), bars));
+                });
         });
     }
-    frame_table(ui, "predictions", &result.frame);
+    paged_table(ui, "predictions", &result.columns, result.rows, pages, ctx.commands);
 }

@@ -3,24 +3,12 @@
 //! make a deployment bundle.
 
 use crate::core::bundle::ModelSource;
-use crate::core::compare::Comparison;
 use crate::core::registry::{Entry, Index};
 use crate::gui::command::{Command, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::i18n::Strings;
+use crate::gui::outputs::GateResult;
 use crate::gui::widgets::labelled;
-
-/// A gate verdict, with what it was run for.
-pub struct GateResult {
-    /// The model's name.
-    pub name: String,
-    /// The candidate version.
-    pub version: u32,
-    /// The stage it would take.
-    pub stage: String,
-    /// The comparison (champion: the stage's current version).
-    pub comparison: Comparison,
-}
 
 /// The Versions screen.
 pub struct VersionsPanel {

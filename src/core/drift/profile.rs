@@ -14,10 +14,11 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::atomic::write_atomic;
-use super::drift::{Typed, Values, type_column};
-use super::error::{Error, Result};
-use super::metrics::bootstrap::quantile;
+use super::typing::{Typed, Values, type_column};
+use crate::core::atomic::write_atomic;
+
+use crate::core::error::{Error, Result};
+use crate::core::metrics::bootstrap::quantile;
 
 /// Numbers kept per column before switching to a quantile sketch.
 pub const EXACT_LIMIT: usize = 50_000;

@@ -1,0 +1,77 @@
+//! Finished jobs routed to the screen that asked for them; a failure is said once.
+
+use super::app::MiradorApp;
+use super::jobs::{Finished, JobKind};
+use super::outputs::JobOutput;
+use crate::core::Error;
+
+impl MiradorApp {
+    /// Hand a finished job's result to the screen that asked for it.
+    pub(super) fn route(&mut self, finished: Finished) {
+        let s = self.strings();
+        let Finished { kind, name, result, .. } = finished;
+        let output = match result {
+            Ok(output) => output,
+            Err(e) => return self.job_failed(&kind, &name, &e),
+        };
+        match output {
+            JobOutput::ModelOpened(model) => {
+                self.models.push(*model);
+                let ws = &self.ws;
+                self.models.sort_by_key(|m| ws.models.iter().position(|p| p == &m.info().path).unwrap_or(usize::MAX));
+            }
+            JobOutput::Checked { model_sha, report } => {
+                if self.current_model().is_some_and(|m| m.info().sha256 == model_sha) {
+                    self.panels.score.set_report(report);
+                }
+            }
+            JobOutput::Scored(table) => {
+                self.panels.score.job = None;
+                self.panels.score.set_result(*table);
+            }
+            JobOutput::Page(page) => self.panels.score.pages.insert(&page.file, page.number, page.frame),
+            JobOutput::Predicted { model_sha, row, prediction } => {
+                if self.current_model().is_some_and(|m| m.info().sha256 == model_sha) {
+                    self.panels.predict.set_result(Ok((row, prediction)));
+                }
+            }
+            JobOutput::FormDefaults(defaults) => self.panels.predict.set_defaults(*defaults),
+            JobOutput::Compared(c) => {
+                self.panels.compare.job = None;
+                self.panels.compare.result = Some(*c);
+            }
+            JobOutput::Monitored(m) => {
+                self.panels.monitor.job = None;
+                self.panels.monitor.result = Some(*m);
+            }
+            JobOutput::Saved(path) => self.note(format!("{} {}", s.saved, path.display()), false),
+            JobOutput::Registry { index, done } => {
+                self.panels.versions.index = Some(index);
+                if !done.is_empty() {
+                    self.note(done, false);
+                }
+            }
+            JobOutput::Gate(gate) => self.panels.versions.gate = Some(*gate),
+        }
+    }
+
+    /// A job failed: say so once and free the screen that waited on it.
+    fn job_failed(&mut self, kind: &JobKind, name: &str, error: &Error) {
+        let s = self.strings();
+        match kind {
+            // The form shows its own error beside the inputs; no note on top.
+            JobKind::Predict => return self.panels.predict.set_result(Err(error.to_string())),
+            JobKind::OpenModel(path) => self.ws.models.retain(|p| p != path),
+            JobKind::Check => self.panels.score.check_failed(),
+            JobKind::Score => self.panels.score.job = None,
+            JobKind::Compare => self.panels.compare.job = None,
+            JobKind::Monitor => self.panels.monitor.job = None,
+            JobKind::FormDefaults | JobKind::Page | JobKind::Export | JobKind::Registry | JobKind::Gate => {}
+        }
+        if error.is_cancelled() {
+            self.note(format!("{name}: {}", s.cancelled), false);
+        } else {
+            self.note(format!("{name}: {error}"), true);
+        }
+    }
+}
