@@ -90,7 +90,7 @@ pub fn contract_report(report: &ContractReport) -> String {
     let _ = writeln!(s, "{verdict}: {} rows checked in {file}", report.rows_checked);
     if let Some(binding) = &report.binding {
         for b in &binding.inputs {
-            let _ = writeln!(s, "  input {:<20} <- {} ({:?})", b.input, b.columns.join(", "), b.source);
+            let _ = writeln!(s, "  input {:<20} <- {} ({})", b.input, b.columns.join(", "), b.source.as_str());
         }
     }
     for p in &report.problems {
@@ -188,8 +188,7 @@ pub fn drift(report: &DriftReport) -> String {
     let _ =
         writeln!(s, "  {:<20} {:<12} {:<14} {:>10} {:>10}  verdict", "column", "kind", "test", "score", "threshold");
     for c in &report.columns {
-        let kind = format!("{:?}", c.kind).to_lowercase();
-        let test = format!("{:?}", c.test).to_lowercase();
+        let (kind, test) = (c.kind.as_str(), c.test.as_str());
         let verdict = if c.drift { "DRIFT" } else { "ok" };
         let _ =
             writeln!(s, "  {:<20} {kind:<12} {test:<14} {:>10.4} {:>10}  {verdict}", c.column, c.score, c.threshold);
@@ -282,7 +281,7 @@ pub fn monitor(report: &MonitorReport) -> String {
     }
     let _ = writeln!(s, "{} alert(s)", report.alerts.len());
     for a in &report.alerts {
-        let _ = writeln!(s, "  [{:?}] {}: {} ({})", a.severity, a.chunk, a.message, a.rule);
+        let _ = writeln!(s, "  [{}] {}: {} ({})", a.severity.as_str(), a.chunk, a.message, a.rule);
     }
     s
 }

@@ -104,7 +104,8 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
                     let stage = e.stage.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
                     let from = e.from.map(|v| format!(" from {v}")).unwrap_or_default();
                     let to = e.to.map(|v| format!(" to {v}")).unwrap_or_default();
-                    let _ = writeln!(out, "{}  {:<8} {:?}{stage}{from}{to} — {}", e.at, e.by, e.action, e.reason);
+                    let _ =
+                        writeln!(out, "{}  {:<8} {}{stage}{from}{to} — {}", e.at, e.by, e.action.as_str(), e.reason);
                 }
                 out
             })?;

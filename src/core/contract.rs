@@ -53,6 +53,18 @@ pub enum ColumnSource {
     FileOrder,
 }
 
+impl ColumnSource {
+    /// The source's name (JSON, CLI).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ByName => "by_name",
+            Self::UserMapping => "user_mapping",
+            Self::Metadata => "metadata",
+            Self::FileOrder => "file_order",
+        }
+    }
+}
+
 /// One model input and the columns that feed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputBinding {
@@ -298,4 +310,16 @@ pub fn plan_binding(
         }
     }
     (binding, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_names_are_the_json_names() {
+        for s in [ColumnSource::ByName, ColumnSource::UserMapping, ColumnSource::Metadata, ColumnSource::FileOrder] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
 }

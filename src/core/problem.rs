@@ -118,3 +118,29 @@ impl Problem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names CSV exports and text use are the names JSON uses.
+    #[test]
+    fn as_str_is_the_json_name() {
+        for s in [Severity::Blocking, Severity::Warning, Severity::Info] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for k in [
+            ProblemKind::MissingColumn,
+            ProblemKind::UnmappableInput,
+            ProblemKind::UnsupportedInput,
+            ProblemKind::BadValue,
+            ProblemKind::MissingValue,
+            ProblemKind::NoRows,
+            ProblemKind::NonFinite,
+            ProblemKind::UnseenCategory,
+            ProblemKind::ExtraColumn,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+}

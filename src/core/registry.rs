@@ -78,6 +78,18 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// The action's name (JSON, CLI, cards).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Promote => "promote",
+            Self::Rollback => "rollback",
+            Self::Delete => "delete",
+        }
+    }
+}
+
 /// One entry of a model's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -370,5 +382,17 @@ fn event(by: &str, action: Action, stage: Option<&str>, from: Option<u32>, to: O
         from,
         to,
         reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_are_the_json_names() {
+        for a in [Action::Register, Action::Promote, Action::Rollback, Action::Delete] {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
     }
 }

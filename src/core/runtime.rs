@@ -2,10 +2,13 @@
 //!
 //! Mirador links ONNX Runtime dynamically (ort's `load-dynamic`). The library is looked for, in order:
 //! 1. `ORT_DYLIB_PATH` — for people who already have it;
-//! 2. the cache: `$MIRADOR_CACHE_DIR`, else `.cache/` in the source checkout (when running from one),
-//!    else `$XDG_CACHE_HOME/mirador` or `~/.cache/mirador`;
-//! 3. otherwise it is fetched once into the cache from PyPI's `onnxruntime` wheel with
+//! 2. beside the executable (`<bin>/` and `<bin>/../lib/`): a container image ships it there;
+//! 3. the cache: `$MIRADOR_CACHE_DIR`, else `.cache/` in the source checkout (when the binary runs
+//!    where it was built), else `$XDG_CACHE_HOME/mirador` or `~/.cache/mirador`;
+//! 4. otherwise it is fetched once into the cache from PyPI's `onnxruntime` wheel with
 //!    `python3 -m pip download`, which carries `onnxruntime/capi/<library>`.
+//!
+//! When all of that fails, the error lists every place looked.
 //!
 //! A failure at any step becomes one [`Error::RuntimeUnavailable`] with the fix, never a panic.
 
@@ -67,11 +70,34 @@ pub fn library_path() -> Result<PathBuf> {
     }
     let dir = cache_dir().join(format!("onnxruntime-{ORT_VERSION}"));
     let target = dir.join(LIBRARY_NAME);
-    if target.is_file() {
-        return Ok(target);
+    let mut looked: Vec<PathBuf> = beside_executable();
+    looked.push(target.clone());
+    if let Some(found) = looked.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
     }
-    fetch_into(&dir, &target)?;
+    fetch_into(&dir, &target).map_err(|e| match e {
+        Error::RuntimeUnavailable { version, reason, fix } => {
+            let places: Vec<String> = looked.iter().map(|p| p.display().to_string()).collect();
+            Error::RuntimeUnavailable {
+                version,
+                reason: format!(
+                    "{reason} (looked for {LIBRARY_NAME} at: {}; ORT_DYLIB_PATH is not set)",
+                    places.join(", ")
+                ),
+                fix,
+            }
+        }
+        other => other,
+    })?;
     Ok(target)
+}
+
+/// `<bin>/LIB` and `<bin>/../lib/LIB` for the running executable.
+fn beside_executable() -> Vec<PathBuf> {
+    let Some(bin) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) else {
+        return Vec::new();
+    };
+    vec![bin.join(LIBRARY_NAME), bin.join("..").join("lib").join(LIBRARY_NAME)]
 }
 
 /// The folder holding fetched runtime files.

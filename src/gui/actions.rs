@@ -336,8 +336,8 @@ fn problems_frame(report: &crate::core::ContractReport) -> crate::core::Result<D
     let p = &report.problems;
     let text = |f: &dyn Fn(&crate::core::Problem) -> Option<String>| p.iter().map(f).collect::<Vec<Option<String>>>();
     let columns = vec![
-        Column::new("severity".into(), text(&|x| Some(format!("{:?}", x.severity).to_lowercase()))),
-        Column::new("kind".into(), text(&|x| Some(format!("{:?}", x.kind)))),
+        Column::new("severity".into(), text(&|x| Some(x.severity.as_str().to_string()))),
+        Column::new("kind".into(), text(&|x| Some(x.kind.as_str().to_string()))),
         Column::new("column".into(), text(&|x| x.column.clone())),
         Column::new("input".into(), text(&|x| x.input.clone())),
         Column::new("first_row".into(), p.iter().map(|x| x.row).collect::<Vec<Option<u64>>>()),

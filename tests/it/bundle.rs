@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mirador::core::bundle::{BundleRequest, Example, create_bundle, read_manifest, serving::parse_yaml, verify};
+use mirador::core::bundle::{BundleRequest, Example, create_bundle, read_manifest, verify, yaml::parse_yaml};
 use mirador::core::registry::{Registration, Registry};
 
 use crate::common::{golden, repo};

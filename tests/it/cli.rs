@@ -277,3 +277,36 @@ fn onnx_runtime_records_no_telemetry_in_the_users_home() {
     let microsoft = home.path().join(".cache/Microsoft");
     assert!(!microsoft.exists(), "ONNX Runtime wrote {}", microsoft.display());
 }
+
+/// A binary copied elsewhere (as into a container) finds ONNX Runtime in `../lib` beside it, and
+/// without it says every place it looked.
+#[test]
+fn a_copied_binary_finds_onnx_runtime_beside_it_or_says_where_it_looked() {
+    let library = mirador::core::runtime::library_path().expect("ONNX Runtime is available to the tests");
+    let root = tempfile::tempdir().unwrap();
+    let (bin, lib, cache) = (root.path().join("bin"), root.path().join("lib"), root.path().join("cache"));
+    for d in [&bin, &lib, &cache] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let exe = bin.join("mirador");
+    std::fs::copy(env!("CARGO_BIN_EXE_mirador"), &exe).unwrap();
+    let run = || {
+        Command::new(&exe)
+            .args(["inspect", "sample-models/churn_v1.onnx"])
+            .current_dir(repo(""))
+            .env_remove("ORT_DYLIB_PATH")
+            .env("MIRADOR_CACHE_DIR", &cache)
+            .env("MIRADOR_PYTHON", "/nonexistent/python3")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ONNX Runtime 1.31.1 is not available"), "{err}");
+    assert!(err.contains(&bin.display().to_string()) && err.contains(&cache.display().to_string()), "{err}");
+    std::fs::copy(&library, lib.join(library.file_name().unwrap())).unwrap();
+    let out = run();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("churn_v1"));
+}

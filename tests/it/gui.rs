@@ -131,7 +131,7 @@ fn scoring_a_sample_file_runs_to_completion_and_matches_onnxruntime() {
     wait_for(&mut h, "the problems file", |h| h.state().notes.iter().any(|n| n.text.starts_with("Saved")));
     let text = std::fs::read_to_string(&problems).unwrap();
     assert!(text.starts_with("severity,kind,column,input,first_row,value,rows_affected,message\n"), "{text}");
-    assert!(text.contains("info,ExtraColumn,customer_id"), "{text}");
+    assert!(text.contains("info,extra_column,customer_id"), "{text}");
     h.get_by_label("Score").click();
     wait_for(&mut h, "the scoring job", |h| h.state().panels.score.result.is_some());
     assert!(shows(&h, "Scored: 3000 rows"), "summary shown");

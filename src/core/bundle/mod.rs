@@ -18,36 +18,44 @@
 //! The bundle is built in a temporary folder beside the target and renamed into place at the end,
 //! so a failure leaves nothing half-made. [`verify`] re-checks a bundle offline.
 
+mod archive;
+mod docker;
+mod examples;
+mod files;
+mod kserve;
+mod manifest;
+mod openapi;
 mod plot;
-pub mod serving;
+mod prometheus;
+pub mod schema;
+mod triton;
 mod verify;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+pub use examples::Example;
+pub use files::file_sha256;
+pub use manifest::{FORMAT_VERSION, Manifest, OptimisedLatency, read_manifest};
 pub use verify::{VerifyCheck, VerifyReport, verify};
 
-use super::atomic::write_atomic;
 use super::card::{CardContext, model_card};
 use super::contract::{ColumnMapping, plan_binding};
-use super::drift::DriftTest;
-use super::drift::ReferenceProfile;
+use super::drift::{DriftTest, ReferenceProfile};
 use super::error::{Error, Result};
 use super::evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 use super::model::Model;
 use super::predict::Predictor;
 use super::registry::Registry;
-use super::session::{Prediction, output_columns};
+use super::session::output_columns;
 use super::{CancelToken, read_table_inferred};
-use serving::Field;
+use files::{checksums, json_bytes, put};
+use schema::Field;
 
-/// Bundle format version (in the manifest).
-pub const FORMAT_VERSION: u32 = 1;
 /// Golden example rows kept in a bundle.
 const EXAMPLES: usize = 5;
 
@@ -112,7 +120,7 @@ impl BundleRequest {
                     .rev()
                     .map(|e| {
                         let to = e.to.map(|v| format!(" v{v}")).unwrap_or_default();
-                        format!("{} {:?}{to} by {} — {}", e.at, e.action, e.by, e.reason)
+                        format!("{} {}{to} by {} — {}", e.at, e.action.as_str(), e.by, e.reason)
                     })
                     .collect();
                 let source = format!("registry {name}@{version} ({})", registry.root().display());
@@ -133,70 +141,6 @@ impl BundleRequest {
             tar: false,
         })
     }
-}
-
-/// Latency of one row before and after ORT's offline optimisation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OptimisedLatency {
-    /// Median per-row latency of the original model, ms.
-    pub original_p50_ms: f64,
-    /// Median per-row latency of the optimised copy, ms.
-    pub optimized_p50_ms: f64,
-    /// Whether the optimised copy is in the bundle (it is when at least 5 % faster).
-    pub kept: bool,
-}
-
-/// The manifest: every file's checksum and where the bundle came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Bundle format version.
-    pub format_version: u32,
-    /// Mirador's version.
-    pub mirador_version: String,
-    /// When (RFC 3339, UTC).
-    pub created_at: String,
-    /// Where the model came from.
-    pub source: String,
-    /// Serving name.
-    pub name: String,
-    /// Serving version.
-    pub version: u32,
-    /// SHA-256 of `model.onnx`.
-    pub model_sha256: String,
-    /// Latency before/after optimisation.
-    pub latency: Option<OptimisedLatency>,
-    /// Relative path → SHA-256, for every file but the manifest.
-    pub files: BTreeMap<String, String>,
-}
-
-/// One golden example: the row and what the model said.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Example {
-    /// Column → value, as text.
-    pub inputs: BTreeMap<String, String>,
-    /// Predicted class.
-    pub label: Option<String>,
-    /// Class → probability.
-    pub probabilities: BTreeMap<String, f64>,
-    /// Predicted values (regressors).
-    pub values: Vec<f64>,
-}
-
-impl Example {
-    fn from_prediction(inputs: BTreeMap<String, String>, p: &Prediction) -> Self {
-        Self {
-            inputs,
-            label: p.label.clone(),
-            probabilities: p.probabilities.iter().cloned().collect(),
-            values: p.values.clone(),
-        }
-    }
-}
-
-/// SHA-256 of a file, lowercase hex.
-pub fn file_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    Ok(super::model::hex(&Sha256::digest(&bytes)))
 }
 
 /// Build the bundle for `request` at `output` (which must not exist yet); returns the manifest.
@@ -220,23 +164,9 @@ pub fn create_bundle(request: &BundleRequest, output: &Path) -> Result<Manifest>
         Error::io("move the bundle into place", output, e)
     })?;
     if request.tar {
-        write_tar_gz(output)?;
+        archive::write_tar_gz(output)?;
     }
     Ok(manifest)
-}
-
-fn put(dir: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
-    let path = dir.join(rel);
-    if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).map_err(|e| Error::io("create a folder", p, e))?;
-    }
-    write_atomic(&path, bytes, "write the bundle")
-}
-
-fn json_bytes(value: &impl Serialize) -> Result<Vec<u8>> {
-    let mut text = serde_json::to_vec_pretty(value).map_err(|e| Error::Invalid(e.to_string()))?;
-    text.push(b'\n');
-    Ok(text)
 }
 
 fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
@@ -265,7 +195,7 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
         .flat_map(|b| {
             b.columns.iter().map(|c| Field {
                 name: c.clone(),
-                json_type: serving::json_type(&b.elem),
+                json_type: schema::json_type(&b.elem),
                 allowed: info.known_categories.get(c).cloned().unwrap_or_default(),
             })
         })
@@ -297,9 +227,9 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
 
     let latency = optimise(&model, dir, &rows, binding)?;
 
-    let schema = serving::request_schema(name, &fields);
+    let schema = schema::request_schema(name, &fields);
     put(dir, "schema.json", &json_bytes(&schema)?)?;
-    put(dir, "openapi.yaml", serving::openapi_yaml(&info, &schema, &output_columns(&info))?.as_bytes())?;
+    put(dir, "openapi.yaml", openapi::openapi_yaml(&info, &schema, &output_columns(&info))?.as_bytes())?;
 
     // Evaluation, plots and the drift reference.
     let evaluation = match (&request.reference, &request.target) {
@@ -349,7 +279,11 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
         "rules": ["share_drifted >= drift_share", "roc_auc outside band"],
     });
     put(dir, "alerts.json", &json_bytes(&alerts)?)?;
-    put(dir, "prometheus_rules.yaml", serving::prometheus_rules(name, &thresholds, request.drift_share)?.as_bytes())?;
+    put(
+        dir,
+        "prometheus_rules.yaml",
+        prometheus::prometheus_rules(name, &thresholds, request.drift_share)?.as_bytes(),
+    )?;
 
     let data_name = request.reference.as_ref().map(|p| p.display().to_string());
     let card_context = CardContext {
@@ -362,11 +296,11 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     put(dir, "MODEL_CARD.md", card.as_bytes())?;
     put(dir, "MODEL_CARD.html", markdown_html(&info.name, &card).as_bytes())?;
 
-    put(dir, &format!("triton/{name}/config.pbtxt"), serving::triton_config(name, &info).as_bytes())?;
+    put(dir, &format!("triton/{name}/config.pbtxt"), triton::triton_config(name, &info).as_bytes())?;
     put(dir, &format!("triton/{name}/{}/model.onnx", request.version), &model_bytes)?;
     let storage = format!("s3://models/{name}/triton");
-    put(dir, "kserve/inferenceservice.yaml", serving::kserve_yaml(name, &storage, request.canary_percent)?.as_bytes())?;
-    put(dir, "Dockerfile", serving::dockerfile(name).as_bytes())?;
+    put(dir, "kserve/inferenceservice.yaml", kserve::kserve_yaml(name, &storage, request.canary_percent)?.as_bytes())?;
+    put(dir, "Dockerfile", docker::dockerfile(name).as_bytes())?;
 
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
@@ -384,7 +318,7 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
 }
 
 fn test_key(test: DriftTest) -> String {
-    serde_json::to_value(test).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    test.as_str().to_string()
 }
 
 /// Median latency of one row over the golden rows, ms.
@@ -421,43 +355,6 @@ fn optimise(
     Ok(Some(OptimisedLatency { original_p50_ms, optimized_p50_ms, kept }))
 }
 
-/// Every file under `dir` (relative, `/`-separated) → SHA-256, except the manifest.
-fn checksums(dir: &Path) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for path in files_under(dir)? {
-        let rel = relative(dir, &path);
-        if rel != "manifest.json" {
-            out.insert(rel, file_sha256(&path)?);
-        }
-    }
-    Ok(out)
-}
-
-/// Every regular file under `dir`, recursively (symbolic links are listed as files so that
-/// verification can refuse them).
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| Error::io("list", &d, e))? {
-            let entry = entry.map_err(|e| Error::io("list", &d, e))?;
-            let kind = entry.file_type().map_err(|e| Error::io("list", entry.path(), e))?;
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else {
-                out.push(entry.path());
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn relative(dir: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(dir).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
-}
-
 /// The card as a standalone HTML page.
 fn markdown_html(title: &str, markdown: &str) -> String {
     let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES);
@@ -469,27 +366,4 @@ fn markdown_html(title: &str, markdown: &str) -> String {
          table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em}}\
          code{{background:#f4f4f4}}</style></head>\n<body>\n{body}</body></html>\n"
     )
-}
-
-/// Pack `dir` as `<dir>.tar.gz` (entries under the folder's name), atomically.
-fn write_tar_gz(dir: &Path) -> Result<PathBuf> {
-    let target = PathBuf::from(format!("{}.tar.gz", dir.display()));
-    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bundle".into());
-    let mut bytes = Vec::new();
-    {
-        let gz = flate2::write::GzEncoder::new(&mut bytes, flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
-        tar.append_dir_all(&folder, dir).map_err(|e| Error::io("pack the bundle", dir, e))?;
-        tar.into_inner().and_then(|gz| gz.finish()).map_err(|e| Error::io("pack the bundle", dir, e))?;
-    }
-    write_atomic(&target, &bytes, "write the bundle archive")?;
-    Ok(target)
-}
-
-/// The manifest's JSON, for tests and tools.
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read the manifest", &path, e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::Invalid(format!("the manifest is not valid ({e}) — {}", path.display())))
 }

@@ -35,7 +35,30 @@ pub enum DriftTest {
     Hellinger,
 }
 
+impl ColumnKind {
+    /// The kind's name (JSON, CLI, exports).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Numeric => "numeric",
+            Self::Categorical => "categorical",
+        }
+    }
+}
+
 impl DriftTest {
+    /// The test's name (JSON, CLI, bundles, Prometheus labels).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ks => "ks",
+            Self::Chisquare => "chisquare",
+            Self::Z => "z",
+            Self::Wasserstein => "wasserstein",
+            Self::Jensenshannon => "jensenshannon",
+            Self::Psi => "psi",
+            Self::Hellinger => "hellinger",
+        }
+    }
+
     /// Evidently's default threshold.
     pub fn default_threshold(self) -> f64 {
         match self {
@@ -171,4 +194,28 @@ pub struct DriftReport {
     pub drift_share: f64,
     /// Columns not tested, with the reason.
     pub skipped: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the text output uses are the names JSON uses.
+    #[test]
+    fn as_str_is_the_json_name() {
+        for kind in [ColumnKind::Numeric, ColumnKind::Categorical] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for test in [
+            DriftTest::Ks,
+            DriftTest::Chisquare,
+            DriftTest::Z,
+            DriftTest::Wasserstein,
+            DriftTest::Jensenshannon,
+            DriftTest::Psi,
+            DriftTest::Hellinger,
+        ] {
+            assert_eq!(serde_json::to_value(test).unwrap(), test.as_str());
+        }
+    }
 }

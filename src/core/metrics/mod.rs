@@ -417,3 +417,37 @@ pub fn histogram(values: &[f64], bins: usize) -> (Vec<f64>, Vec<u64>) {
     }
     (edges, counts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The metric lists gate rules are checked against are exactly what evaluations report.
+    #[test]
+    fn the_metric_lists_name_what_evaluations_report() {
+        let options = EvaluateOptions {
+            bootstrap: BootstrapOptions { resamples: 0, ..Default::default() },
+            ..Default::default()
+        };
+        for k in [2usize, 3] {
+            let data = ClassificationData {
+                classes: (0..k).map(|c| c.to_string()).collect(),
+                positive: k - 1,
+                y_true: (0..12).map(|i| i % k).collect(),
+                proba: (0..12)
+                    .flat_map(|i| (0..k).map(move |c| if c == i % k { 0.6 } else { 0.4 / (k - 1) as f64 }))
+                    .collect(),
+            };
+            let report = evaluate_classification(&data, &options);
+            let keys: Vec<&str> = report.metrics.keys().map(String::as_str).collect();
+            let mut listed = CLASSIFICATION_METRICS.to_vec();
+            listed.sort_unstable();
+            assert_eq!(keys, listed, "{k} classes");
+        }
+        let report = evaluate_regression(&[1.0, 2.0, 3.0], &[1.5, 2.0, 2.5], &options);
+        let keys: Vec<&str> = report.metrics.keys().map(String::as_str).collect();
+        let mut listed = REGRESSION_METRICS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(keys, listed);
+    }
+}

@@ -28,6 +28,16 @@ pub enum AlertSeverity {
     Warning,
 }
 
+impl AlertSeverity {
+    /// The severity's name (JSON, CLI, alert logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+        }
+    }
+}
+
 /// A raised alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
@@ -142,4 +152,16 @@ pub(crate) fn evaluate(
         }
     }
     alerts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_names_are_the_json_names() {
+        for s in [AlertSeverity::Critical, AlertSeverity::Warning] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
 }

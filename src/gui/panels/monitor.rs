@@ -158,7 +158,7 @@ fn drift_table(ui: &mut egui::Ui, s: &Strings, columns: &[ColumnDrift], selected
             if ui.selectable_label(is_selected, &c.column).on_hover_text(s.click_feature).clicked() {
                 clicked = Some(c.column.clone());
             }
-            ui.label(format!("{:?}", c.kind).to_lowercase());
+            ui.label(c.kind.as_str());
             ui.label(test_name(c.test)).on_hover_text(test_tip(s, c.test));
             ui.monospace(num(Some(c.score), 4));
             ui.monospace(format!("{} {}", if c.test.is_p_value() { "<" } else { "≥" }, num(Some(c.threshold), 3)));

@@ -215,7 +215,7 @@ fn timeline_ui(ui: &mut egui::Ui, s: &Strings, entry: &Entry) {
                     e.from.map_or_else(|| "—".into(), |v| format!("v{v}")),
                     e.to.unwrap_or(0)
                 ),
-                (_, None) => format!("{:?}", e.action),
+                (_, None) => e.action.as_str().to_string(),
             };
             ui.label(format!("{} · {} · {what} — {}", e.at, e.by, e.reason));
         }

@@ -1,0 +1,47 @@
+//! `prometheus_rules.yaml`: Prometheus alerting rules on the drift gauges, and their check.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::yaml::{read_yaml, to_yaml};
+use crate::core::error::Result;
+
+/// Prometheus alerting rules for the drift monitor's metrics (`mirador_drift_score`, gauges a
+/// monitoring job exports per model and column).
+pub fn prometheus_rules(name: &str, thresholds: &[(String, String, f64, bool)], drift_share: f64) -> Result<String> {
+    let mut rules = Vec::new();
+    for (column, test, threshold, p_value) in thresholds {
+        let op = if *p_value { "<" } else { ">=" };
+        rules.push(json!({
+            "alert": format!("MiradorDrift_{}_{}", name, column),
+            "expr": format!("mirador_drift_score{{model=\"{name}\",column=\"{column}\",test=\"{test}\"}} {op} {threshold}"),
+            "for": "1h",
+            "labels": {"severity": "warning", "model": name},
+            "annotations": {"summary": format!("{column} of {name} drifted ({test} {op} {threshold})")},
+        }));
+    }
+    rules.push(json!({
+        "alert": format!("MiradorDatasetDrift_{name}"),
+        "expr": format!("mirador_share_drifted{{model=\"{name}\"}} >= {drift_share}"),
+        "for": "1h",
+        "labels": {"severity": "critical", "model": name},
+        "annotations": {"summary": format!("At least {}% of {name}'s columns drifted", drift_share * 100.0)},
+    }));
+    to_yaml(&json!({"groups": [{"name": format!("mirador-{name}"), "rules": rules}]}))
+}
+
+pub(super) fn check_prometheus(dir: &Path) -> std::result::Result<String, String> {
+    let doc = read_yaml(dir, "prometheus_rules.yaml")?;
+    let groups = doc["groups"].as_vec().ok_or("no groups")?;
+    let mut n = 0;
+    for g in groups {
+        for r in g["rules"].as_vec().ok_or("a group has no rules")? {
+            if r["alert"].as_str().is_none() || r["expr"].as_str().is_none() {
+                return Err("a rule lacks 'alert' or 'expr'".into());
+            }
+            n += 1;
+        }
+    }
+    Ok(format!("{n} alerting rules"))
+}
