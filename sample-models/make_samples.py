@@ -8,6 +8,7 @@ Everything is deterministic (fixed seeds, fixed dates), so running this twice gi
 
 Outputs
   sample-data/churn_reference.csv     5,000 labelled customers (training-like)
+  sample-data/churn_reference_missing.csv  the same with empty fields in its first rows
   sample-data/churn_current.csv       3,000 customers with drift in a few known features and a
                                       shifted label relationship
   sample-data/churn_current.parquet   the same rows as Parquet
@@ -355,8 +356,18 @@ def make_fixtures(numeric: onnx.ModelProto) -> None:
     onnx.save(model, fixtures / "image_input.onnx")
 
 
+def with_early_missing(reference: pd.DataFrame) -> pd.DataFrame:
+    """The reference with missing values in its first rows (empty CSV fields): float columns the
+    models take as NaN, so golden rows and profiles must carry missing values through."""
+    out = reference.copy()
+    out.loc[[0, 2], "total_charges"] = np.nan
+    out.loc[[1], "monthly_charges"] = np.nan
+    return out
+
+
 def main() -> None:
     data = make_data()
+    data["reference_missing"] = with_early_missing(data["reference"])
     for name, df in data.items():
         df.to_csv(DATA / f"churn_{name}.csv", index=False, lineterminator="\n", float_format="%.2f")
     current = pd.read_csv(DATA / "churn_current.csv")

@@ -180,3 +180,44 @@ fn a_bare_model_file_makes_a_bundle_and_failures_leave_nothing() {
         .collect();
     assert!(left.iter().all(|n| n == "bare" || n == "bare.tar.gz"), "{left:?}");
 }
+
+/// Reference rows with empty fields are golden rows like any other: the missing values are kept
+/// (NaN for float inputs), the bundle verifies, and a row the model cannot take at all is named by
+/// its row in the reference file.
+#[test]
+fn golden_rows_carry_missing_values_and_refusals_name_the_files_row() {
+    let dir = tempfile::tempdir().unwrap();
+    for model in ["churn_v1", "spend_regressor"] {
+        let out = dir.path().join(format!("bundle-{model}"));
+        let mut req = request(repo(&format!("sample-models/{model}.onnx")), false);
+        req.reference = Some(repo("sample-data/churn_reference_missing.csv"));
+        req.tar = false;
+        create_bundle(&req, &out).unwrap();
+        let examples: Vec<Example> =
+            serde_json::from_str(&std::fs::read_to_string(out.join("examples.json")).unwrap()).unwrap();
+        assert_eq!(examples.len(), 5);
+        assert_eq!(examples[0].inputs["total_charges"], "", "{model}: the empty field stays empty");
+        assert_eq!(examples[1].inputs["monthly_charges"], "");
+        let report = verify(&out).unwrap();
+        assert!(report.passed, "{model}: {:#?}", report.checks);
+    }
+    // An integer input cannot be missing: with every row's tenure empty, the first row is named.
+    let text = std::fs::read_to_string(repo("sample-data/churn_reference_missing.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let blanked: Vec<String> = lines
+        .take(50)
+        .map(|l| {
+            let mut fields: Vec<&str> = l.split(',').collect();
+            fields[1] = "";
+            fields.join(",")
+        })
+        .collect();
+    let bad = dir.path().join("no_tenure.csv");
+    std::fs::write(&bad, format!("{header}\n{}\n", blanked.join("\n"))).unwrap();
+    let mut req = request(repo("sample-models/churn_v1.onnx"), false);
+    req.reference = Some(bad.clone());
+    let err = create_bundle(&req, &dir.path().join("refused")).unwrap_err().to_string();
+    assert!(err.contains("row 1") && err.contains("tenure_months") && err.contains("no_tenure.csv"), "{err}");
+    assert!(!dir.path().join("refused").exists());
+}

@@ -46,12 +46,13 @@ pub use verify::{VerifyCheck, VerifyReport, verify};
 use super::card::{CardContext, model_card};
 use super::contract::{ColumnMapping, plan_binding};
 use super::drift::{DriftTest, ReferenceProfile};
-use super::error::{Error, Result};
+use super::error::{Error, Location, Result};
 use super::evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 use super::model::Model;
 use super::predict::Predictor;
 use super::registry::Registry;
-use super::session::output_columns;
+use super::session::{Prediction, output_columns};
+use super::table::cell_text;
 use super::{CancelToken, read_table_inferred};
 use files::{checksums, json_bytes, put};
 use schema::Field;
@@ -201,28 +202,23 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
         })
         .collect();
 
-    // Golden rows: the first reference rows, or one row of neutral values.
-    let rows: Vec<BTreeMap<String, String>> = match &frame {
-        Some(df) => (0..df.height().min(EXAMPLES))
-            .map(|i| {
-                fields
-                    .iter()
-                    .map(|f| {
-                        let v = df.column(&f.name).ok().and_then(|c| c.get(i).ok()).map(|v| v.to_string());
-                        (f.name.clone(), v.unwrap_or_default().trim_matches('"').to_string())
-                    })
-                    .collect()
-            })
-            .collect(),
-        None => vec![
-            fields.iter().map(|f| (f.name.clone(), f.allowed.first().cloned().unwrap_or_else(|| "0".into()))).collect(),
-        ],
-    };
+    // Golden rows: the first reference rows the model accepts (missing values kept as they are),
+    // or one row of neutral values.
     let mut predictor = Predictor::new(&model, binding.clone())?;
-    let examples: Vec<Example> = rows
-        .iter()
-        .map(|row| predictor.predict_row(row).map(|p| Example::from_prediction(row.clone(), &p)))
-        .collect::<Result<_>>()?;
+    let pairs: Vec<(BTreeMap<String, String>, Prediction)> = match (&frame, &request.reference) {
+        (Some(df), Some(path)) => golden_rows(&mut predictor, &fields, df, path)?,
+        _ => {
+            let row: BTreeMap<String, String> = fields
+                .iter()
+                .map(|f| (f.name.clone(), f.allowed.first().cloned().unwrap_or_else(|| "0".into())))
+                .collect();
+            let prediction = predictor.predict_row(&row)?;
+            vec![(row, prediction)]
+        }
+    };
+    drop(predictor);
+    let rows: Vec<BTreeMap<String, String>> = pairs.iter().map(|(r, _)| r.clone()).collect();
+    let examples: Vec<Example> = pairs.into_iter().map(|(row, p)| Example::from_prediction(row, &p)).collect();
     put(dir, "examples.json", &json_bytes(&examples)?)?;
 
     let latency = optimise(&model, dir, &rows, binding)?;
@@ -319,6 +315,43 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
 
 fn test_key(test: DriftTest) -> String {
     test.as_str().to_string()
+}
+
+/// The first [`EXAMPLES`] rows of the reference `df` the model accepts, with its predictions. Rows it
+/// refuses (a missing value where it cannot take one) are skipped; when none of the first thousand
+/// is accepted, the first refusal is the error, naming the reference file and its row.
+fn golden_rows(
+    predictor: &mut Predictor,
+    fields: &[Field],
+    df: &polars::prelude::DataFrame,
+    path: &Path,
+) -> Result<Vec<(BTreeMap<String, String>, Prediction)>> {
+    let mut out = Vec::new();
+    let mut first_refusal = None;
+    for i in 0..df.height().min(1000) {
+        let row: BTreeMap<String, String> = fields
+            .iter()
+            .map(|f| {
+                let v = df.column(&f.name).ok().and_then(|c| c.get(i).ok()).map(|v| cell_text(&v));
+                (f.name.clone(), v.unwrap_or_default())
+            })
+            .collect();
+        match predictor.predict_row(&row) {
+            Ok(p) => out.push((row, p)),
+            Err(Error::Data { message, location }) => {
+                let location = Location { file: Some(path.to_path_buf()), row: Some(i as u64 + 1), ..location };
+                first_refusal.get_or_insert(Error::Data { message, location });
+            }
+            Err(e) => return Err(e),
+        }
+        if out.len() == EXAMPLES {
+            break;
+        }
+    }
+    match (out.is_empty(), first_refusal) {
+        (true, Some(e)) => Err(e),
+        _ => Ok(out),
+    }
 }
 
 /// Median latency of one row over the golden rows, ms.

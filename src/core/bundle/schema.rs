@@ -34,7 +34,9 @@ pub fn json_type(elem: &ElemType) -> &'static str {
 pub fn request_schema(name: &str, fields: &[Field]) -> Value {
     let mut properties = serde_json::Map::new();
     for f in fields {
-        let mut p = json!({ "type": f.json_type });
+        // A float input takes a missing value (NaN), sent as null.
+        let ty = if f.json_type == "number" { json!(["number", "null"]) } else { json!(f.json_type) };
+        let mut p = json!({ "type": ty });
         if !f.allowed.is_empty() {
             p["enum"] = json!(f.allowed);
         }
@@ -59,13 +61,19 @@ pub fn schema_problems(schema: &Value, row: &serde_json::Map<String, Value>) -> 
             continue;
         };
         let spec = &schema["properties"][name];
-        let ok = match spec["type"].as_str() {
-            Some("number") => value.is_number(),
-            Some("integer") => value.is_i64() || value.is_u64(),
-            Some("string") => value.is_string(),
-            Some("boolean") => value.is_boolean(),
-            _ => false,
+        let types: Vec<&str> = match &spec["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
         };
+        let ok = types.iter().any(|t| match *t {
+            "number" => value.is_number(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "string" => value.is_string(),
+            "boolean" => value.is_boolean(),
+            "null" => value.is_null(),
+            _ => false,
+        });
         if !ok {
             problems.push(format!("'{name}' = {value} is not of type {}", spec["type"]));
         }
@@ -88,11 +96,13 @@ pub(super) fn check_schema(dir: &Path, examples: &[Example]) -> std::result::Res
             .inputs
             .iter()
             .map(|(k, v)| {
-                let ty = schema["properties"][k]["type"].as_str().unwrap_or("string");
-                let value = match ty {
-                    "integer" => v.parse::<f64>().map(|x| serde_json::json!(x as i64)).unwrap_or(serde_json::json!(v)),
-                    "number" => v.parse::<f64>().map(|x| serde_json::json!(x)).unwrap_or(serde_json::json!(v)),
-                    _ => serde_json::json!(v),
+                let spec = &schema["properties"][k]["type"];
+                let ty = spec.as_str().or_else(|| spec.as_array().and_then(|a| a.first()).and_then(Value::as_str));
+                let value = match ty.unwrap_or("string") {
+                    _ if v.is_empty() => Value::Null,
+                    "integer" => v.parse::<f64>().map(|x| json!(x as i64)).unwrap_or(json!(v)),
+                    "number" => v.parse::<f64>().map(|x| json!(x)).unwrap_or(json!(v)),
+                    _ => json!(v),
                 };
                 (k.clone(), value)
             })

@@ -157,6 +157,28 @@ impl TableReader {
     }
 }
 
+/// A cell as the text a CSV would hold: a missing value is empty (never the word "null"), text is
+/// unquoted, numbers are written in full.
+pub fn cell_text(value: &AnyValue<'_>) -> String {
+    match value {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => (*s).to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::Float64(x) if x.is_nan() => String::new(),
+        AnyValue::Float32(x) if x.is_nan() => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Row `row` of `frame` as column → text (see [`cell_text`]).
+pub fn row_text(frame: &DataFrame, row: usize) -> std::collections::BTreeMap<String, String> {
+    frame
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), c.get(row).map(|v| cell_text(&v)).unwrap_or_default()))
+        .collect()
+}
+
 /// Read a whole (small) file into one frame with the given plan — previews, reference data, tests.
 pub fn read_table(path: impl AsRef<Path>, plan: &ReadPlan) -> Result<DataFrame> {
     let mut reader = TableReader::open(path, 1 << 20)?;
