@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use crate::common::repo;
 
 fn mirador(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mirador")).args(args).current_dir(repo("")).output().expect("binary runs")
+    Command::new(crate::common::mirador_bin()).args(args).current_dir(repo("")).output().expect("binary runs")
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -103,7 +103,7 @@ fn errors_are_one_clear_line_with_a_failure_exit() {
 
 #[test]
 fn a_wrong_ort_dylib_path_says_how_to_fix_it() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
+    let out = Command::new(crate::common::mirador_bin())
         .args(["inspect", "sample-models/churn_v1.onnx"])
         .current_dir(repo(""))
         .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
@@ -264,7 +264,7 @@ fn drift_json_contract_profiles_and_monitoring_exit_codes() {
 #[test]
 fn onnx_runtime_records_no_telemetry_in_the_users_home() {
     let home = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
+    let out = Command::new(crate::common::mirador_bin())
         .args(["predict", "--model", "sample-models/churn_numeric.onnx", "--json", "--values"])
         .arg("tenure_months=12,monthly_charges=70,total_charges=840,senior_citizen=0,support_calls=1")
         .current_dir(repo(""))
@@ -289,7 +289,7 @@ fn a_copied_binary_finds_onnx_runtime_beside_it_or_says_where_it_looked() {
         std::fs::create_dir_all(d).unwrap();
     }
     let exe = bin.join("mirador");
-    std::fs::copy(env!("CARGO_BIN_EXE_mirador"), &exe).unwrap();
+    std::fs::copy(crate::common::mirador_bin(), &exe).unwrap();
     let run = || {
         Command::new(&exe)
             .args(["inspect", "sample-models/churn_v1.onnx"])

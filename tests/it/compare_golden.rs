@@ -97,7 +97,7 @@ fn deltas_are_the_scikit_learn_differences_and_the_gate_judges_them() {
 
 #[test]
 fn cli_compare_exits_3_when_the_gate_fails() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mirador"))
+    let out = std::process::Command::new(crate::common::mirador_bin())
         .args([
             "compare",
             "--models",

@@ -126,7 +126,7 @@ fn a_writer_killed_mid_write_leaves_a_readable_registry() {
     let mut finished = 0;
     for i in 0..24u64 {
         let version = 1 + (i % 2);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mirador"))
+        let mut child = Command::new(crate::common::mirador_bin())
             .args(["registry", "--dir"])
             .arg(&root)
             .args(["promote", &format!("churn@{version}"), "--stage", "production", "--reason", "kill test"])
@@ -154,7 +154,7 @@ fn the_cli_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let reg = dir.path().join("reg");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
+        let out = Command::new(crate::common::mirador_bin())
             .arg("registry")
             .arg("--dir")
             .arg(&reg)

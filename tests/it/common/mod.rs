@@ -83,3 +83,9 @@ pub fn assert_matches_golden(out: &Table, golden: &Table, what: &str) {
         assert!(worst <= TOLERANCE, "{what}: column {col} differs from Python onnxruntime by {worst}");
     }
 }
+
+/// The `mirador` binary under test: `MIRADOR_BIN` when set (CI points it at the server-only build,
+/// `--no-default-features`), else the one cargo built for these tests.
+pub fn mirador_bin() -> PathBuf {
+    std::env::var_os("MIRADOR_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mirador")), PathBuf::from)
+}
