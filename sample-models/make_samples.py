@@ -332,11 +332,18 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n")
 
 
-def make_fixtures(numeric: onnx.ModelProto) -> None:
-    """Models for the contract and error-path tests: the numeric model without column names in its
-    metadata, and an image model (a [1,3,8,8] input no table can feed)."""
+def make_fixtures() -> None:
+    """Models for the contract and error-path tests, made from the sample models on disk:
+    - numeric_unnamed: the numeric model without column names in its metadata;
+    - image_input: a [1,3,8,8] input no table can feed;
+    - churn_v2_cycle: churn_v2 with one flipped link (tree 0's node 2 sends its "true" rows back to
+      node 1, its parent), a loop ONNX Runtime runs for ever;
+    - labels_only: churn_v1 without its probability output (a classifier that gives labels only);
+    - wrong_width: a classifier whose metadata names three classes but whose probability tensor has two.
+    """
     fixtures = ROOT / "tests" / "fixtures"
     fixtures.mkdir(exist_ok=True)
+    numeric = onnx.load(MODELS / "churn_numeric.onnx")
     unnamed = onnx.ModelProto()
     unnamed.CopyFrom(numeric)
     keep = [p for p in unnamed.metadata_props if p.key != "feature_names"]
@@ -354,6 +361,39 @@ def make_fixtures(numeric: onnx.ModelProto) -> None:
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, fixtures / "image_input.onnx")
+
+    cycle = onnx.load(MODELS / "churn_v2.onnx")
+    tree = next(n for n in cycle.graph.node if n.op_type == "TreeEnsembleClassifier")
+    attrs = {a.name: a for a in tree.attribute}
+    trees, ids = list(attrs["nodes_treeids"].ints), list(attrs["nodes_nodeids"].ints)
+    node2 = next(i for i in range(len(ids)) if trees[i] == 0 and ids[i] == 2)
+    attrs["nodes_truenodeids"].ints[node2] = 1
+    onnx.save(cycle, fixtures / "churn_v2_cycle.onnx")
+
+    labels_only = onnx.load(MODELS / "churn_v1.onnx")
+    keep = [o for o in labels_only.graph.output if o.name == "label"]
+    del labels_only.graph.output[:]
+    labels_only.graph.output.extend(keep)
+    onnx.save(labels_only, fixtures / "labels_only.onnx")
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Softmax", ["x"], ["probabilities"], axis=1),
+            helper.make_node("ArgMax", ["x"], ["label"], axis=1, keepdims=0),
+        ],
+        "two_wide",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+        [
+            helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
+            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2]),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="mirador-samples")
+    model.ir_version = 8
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "class_names", "a,b,c"
+    onnx.checker.check_model(model)
+    onnx.save(model, fixtures / "wrong_width.onnx")
 
 
 def with_early_missing(reference: pd.DataFrame) -> pd.DataFrame:
@@ -386,7 +426,7 @@ def main() -> None:
         onnx.save(model, MODELS / f"{name}.onnx")
         write_csv(golden(model, current), GOLDEN / f"predictions_{name}.csv")
         print(f"wrote {name}")
-    make_fixtures(models["churn_numeric"])
+    make_fixtures()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ use crate::core::monitor::{AlertRule, Chunking};
 use crate::core::monitor::{MonitorRequest, monitor_files};
 use crate::core::{
     CancelToken, CheckOptions, ColumnMapping, Error, EvaluateRequest, Model, Result, ScoreOptions, check_file,
-    evaluate_file, predict_one, read_table_inferred, score_file,
+    evaluate_file, predict_one, score_file,
 };
 
 /// Run one headless command; `cancel` is cancelled when the user interrupts (Ctrl+C).
@@ -78,7 +78,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
             Ok(if comparison.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
         }
         Command::Profile { reference, output, exclude } => {
-            let frame = read_table_inferred(&reference, &exclude)?;
+            let frame = crate::core::drift::read_rows(&reference, &exclude)?;
             let source = reference.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             let profile = ReferenceProfile::from_frame(&frame, &source, &exclude)?;
             profile.save(&output)?;
@@ -97,7 +97,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
                 let chunking = Chunking::parse(&chunk, time_col.as_deref())?;
                 let rules = alert.as_deref().map(AlertRule::parse_all).transpose()?.unwrap_or_default();
                 let request = MonitorRequest { reference, current, chunking, options, model, target, rules };
-                let report = monitor_files(&request)?;
+                let report = monitor_files(&request, &mut |_, _| cancel.check())?;
                 emit(json, &report, render::monitor)?;
                 return Ok(if report.alerts.is_empty() {
                     ExitCode::SUCCESS

@@ -279,6 +279,9 @@ pub fn monitor(report: &MonitorReport) -> String {
     if let Some(b) = report.bands.get("roc_auc") {
         let _ = writeln!(s, "  reference band roc_auc: [{:.4}, {:.4}] (mean ± 3σ)", b.lower, b.upper);
     }
+    for note in &report.notes {
+        let _ = writeln!(s, "note: {note}");
+    }
     let _ = writeln!(s, "{} alert(s)", report.alerts.len());
     for a in &report.alerts {
         let _ = writeln!(s, "  [{}] {}: {} ({})", a.severity.as_str(), a.chunk, a.message, a.rule);

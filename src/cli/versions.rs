@@ -70,8 +70,8 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
             if let (Some(data), Some(target), Some(&current)) = (data, target, entry.stages.get(&stage))
                 && current != version
             {
-                let champion = Model::load(registry.model_path(&name, current)?)?;
-                let challenger = Model::load(registry.model_path(&name, version)?)?;
+                let champion = registry.load(&name, current)?;
+                let challenger = registry.load(&name, version)?;
                 let request = CompareRequest {
                     evaluate: EvaluateRequest { target, ..Default::default() },
                     gate: GateRule::parse_all(&gate)?,

@@ -23,7 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use super::atomic::write_atomic;
 use super::error::{Error, Result};
-use super::model::{IoSpec, Model};
+use sha2::Digest;
+
+use super::model::Model;
+use super::model::info::IoSpec;
 
 const INDEX: &str = "registry.json";
 const FORMAT_VERSION: u32 = 1;
@@ -216,17 +219,45 @@ impl Registry {
     }
 
     fn unknown(&self, name: &str) -> Error {
-        Error::Invalid(format!("no model named '{name}' in the registry — {}", self.root.display()))
+        Error::NotFound(format!("no model named '{name}' in the registry — {}", self.root.display()))
     }
 
-    /// The stored file of `name@version`.
+    /// The stored file of `name@version` (not checked: use [`load`](Self::load) to read it).
     pub fn model_path(&self, name: &str, version: u32) -> Result<PathBuf> {
+        Ok(self.root.join(&self.live_version(name, version)?.file))
+    }
+
+    fn live_version(&self, name: &str, version: u32) -> Result<Version> {
         let entry = self.entry(name)?;
-        let v = entry
+        entry
             .version(version)
             .filter(|v| !v.deleted)
-            .ok_or_else(|| Error::Invalid(format!("{name} has no version {version}")))?;
-        Ok(self.root.join(&v.file))
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("{name} has no version {version}")))
+    }
+
+    /// The bytes of `name@version`'s stored file, after checking they are the bytes registered: a
+    /// file changed on disk since is refused, naming it.
+    pub fn verified_bytes(&self, name: &str, version: u32) -> Result<(PathBuf, std::sync::Arc<[u8]>)> {
+        let v = self.live_version(name, version)?;
+        let path = self.root.join(&v.file);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("read the registered model", &path, e))?;
+        let found = super::model::hex(&sha2::Sha256::digest(&bytes));
+        if found != v.sha256 {
+            return Err(Error::Invalid(format!(
+                "{name}@{version} has changed on disk since it was registered (SHA-256 {found}, registered {}); \
+                 restore the file or register the new one as a new version — {}",
+                v.sha256,
+                path.display()
+            )));
+        }
+        Ok((path, bytes.into()))
+    }
+
+    /// Load `name@version`, refusing a stored file that is not the one registered.
+    pub fn load(&self, name: &str, version: u32) -> Result<Model> {
+        let (path, bytes) = self.verified_bytes(name, version)?;
+        Model::from_bytes(&path, bytes)
     }
 
     /// Resolve `NAME@VERSION` or `NAME@STAGE` (e.g. `churn@3`, `churn@production`).

@@ -178,6 +178,7 @@ impl MiradorApp {
                     rows_done: p.rows_done,
                     rows_per_sec: p.rows_per_sec,
                     eta_secs: None,
+                    stage: None,
                 });
             })?;
             Ok(JobOutput::Compared(Box::new(comparison)))
@@ -191,7 +192,7 @@ impl MiradorApp {
         let (Some(reference), Some(current)) = (m.reference.clone(), m.current.clone()) else { return };
         let model = if m.use_model { self.current_model().map(|m| m.info().path.clone()) } else { None };
         let name = format!("{} {} ⟷ {}", self.strings().job_monitor, file_name(&reference), file_name(&current));
-        let job = self.jobs.spawn(ctx, JobKind::Monitor, name, move |_, cancel| {
+        let job = self.jobs.spawn(ctx, JobKind::Monitor, name, move |reporter, cancel| {
             let time = Some(m.time_column.trim()).filter(|t| !t.is_empty());
             let request = MonitorRequest {
                 reference,
@@ -206,8 +207,10 @@ impl MiradorApp {
                 target: Some(m.target.trim().to_string()).filter(|t| !t.is_empty()),
                 rules: AlertRule::parse_all(&m.alerts)?,
             };
-            let report = monitor_files(&request)?;
-            cancel.check()?;
+            let report = monitor_files(&request, &mut |step, what| {
+                reporter.stage(step, crate::core::monitor::STEPS, what);
+                cancel.check()
+            })?;
             Ok(JobOutput::Monitored(Box::new(report)))
         });
         self.panels.monitor.job = Some(job);

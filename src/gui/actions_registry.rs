@@ -6,7 +6,7 @@ use super::jobs::JobKind;
 use super::outputs::{GateResult, JobOutput};
 use crate::core::compare::compare_files;
 use crate::core::registry::{Registration, Registry};
-use crate::core::{Error, Model, Result};
+use crate::core::{Error, Result};
 
 impl MiradorApp {
     /// Run `change` on the registry in a job, then read it back for the Versions screen.
@@ -43,8 +43,8 @@ impl MiradorApp {
             let entry = registry.entry(&name)?;
             let current =
                 *entry.stages.get(&stage).ok_or_else(|| Error::Invalid(format!("{name} has no stage '{stage}'")))?;
-            let champion = Model::load(registry.model_path(&name, current)?)?;
-            let challenger = Model::load(registry.model_path(&name, version)?)?;
+            let champion = registry.load(&name, current)?;
+            let challenger = registry.load(&name, version)?;
             let request = settings.request(&champion, 0, 0)?;
             let models = [champion, challenger];
             let comparison = compare_files(&models, &data, &request, cancel, &mut |_, p| reporter.scoring(p))?;

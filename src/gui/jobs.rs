@@ -71,6 +71,8 @@ pub struct JobProgress {
     pub rows_per_sec: f64,
     /// Estimated seconds left.
     pub eta_secs: Option<f64>,
+    /// What the job is doing now, for jobs that go through steps rather than rows.
+    pub stage: Option<String>,
 }
 
 enum Event {
@@ -103,6 +105,16 @@ impl Reporter {
             rows_done: rows,
             rows_per_sec: rows as f64 / elapsed.max(1e-9),
             eta_secs: eta,
+            stage: None,
+        });
+    }
+
+    /// Report that step `step` of `steps` has started, doing `what`.
+    pub fn stage(&self, step: usize, steps: usize, what: &str) {
+        self.progress(JobProgress {
+            fraction: Some(step.saturating_sub(1) as f64 / steps.max(1) as f64),
+            stage: Some(format!("{step}/{steps}: {what}")),
+            ..JobProgress::default()
         });
     }
 
@@ -113,6 +125,7 @@ impl Reporter {
             rows_done: p.rows_done,
             rows_per_sec: p.rows_per_sec,
             eta_secs: p.eta_secs(),
+            stage: None,
         });
     }
 }

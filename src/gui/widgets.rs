@@ -143,11 +143,12 @@ pub fn job_progress(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, job: super::jobs::JobI
     let Some(j) = ctx.jobs.get(job).filter(|j| j.is_running()) else { return };
     let p = &j.progress;
     ui.horizontal(|ui| {
-        let text = match p.eta_secs {
-            Some(eta) => {
+        let text = match (&p.stage, p.eta_secs) {
+            (Some(stage), _) => stage.clone(),
+            (None, Some(eta)) => {
                 format!("{} {} · {:.0} {} · {} {eta:.1} s", p.rows_done, s.rows, p.rows_per_sec, s.rows_per_sec, s.eta)
             }
-            None => format!("{} {} · {:.0} {}", p.rows_done, s.rows, p.rows_per_sec, s.rows_per_sec),
+            (None, None) => format!("{} {} · {:.0} {}", p.rows_done, s.rows, p.rows_per_sec, s.rows_per_sec),
         };
         ui.add(egui::ProgressBar::new(p.fraction.unwrap_or(0.0) as f32).text(text).desired_width(420.0).animate(true));
         if ui.button(s.cancel).on_hover_text(s.cancel_tip).clicked() {

@@ -20,6 +20,7 @@ fn request(model: PathBuf, reference: bool) -> BundleRequest {
         canary_percent: 10,
         drift_share: 0.5,
         tar: true,
+        expected_sha256: None,
     }
 }
 

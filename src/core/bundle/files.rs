@@ -11,8 +11,32 @@ use crate::core::error::{Error, Result};
 
 /// SHA-256 of a file, lowercase hex.
 pub fn file_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    Ok(crate::core::model::hex(&Sha256::digest(&bytes)))
+    use std::io::Read;
+    // Streamed: a file of any size is hashed in a 64 KiB buffer.
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 << 10];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(crate::core::model::hex(&hasher.finalize()))
+}
+
+/// Every file under `dir` but the manifest → its size in bytes.
+pub(super) fn sizes(dir: &Path) -> Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for path in files_under(dir)? {
+        let rel = relative(dir, &path);
+        if rel != "manifest.json" {
+            let len = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?.len();
+            out.insert(rel, len);
+        }
+    }
+    Ok(out)
 }
 
 pub(super) fn put(dir: &Path, rel: &str, bytes: &[u8]) -> Result<()> {

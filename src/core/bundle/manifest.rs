@@ -42,6 +42,9 @@ pub struct Manifest {
     pub latency: Option<OptimisedLatency>,
     /// Relative path → SHA-256, for every file but the manifest.
     pub files: BTreeMap<String, String>,
+    /// Relative path → size in bytes (bounds what unpacking an archive may write).
+    #[serde(default)]
+    pub sizes: BTreeMap<String, u64>,
 }
 
 /// The manifest's JSON, for tests and tools.

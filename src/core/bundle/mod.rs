@@ -37,12 +37,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+use sha2::Digest;
 
 pub use examples::Example;
 pub use files::file_sha256;
 pub use manifest::{FORMAT_VERSION, Manifest, OptimisedLatency, read_manifest};
 pub use verify::{VerifyCheck, VerifyReport, verify};
 
+use super::CancelToken;
 use super::card::{CardContext, model_card};
 use super::contract::{ColumnMapping, plan_binding};
 use super::drift::{DriftTest, ReferenceProfile};
@@ -53,7 +55,6 @@ use super::predict::Predictor;
 use super::registry::Registry;
 use super::session::{Prediction, output_columns};
 use super::table::cell_text;
-use super::{CancelToken, read_table_inferred};
 use files::{checksums, json_bytes, put};
 use schema::Field;
 
@@ -83,6 +84,8 @@ pub struct BundleRequest {
     pub drift_share: f64,
     /// Also write `<output>.tar.gz`.
     pub tar: bool,
+    /// The SHA-256 the model file must have (a registered version's); a file changed since is refused.
+    pub expected_sha256: Option<String>,
 }
 
 /// The model a bundle is made from.
@@ -108,10 +111,10 @@ impl BundleRequest {
         reference: Option<PathBuf>,
         target: Option<String>,
     ) -> Result<Self> {
-        let (model, source, name, version, history) = match source {
+        let (model, source, name, version, history, expected_sha256) = match source {
             ModelSource::File(path) => {
                 let name = path.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
-                (path.clone(), format!("file {}", path.display()), name, 1, Vec::new())
+                (path.clone(), format!("file {}", path.display()), name, 1, Vec::new(), None)
             }
             ModelSource::Registry { name, version } => {
                 let entry = registry.entry(&name)?;
@@ -125,7 +128,8 @@ impl BundleRequest {
                     })
                     .collect();
                 let source = format!("registry {name}@{version} ({})", registry.root().display());
-                (registry.model_path(&name, version)?, source, name, version, history)
+                let sha = entry.version(version).map(|v| v.sha256.clone());
+                (registry.model_path(&name, version)?, source, name, version, history, sha)
             }
         };
         let target = target.filter(|_| reference.is_some());
@@ -140,6 +144,7 @@ impl BundleRequest {
             canary_percent: 10,
             drift_share: 0.5,
             tar: false,
+            expected_sha256,
         })
     }
 }
@@ -171,16 +176,28 @@ pub fn create_bundle(request: &BundleRequest, output: &Path) -> Result<Manifest>
 }
 
 fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
-    let model = Model::load(&request.model)?;
+    // The model is read once: the bytes checked are the bytes loaded and the bytes shipped.
+    let model_bytes: std::sync::Arc<[u8]> =
+        std::fs::read(&request.model).map_err(|e| Error::io("read the model", &request.model, e))?.into();
+    if let Some(expected) = &request.expected_sha256 {
+        let found = super::model::hex(&sha2::Sha256::digest(&model_bytes));
+        if &found != expected {
+            return Err(Error::Invalid(format!(
+                "the model file has changed since it was registered (SHA-256 {found}, registered {expected}); \
+                 restore it or register the new file as a new version — {}",
+                request.model.display()
+            )));
+        }
+    }
+    let model = Model::from_bytes(&request.model, std::sync::Arc::clone(&model_bytes))?;
     let name = &request.name;
     // In the bundle the model is `model.onnx`, served as `name` (a registry stores it by hash).
     let mut info = model.info().clone();
     info.name = name.clone();
     info.path = PathBuf::from("model.onnx");
-    let model_bytes = std::fs::read(&request.model).map_err(|e| Error::io("read the model", &request.model, e))?;
     put(dir, "model.onnx", &model_bytes)?;
 
-    let frame = request.reference.as_ref().map(|r| read_table_inferred(r, &[])).transpose()?;
+    let frame = request.reference.as_ref().map(|r| super::drift::read_rows(r, &[])).transpose()?;
     let columns: Vec<String> = frame
         .as_ref()
         .map(|f| f.get_column_names().iter().map(|c| c.to_string()).collect())
@@ -308,6 +325,7 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
         model_sha256: info.sha256.clone(),
         latency,
         files: checksums(dir)?,
+        sizes: files::sizes(dir)?,
     };
     put(dir, "manifest.json", &json_bytes(&manifest)?)?;
     Ok(manifest)

@@ -8,6 +8,10 @@ use super::yaml::{read_yaml, to_yaml};
 use crate::core::error::Result;
 use crate::core::model::info::ModelInfo;
 
+// To be made true by `mirador serve`: this documents `/v1/models/{m}/predict` with `rows`, which
+// no server speaks yet (KServe V1 is `/v1/models/{m}:predict` with `instances`); the server's
+// paths replace it, and a test holds every documented path against the running server.
+
 /// The OpenAPI 3.0 description of the bundle's prediction endpoint, as YAML.
 pub fn openapi_yaml(info: &ModelInfo, schema: &Value, output_columns: &[String]) -> Result<String> {
     let outputs: serde_json::Map<String, Value> = output_columns

@@ -7,6 +7,9 @@ use serde_json::json;
 use super::yaml::{read_yaml, to_yaml};
 use crate::core::error::Result;
 
+// To be made true by `mirador serve`: these rules query `mirador_drift_score` and
+// `mirador_share_drifted`, gauges only a running server that watches its traffic exports.
+
 /// Prometheus alerting rules for the drift monitor's metrics (`mirador_drift_score`, gauges a
 /// monitoring job exports per model and column).
 pub fn prometheus_rules(name: &str, thresholds: &[(String, String, f64, bool)], drift_share: f64) -> Result<String> {

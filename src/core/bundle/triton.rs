@@ -7,6 +7,9 @@ use super::files::{file_sha256, read};
 use crate::core::model::Model;
 use crate::core::model::info::{Dim, ElemType, IoType, ModelInfo};
 
+// `max_batch_size: 0` turns Triton's dynamic batching off; the serving work sets it above zero
+// (with `dynamic_batching`) where the model's first dimension is the batch.
+
 /// Triton's `config.pbtxt` for the ONNX Runtime backend, from the model's inputs and outputs.
 pub fn triton_config(name: &str, info: &ModelInfo) -> String {
     let mut out = format!("name: \"{name}\"\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: 0\n");

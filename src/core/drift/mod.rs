@@ -44,22 +44,35 @@ pub fn drift_files(
     current: &std::path::Path,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
+    options.check()?;
     if reference.extension().is_some_and(|e| e == "json") {
         let profile = ReferenceProfile::load(reference)?;
-        return drift_profile(&profile, &crate::core::read_table_inferred(current, &options.exclude)?, options);
+        return drift_profile(&profile, &read_rows(current, &options.exclude)?, options);
     }
     std::thread::scope(|scope| {
         let typed = std::thread::Builder::new()
             .name("mirador-read-reference".into())
             .spawn_scoped(scope, || {
-                let frame = crate::core::read_table_inferred(reference, &options.exclude)?;
+                let frame = read_rows(reference, &options.exclude)?;
                 Ok::<_, Error>(TypedReference::new(&frame, &options.exclude))
             })
-            .map_err(|e| Error::Invalid(format!("could not start a thread: {e}")))?;
-        let current = crate::core::read_table_inferred(current, &options.exclude)?;
-        let typed = typed.join().map_err(|_| Error::Invalid("reading the reference failed".into()))??;
-        typed.drift(&current, options)
+            .map_err(|e| Error::internal(format!("could not start a thread: {e}")))?;
+        let current = read_rows(current, &options.exclude);
+        let typed = typed.join().map_err(|p| Error::panicked("reference reader", p.as_ref()))??;
+        typed.drift(&current?, options)
     })
+}
+
+/// A data file for drift, refusing one with no rows: no data says nothing about drift.
+pub fn read_rows(path: &std::path::Path, exclude: &[String]) -> Result<DataFrame> {
+    let frame = crate::core::read_table_inferred(path, exclude)?;
+    if frame.height() == 0 {
+        return Err(Error::data(
+            "the file has a header but no data rows, so there is nothing to compare",
+            crate::core::Location::file(Some(path)),
+        ));
+    }
+    Ok(frame)
 }
 
 /// A reference typed once, for comparing it with many current frames (monitoring chunks).

@@ -73,6 +73,11 @@ impl AlertRule {
         text.split(';').map(str::trim).filter(|r| !r.is_empty()).map(Self::parse).collect()
     }
 
+    /// What the rule watches (`share_drifted`, `drift:<column>`, a metric).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// Parse one rule.
     pub fn parse(text: &str) -> Result<Self> {
         let bad = || {

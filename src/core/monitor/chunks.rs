@@ -11,6 +11,8 @@ use crate::core::error::{Error, Location, Result};
 /// How to chunk.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chunking {
+    /// One chunk: all the rows.
+    Whole,
     /// Every N rows, in file order.
     Rows(usize),
     /// By period of a timestamp column.
@@ -31,6 +33,7 @@ pub(crate) struct Chunk {
 impl fmt::Display for Chunking {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Whole => f.write_str("all rows as one chunk"),
             Self::Rows(n) => write!(f, "every {n} rows"),
             Self::Period { column, seconds } => write!(f, "by {} of '{column}'", describe(*seconds)),
         }
@@ -47,21 +50,28 @@ fn describe(seconds: i64) -> String {
 }
 
 impl Chunking {
-    /// Parse `--chunk`: `1000` (rows), `1d`, `7d`, `1w`, `12h`; a period needs `time_column`.
+    /// Parse `--chunk`: `1000` (rows), `1d`, `7d`, `1w`, `12h`; a period needs `time_column`. An
+    /// empty text means no chunking (one chunk of all the rows). Never panics, whatever the text.
     pub fn parse(spec: &str, time_column: Option<&str>) -> Result<Self> {
         let spec = spec.trim();
-        let bad = || Error::Invalid(format!("--chunk expects N (rows) or a period like 1d, 1w, 12h; got '{spec}'"));
+        if spec.is_empty() {
+            return Ok(Self::Whole);
+        }
+        let shown = crate::core::text::quote(spec);
+        let bad = || Error::Invalid(format!("--chunk expects N (rows) or a period like 1d, 1w, 12h; got {shown}"));
         if let Ok(n) = spec.parse::<usize>() {
             return if n > 0 { Ok(Self::Rows(n)) } else { Err(bad()) };
         }
-        let (number, unit) = spec.split_at(spec.len() - 1);
-        let n: i64 = number.parse().map_err(|_| bad())?;
-        let seconds = match unit {
-            "h" => n * 3600,
-            "d" => n * 86_400,
-            "w" => n * 604_800,
+        let Some((cut, unit)) = spec.char_indices().last() else { return Err(bad()) };
+        let n: i64 = spec[..cut].parse().map_err(|_| bad())?;
+        let per = match unit {
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
             _ => return Err(bad()),
         };
+        // At most about a century per chunk.
+        let seconds = n.checked_mul(per).filter(|s| *s <= 100 * 366 * 86_400).ok_or_else(bad)?;
         let column = time_column.ok_or_else(|| {
             Error::Invalid(format!("--chunk {spec} is a period: name the timestamp column with --time-col"))
         })?;
@@ -73,6 +83,7 @@ impl Chunking {
 
     pub(crate) fn split(&self, frame: &DataFrame) -> Result<Vec<Chunk>> {
         match self {
+            Self::Whole => Ok(vec![Chunk { label: "all rows".into(), rows: (0..frame.height()).collect() }]),
             Self::Rows(n) => Ok((0..frame.height())
                 .step_by(*n)
                 .map(|start| {
@@ -193,5 +204,23 @@ mod tests {
         assert_eq!(format_start(start, week), "2026-09-07");
         assert!(Chunking::parse("1w", None).is_err());
         assert_eq!(Chunking::parse("500", None).unwrap(), Chunking::Rows(500));
+        // Text a user may type: never a panic.
+        assert_eq!(Chunking::parse("", None).unwrap(), Chunking::Whole);
+        assert_eq!(Chunking::parse("   ", Some("t")).unwrap(), Chunking::Whole);
+        for bad in [
+            "1é",
+            "é",
+            "d",
+            "-3d",
+            "0",
+            "0h",
+            "99999999999999999999d",
+            "9223372036854775807w",
+            "1.5d",
+            "x".repeat(10_000).as_str(),
+        ] {
+            let e = Chunking::parse(bad, Some("t")).expect_err(bad).to_string();
+            assert!(e.contains("--chunk expects") && e.len() < 300, "{e}");
+        }
     }
 }

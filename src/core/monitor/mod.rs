@@ -23,7 +23,7 @@ use super::error::{Error, Result};
 use super::metrics::{BootstrapOptions, ClassificationData, EvaluateOptions, evaluate_classification};
 pub use alerts::{Alert, AlertRule, AlertSeverity};
 pub use chunks::Chunking;
-pub use request::{MonitorRequest, monitor_files};
+pub use request::{MonitorRequest, STEPS, check_rules, monitor_files};
 
 /// A band of normal values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -108,9 +108,12 @@ pub struct MonitorReport {
     pub bands: BTreeMap<String, Band>,
     /// Alerts raised.
     pub alerts: Vec<Alert>,
+    /// What the run could not do as asked (a rule that cannot fire without a model, …).
+    pub notes: Vec<String>,
 }
 
-const PERFORMANCE: [&str; 5] = ["roc_auc", "accuracy", "precision", "recall", "f1"];
+/// The performance metrics monitored per chunk (realised with labels).
+pub const PERFORMANCE: [&str; 5] = ["roc_auc", "accuracy", "precision", "recall", "f1"];
 
 /// Monitor `current` against `reference`.
 pub fn monitor(
@@ -208,7 +211,7 @@ pub fn monitor(
     }
     let overall = typed_reference.drift(current, &options)?;
     let alerts = alerts::evaluate(rules, &chunks, &bands, drift.drift_share);
-    Ok(MonitorReport { chunking: chunking.to_string(), chunks, overall, bands, alerts })
+    Ok(MonitorReport { chunking: chunking.to_string(), chunks, overall, bands, alerts, notes: Vec::new() })
 }
 
 fn take(frame: &DataFrame, rows: &[usize]) -> Result<DataFrame> {

@@ -1,12 +1,17 @@
-//! Monitoring from files: read the reference and current data, score them with the model when one
-//! is given, and run [`monitor`] — what `mirador drift --chunk` and the Monitor screen both call.
+//! Monitoring from files: check the cheap things first (headers, columns, rules, the model), then
+//! read the reference and current data, score them with the model when one is given, and run
+//! [`monitor`] — what `mirador drift --chunk` and the Monitor screen both call.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{AlertRule, Chunking, ModelOutputs, MonitorReport, monitor};
-use crate::core::drift::DriftOptions;
+use super::{AlertRule, Chunking, ModelOutputs, MonitorReport, PERFORMANCE, monitor};
+use crate::core::drift::{DriftOptions, read_rows};
+use crate::core::error::{Error, Location, Result};
 use crate::core::evaluate::labelled_scores;
-use crate::core::{Model, Result, read_table_inferred};
+use crate::core::model::Model;
+use crate::core::model::info::Task;
+use crate::core::table::TableReader;
+use crate::core::text::did_you_mean;
 
 /// What to monitor.
 #[derive(Debug, Clone)]
@@ -27,24 +32,112 @@ pub struct MonitorRequest {
     pub rules: Vec<AlertRule>,
 }
 
-/// Read, score (when a model is given) and monitor.
-pub fn monitor_files(request: &MonitorRequest) -> Result<MonitorReport> {
+/// Steps of [`monitor_files`], for progress.
+pub const STEPS: usize = 5;
+
+/// Read, score (when a model is given) and monitor. `step` is told each step as it starts
+/// (1..=[`STEPS`]) with what it does, and may stop the work by returning an error (a cancel).
+pub fn monitor_files(
+    request: &MonitorRequest,
+    step: &mut dyn FnMut(usize, &str) -> Result<()>,
+) -> Result<MonitorReport> {
+    request.options.check()?;
+    step(1, "checking the columns and rules")?;
+    let reference_columns = TableReader::open(&request.reference, 1)?.columns().to_vec();
+    let current_columns = TableReader::open(&request.current, 1)?.columns().to_vec();
+    let need = |column: &str, path: &Path, columns: &[String], what: &str| -> Result<()> {
+        if columns.iter().any(|c| c == column) {
+            return Ok(());
+        }
+        let hint = did_you_mean(column, columns.iter().map(String::as_str));
+        Err(Error::data(
+            format!("the {what} column is not in the file{hint}"),
+            Location::file(Some(path)).column(column),
+        ))
+    };
+    if let Chunking::Period { column, .. } = &request.chunking {
+        need(column, &request.current, &current_columns, "timestamp")?;
+    }
+    if let Some(target) = &request.target {
+        need(target, &request.current, &current_columns, "target")?;
+        need(target, &request.reference, &reference_columns, "target")?;
+    }
+    let model = request.model.as_ref().map(Model::load).transpose()?;
+    let notes = check_rules(
+        &request.rules,
+        &current_columns,
+        &request.options.exclude,
+        model.as_ref(),
+        request.target.is_some(),
+    )?;
+
     // The timestamp column stays: it cuts the chunks.
+    step(2, "reading the reference")?;
     let exclude = &request.options.exclude;
-    let reference = read_table_inferred(&request.reference, exclude)?;
-    let current = read_table_inferred(&request.current, exclude)?;
-    let outputs = match &request.model {
-        Some(path) => {
-            let model = Model::load(path)?;
+    let reference = read_rows(&request.reference, exclude)?;
+    step(3, "reading the current data")?;
+    let current = read_rows(&request.current, exclude)?;
+    step(4, "scoring with the model")?;
+    let outputs = match &model {
+        Some(model) => {
             let (reference_scores, reference_labelled) =
-                labelled_scores(&model, &request.reference, request.target.as_deref())?;
+                labelled_scores(model, &request.reference, request.target.as_deref())?;
             let (current_scores, current_labelled) =
-                labelled_scores(&model, &request.current, request.target.as_deref())?;
-            let binary =
-                matches!(&model.info().task, crate::core::Task::Classification { classes, .. } if classes.len() == 2);
+                labelled_scores(model, &request.current, request.target.as_deref())?;
+            let binary = matches!(&model.info().task, Task::Classification { classes, .. } if classes.len() == 2);
             Some(ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled, binary })
         }
         None => None,
     };
-    monitor(&reference, &current, &request.chunking, &request.options, outputs.as_ref(), &request.rules)
+    step(5, "computing drift and performance per chunk")?;
+    let mut report =
+        monitor(&reference, &current, &request.chunking, &request.options, outputs.as_ref(), &request.rules)?;
+    report.notes = notes;
+    Ok(report)
+}
+
+/// Refuse alert rules that watch nothing: a column the data does not have, a name Mirador does not
+/// compute (the closest known name suggested). A rule on a metric this run cannot compute (realised
+/// performance without the model and the target, estimates without a binary classifier) is kept,
+/// with a note saying why it will not fire; the notes are returned.
+pub fn check_rules(
+    rules: &[AlertRule],
+    columns: &[String],
+    exclude: &[String],
+    model: Option<&Model>,
+    has_target: bool,
+) -> Result<Vec<String>> {
+    let classifier = model.is_some_and(|m| matches!(m.info().task, Task::Classification { .. }));
+    let estimates: Vec<String> = PERFORMANCE.iter().map(|m| format!("estimated_{m}")).collect();
+    let mut possible: Vec<String> = vec!["share_drifted".into(), "prediction_drift".into()];
+    possible.extend(columns.iter().filter(|c| !exclude.contains(c)).map(|c| format!("drift:{c}")));
+    possible.extend(PERFORMANCE.iter().map(|m| (*m).to_string()));
+    possible.extend(estimates.iter().cloned());
+    let mut notes = Vec::new();
+    for rule in rules {
+        let key = rule.key();
+        if !possible.iter().any(|k| k == key) {
+            let why = if key.starts_with("drift:") {
+                "names a column the data does not have (or one left out)"
+            } else {
+                "watches nothing Mirador computes"
+            };
+            return Err(Error::Invalid(format!(
+                "alert rule '{}' {why}{}; rules can watch: {}",
+                rule.text,
+                did_you_mean(key, possible.iter().map(String::as_str)),
+                possible.join(", ")
+            )));
+        }
+        let missing = match key {
+            "prediction_drift" if model.is_none() => Some("a model"),
+            k if PERFORMANCE.contains(&k) && !(classifier && has_target) => Some("a classifier and a target column"),
+            k if estimates.iter().any(|e| e == k) && !classifier => Some("a binary classifier"),
+            _ => None,
+        };
+        if let Some(needs) = missing {
+            notes.push(format!("alert rule '{}' needs {needs}, so it is not evaluated in this run", rule.text));
+        }
+    }
+    Ok(notes)
 }

@@ -220,7 +220,25 @@ pub fn read_table_inferred(path: impl AsRef<Path>, exclude: &[String]) -> Result
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(CsvReader::finish)
     };
-    read(Some(10_000))
-        .or_else(|_| read(None))
-        .map_err(|e| Error::data(format!("could not read the CSV: {e}"), Location::file(Some(path))))
+    let frame = read(Some(10_000)).or_else(|_| read(None)).map_err(|e| {
+        // Name the row as scoring would: the streaming reader finds ragged rows and bad bytes with
+        // their row and column; polars' own message is the fallback.
+        first_structural_error(path).unwrap_or_else(|| {
+            let text = crate::core::text::summarise_runtime(&e.to_string());
+            Error::data(format!("could not read the CSV: {text}"), Location::file(Some(path)))
+        })
+    })?;
+    Ok(frame)
+}
+
+/// The first ragged row or invalid byte in `path`, read as scoring reads it, if there is one.
+fn first_structural_error(path: &Path) -> Option<Error> {
+    let mut reader = TableReader::open(path, 65_536).ok()?;
+    loop {
+        match reader.next_batch() {
+            Ok(Some(_)) => {}
+            Ok(None) => return None,
+            Err(e) => return Some(e),
+        }
+    }
 }
