@@ -98,13 +98,27 @@ pub fn remove_live_temporaries() {
 /// mid-write), older than this process. Returns a note saying what was removed, if anything.
 pub fn remove_stale_temporaries(target: &Path) -> Option<String> {
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let prefix = prefix_of(target);
+    remove_stale(dir, &prefix_of(target), target)
+}
+
+/// Remove every stale temporary in `dir` (a folder Mirador owns, such as a registry's `models/`),
+/// whatever its target.
+pub fn remove_stale_in(dir: &Path) -> Option<String> {
+    remove_stale(dir, ".", dir)
+}
+
+/// Remove the temporaries in `dir` whose names start with `prefix`, that a dead process left,
+/// older than this one; `shown` is what the note says they were beside.
+fn remove_stale(dir: &Path, prefix: &str, shown: &Path) -> Option<String> {
     let started = *STARTED;
     let mut removed = Vec::new();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(&prefix).filter(|_| name.ends_with(".partial")) else { continue };
-        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        let Some(rest) = name.strip_prefix(prefix).filter(|_| name.ends_with(".partial")) else { continue };
+        // What follows ".mirador-" is "<pid>-<random>.partial".
+        let ours = if prefix.ends_with(".mirador-") { Some(rest) } else { rest.rsplit_once(".mirador-").map(|(_, b)| b) };
+        let Some(ours) = ours else { continue };
+        let pid: Option<u32> = ours.split('-').next().and_then(|p| p.parse().ok());
         if pid.is_some_and(process_alive) {
             continue;
         }
@@ -117,7 +131,7 @@ pub fn remove_stale_temporaries(target: &Path) -> Option<String> {
         format!(
             "removed {} unfinished file(s) an interrupted run left beside {}: {}",
             removed.len(),
-            target.display(),
+            shown.display(),
             removed.join(", ")
         )
     })
@@ -189,5 +203,9 @@ mod tests {
         assert!(!dead.exists(), "the dead writer's file is gone");
         assert!(other.exists(), "another target's file is left alone");
         assert!(live.path().exists(), "this process's own temporary is kept");
+        // A folder Mirador owns is cleaned whatever the target.
+        let note = remove_stale_in(dir.path()).expect("the other target's leftover");
+        assert!(note.contains(".other.csv.mirador-0-abc123.partial") && !other.exists(), "{note}");
+        assert!(live.path().exists());
     }
 }

@@ -127,6 +127,8 @@ pub enum Error {
         reason: String,
         /// The model file.
         path: PathBuf,
+        /// ONNX Runtime's message as it is, when the reason summarises it (`--verbose`).
+        raw: Option<String>,
     },
 
     /// A data file or value is malformed.
@@ -199,7 +201,14 @@ impl Error {
 
     /// A model error for `path`.
     pub fn model(reason: impl Into<String>, path: impl AsRef<Path>) -> Self {
-        Self::Model { reason: reason.into(), path: path.as_ref().to_path_buf() }
+        Self::Model { reason: reason.into(), path: path.as_ref().to_path_buf(), raw: None }
+    }
+
+    /// ONNX Runtime refused the model at `path`: `what` it was doing, its raw message summarised
+    /// (the raw text kept for `--verbose`).
+    pub fn model_rejected(what: &str, raw: String, path: impl AsRef<Path>) -> Self {
+        let reason = format!("{what}: {}", super::text::summarise_runtime(&raw));
+        Self::Model { reason, path: path.as_ref().to_path_buf(), raw: Some(raw) }
     }
 
     /// An inference failure from ONNX Runtime's raw message.
@@ -247,6 +256,9 @@ impl Error {
     pub fn verbose(&self) -> String {
         match self {
             Self::Inference { raw, .. } => format!("inference failed: {raw}"),
+            Self::Model { raw: Some(raw), path, .. } => {
+                format!("not a usable ONNX model: {raw} — {}", path.display())
+            }
             other => other.to_string(),
         }
     }

@@ -282,6 +282,8 @@ impl Registry {
         let lock_path = self.root.join(".lock");
         let lock = File::create(&lock_path).map_err(|e| Error::io("lock the registry", &lock_path, e))?;
         lock.lock().map_err(|e| Error::io("lock the registry", &lock_path, e))?;
+        // Model files a killed `registry add` left half-written.
+        let _ = super::atomic::remove_stale_in(&self.root.join("models"));
         let mut index = self.index()?;
         let out = change(&mut index)?;
         let text = serde_json::to_string_pretty(&index).map_err(|e| Error::Invalid(e.to_string()))?;

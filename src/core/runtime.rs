@@ -42,11 +42,15 @@ pub fn environment() -> Result<&'static Environment> {
         })?;
         let builder =
             ort::init_from(&path).map_err(|e| (format!("could not load {}: {e}", path.display()), reinstall_fix()))?;
-        builder
+        let env = builder
             .with_name("mirador")
             .with_telemetry(false)
             .build()
-            .map_err(|e| (format!("could not start ONNX Runtime from {}: {e}", path.display()), reinstall_fix()))
+            .map_err(|e| (format!("could not start ONNX Runtime from {}: {e}", path.display()), reinstall_fix()))?;
+        // ONNX Runtime would also print its errors to stderr, raw; Mirador reports each one itself,
+        // once, summarised.
+        env.set_log_level(ort::logging::LogLevel::Fatal);
+        Ok(env)
     });
     loaded.as_ref().map_err(|(reason, fix)| unavailable(reason.clone(), fix.clone()))
 }

@@ -425,7 +425,7 @@ pub fn open_ort_session(bytes: &[u8], options: SessionOptions, path: &Path) -> R
         .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
         .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
         .map_err(|e| Error::model(format!("ONNX Runtime could not prepare a session: {e}"), path))?;
-    builder.commit_from_memory(bytes).map_err(|e| {
-        Error::model(format!("ONNX Runtime rejected it: {}", super::text::summarise_runtime(&e.to_string())), path)
-    })
+    builder
+        .commit_from_memory(bytes)
+        .map_err(|e| Error::model_rejected("ONNX Runtime rejected it", e.to_string(), path))
 }

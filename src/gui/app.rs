@@ -101,6 +101,11 @@ impl MiradorApp {
         self.commands.push(command);
     }
 
+    /// The folder scoring results live in while the app runs, once one was made.
+    pub fn scratch_dir(&self) -> Option<&std::path::Path> {
+        self.scratch.as_ref().map(tempfile::TempDir::path)
+    }
+
     /// CPU time of the last frame's `ui`, in milliseconds.
     pub fn last_frame_ms(&self) -> f32 {
         self.frame_ms.back().copied().unwrap_or(0.0)

@@ -143,7 +143,7 @@ fn corrupt_models_give_a_model_error() {
     ] {
         let path = write(dir.path(), name, &content);
         match Model::load(&path) {
-            Err(Error::Model { reason, path: p }) => {
+            Err(Error::Model { reason, path: p, .. }) => {
                 assert_eq!(p, path);
                 assert!(!reason.is_empty());
             }
@@ -230,4 +230,28 @@ fn unsupported_extensions_and_clashing_names_are_refused() {
             .unwrap_err();
     assert!(err.to_string().contains("no_such_id"), "{err}");
     assert_no_partial_files(dir.path());
+}
+
+/// An inference past its deadline is stopped by the watchdog: a timeout error that says so, no
+/// output, and the model's sessions work again at once.
+#[test]
+fn an_inference_past_its_deadline_is_stopped_and_the_session_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_input(dir.path(), 40);
+    let out = dir.path().join("out.csv");
+    let model = model("churn_v2");
+    let options = ScoreOptions {
+        batch_size: 120_000,
+        workers: 1,
+        inference_timeout: std::time::Duration::from_micros(200),
+        ..ScoreOptions::default()
+    };
+    let err = score_file(&model, &input, &out, &options, &CancelToken::new(), &mut |_| {}).unwrap_err();
+    assert_eq!(err.kind(), mirador::core::ErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("took longer than") && err.to_string().contains("stopped"), "{err}");
+    assert!(!out.exists());
+    assert_no_partial_files(dir.path());
+    let ok = score_file(&model, &repo("sample-data/churn_current.csv"), &out, &ScoreOptions::default(), &CancelToken::new(), &mut |_| {})
+        .expect("the pooled sessions were reset after the timeout");
+    assert_eq!(ok.rows, 3000);
 }

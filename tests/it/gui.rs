@@ -183,6 +183,9 @@ fn cancelling_a_scoring_job_stops_it_and_says_so() {
     wait_for(&mut h, "the cancellation", |h| !h.state().jobs.any_running());
     assert!(h.state().panels.score.result.is_none(), "no partial result is shown");
     assert!(h.state().notes.iter().any(|n| n.text.contains("cancelled") && !n.error));
+    let scratch = h.state().scratch_dir().expect("scoring used the scratch folder").to_path_buf();
+    let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "a cancelled run leaves nothing in the scratch folder: {left:?}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod bundle;
 mod cli;
 mod compare_golden;
 mod contract_check;
+mod corpus;
 mod drift_golden;
 #[cfg(feature = "gui")]
 mod gui;

@@ -197,6 +197,10 @@ fn check_tree(
         }
     }
     let roots: Vec<usize> = members.clone().filter(|&i| !has_parent[i]).collect();
+    // A loop is the worst finding (it hangs the runtime): look for one from every start first.
+    for &root in &roots {
+        walk(children, root, &mut vec![false; children.len()], name)?;
+    }
     let root = match roots.as_slice() {
         [root] => *root,
         [] => {
@@ -223,13 +227,23 @@ fn walk(
     seen: &mut [bool],
     name: &dyn Fn(usize) -> String,
 ) -> Result<(), String> {
-    let mut stack = vec![root];
-    while let Some(i) = stack.pop() {
+    // (node, the node whose link led here, depth): depth-first, so a node met again while it is on
+    // the current path is a loop; met again elsewhere, a shared child.
+    let mut path: Vec<usize> = Vec::new();
+    let mut stack = vec![(root, usize::MAX, 0usize)];
+    while let Some((i, from, depth)) = stack.pop() {
+        path.truncate(depth);
         if std::mem::replace(&mut seen[i], true) {
-            return Err(format!("{} is reached twice: the tree's links form a cycle or share a child", name(i)));
+            let what = if path.contains(&i) { "links back to" } else { "shares its child" };
+            let from = if from == usize::MAX { String::from("the tree's root") } else { name(from) };
+            return Err(format!(
+                "{from} {what} {}: the tree's links form a cycle, and rows that reach it would loop for ever",
+                name(i)
+            ));
         }
+        path.push(i);
         for c in children[i].into_iter().flatten().filter(|&c| c != usize::MAX) {
-            stack.push(c);
+            stack.push((c, i, depth + 1));
         }
     }
     Ok(())
