@@ -1,11 +1,15 @@
 //! SIGINT and SIGTERM for the command line: the first one cancels the running command (which then
-//! stops between batches and removes its temporary files), a second one removes every temporary
-//! file at once and exits. Either way the exit code is 128 + the signal (130, 143).
+//! stops between batches and removes its temporary files); a second one, or a command still running
+//! three seconds later, removes every temporary file at once and exits. Either way the exit code is
+//! 128 + the signal (130, 143).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::core::CancelToken;
+
+/// How long a cancelled command may take to stop before the process exits anyway.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the signal thread shares with the command.
 pub struct Interrupt {
@@ -35,13 +39,20 @@ pub fn install() -> Interrupt {
         if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
             let (token, seen) = (cancel.clone(), Arc::clone(&signal));
             let _ = std::thread::Builder::new().name("mirador-signals".into()).spawn(move || {
-                for s in signals.forever() {
-                    if seen.swap(s, Ordering::SeqCst) != 0 {
-                        crate::core::atomic::remove_live_temporaries();
-                        std::process::exit(128 + s);
+                let Some(s) = signals.forever().next() else { return };
+                seen.store(s, Ordering::SeqCst);
+                token.cancel();
+                // The command stops at its next check; if it has not within the grace period (or a
+                // second signal comes), remove its temporaries and exit anyway.
+                let deadline = std::time::Instant::now() + GRACE;
+                while std::time::Instant::now() < deadline {
+                    if signals.pending().next().is_some() {
+                        break;
                     }
-                    token.cancel();
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
+                crate::core::atomic::remove_live_temporaries();
+                std::process::exit(128 + s);
             });
         }
     }

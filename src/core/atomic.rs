@@ -116,7 +116,8 @@ fn remove_stale(dir: &Path, prefix: &str, shown: &Path) -> Option<String> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix(prefix).filter(|_| name.ends_with(".partial")) else { continue };
         // What follows ".mirador-" is "<pid>-<random>.partial".
-        let ours = if prefix.ends_with(".mirador-") { Some(rest) } else { rest.rsplit_once(".mirador-").map(|(_, b)| b) };
+        let ours =
+            if prefix.ends_with(".mirador-") { Some(rest) } else { rest.rsplit_once(".mirador-").map(|(_, b)| b) };
         let Some(ours) = ours else { continue };
         let pid: Option<u32> = ours.split('-').next().and_then(|p| p.parse().ok());
         if pid.is_some_and(process_alive) {

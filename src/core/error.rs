@@ -82,8 +82,10 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
-        if let Some(row) = self.row {
-            parts.push(format!("row {row}"));
+        match self.row {
+            Some(0) => parts.push("the header row".to_string()),
+            Some(row) => parts.push(format!("row {row}")),
+            None => {}
         }
         if let Some(column) = &self.column {
             parts.push(format!("column '{column}'"));

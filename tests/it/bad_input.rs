@@ -251,7 +251,14 @@ fn an_inference_past_its_deadline_is_stopped_and_the_session_recovers() {
     assert!(err.to_string().contains("took longer than") && err.to_string().contains("stopped"), "{err}");
     assert!(!out.exists());
     assert_no_partial_files(dir.path());
-    let ok = score_file(&model, &repo("sample-data/churn_current.csv"), &out, &ScoreOptions::default(), &CancelToken::new(), &mut |_| {})
-        .expect("the pooled sessions were reset after the timeout");
+    let ok = score_file(
+        &model,
+        &repo("sample-data/churn_current.csv"),
+        &out,
+        &ScoreOptions::default(),
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .expect("the pooled sessions were reset after the timeout");
     assert_eq!(ok.rows, 3000);
 }

@@ -82,7 +82,15 @@ fn a_model_whose_tree_loops_is_refused_on_load_naming_the_node() {
     expect(&o, 1, &["not a usable ONNX model", "tree 0", "node 2", "churn_v2_cycle.onnx"], "inspect");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.csv");
-    let o = run(&args(&["score", "--model", &path(&cycle), "--input", "sample-data/churn_current.csv", "--output", &path(&out)]));
+    let o = run(&args(&[
+        "score",
+        "--model",
+        &path(&cycle),
+        "--input",
+        "sample-data/churn_current.csv",
+        "--output",
+        &path(&out),
+    ]));
     expect(&o, 1, &["cycle", "churn_v2_cycle.onnx"], "score");
     assert!(!out.exists());
     no_partials(dir.path());
@@ -133,7 +141,12 @@ fn malformed_models_of_other_kinds_end_with_a_clear_error() {
     let refused = dir.path().join("short_weights.onnx");
     std::fs::write(&refused, &bytes).unwrap();
     let o = score(&refused);
-    expect(&o, 1, &["ONNX Runtime rejected it", "target_class_weights must be empty or match", "short_weights.onnx"], "ORT refusal");
+    expect(
+        &o,
+        1,
+        &["ONNX Runtime rejected it", "target_class_weights must be empty or match", "short_weights.onnx"],
+        "ORT refusal",
+    );
     assert!(!o.stderr.contains("onnxruntime_src"), "summarised: {}", o.stderr);
     assert!(!o.stderr.contains("[E:onnxruntime"), "ONNX Runtime's own log line is not printed: {}", o.stderr);
     let o = run(&args(&["--verbose", "inspect", &path(&refused)]));
@@ -146,7 +159,15 @@ fn absurd_settings_are_refused_naming_the_setting_and_the_range() {
     let dir = tempfile::tempdir().unwrap();
     let out = path(&dir.path().join("out.csv"));
     let evaluate = |extra: &[&str]| {
-        let mut a = args(&["evaluate", "--model", "sample-models/churn_v1.onnx", "--data", "sample-data/churn_current.csv", "--target", "churned"]);
+        let mut a = args(&[
+            "evaluate",
+            "--model",
+            "sample-models/churn_v1.onnx",
+            "--data",
+            "sample-data/churn_current.csv",
+            "--target",
+            "churned",
+        ]);
         a.extend(args(extra));
         run(&a)
     };
@@ -154,7 +175,15 @@ fn absurd_settings_are_refused_naming_the_setting_and_the_range() {
     expect(&evaluate(&["--threshold", "2"]), 1, &["--threshold", "0 to 1"], "threshold 2");
     expect(&evaluate(&["--threshold", "NaN"]), 1, &["--threshold", "0 to 1"], "threshold NaN");
     let score = |extra: &[&str]| {
-        let mut a = args(&["score", "--model", "sample-models/churn_v1.onnx", "--input", "sample-data/churn_current.csv", "--output", &out]);
+        let mut a = args(&[
+            "score",
+            "--model",
+            "sample-models/churn_v1.onnx",
+            "--input",
+            "sample-data/churn_current.csv",
+            "--output",
+            &out,
+        ]);
         a.extend(args(extra));
         run(&a)
     };
@@ -163,14 +192,32 @@ fn absurd_settings_are_refused_naming_the_setting_and_the_range() {
     expect(&capped, 0, &["10000 workers asked for; using"], "threads capped");
     expect(&score(&["--inference-timeout=-1"]), 1, &["--inference-timeout"], "timeout");
     let drift = |share: &str| {
-        run(&args(&["drift", "--reference", "sample-data/churn_reference.csv", "--current", "sample-data/churn_current.csv", &format!("--drift-share={share}")]))
+        run(&args(&[
+            "drift",
+            "--reference",
+            "sample-data/churn_reference.csv",
+            "--current",
+            "sample-data/churn_current.csv",
+            &format!("--drift-share={share}"),
+        ]))
     };
     expect(&drift("-1"), 1, &["--drift-share", "above 0"], "drift share -1");
     expect(&drift("2"), 1, &["--drift-share", "at most 1"], "drift share 2");
     let compare = |models: &[&str], gate: &str| {
         let mut a = args(&["compare", "--models"]);
         a.extend(args(models));
-        a.extend(args(&["--data", "sample-data/churn_current.csv", "--target", "churned", "--latency-rows", "0", "--bootstrap", "0", "--gate", gate]));
+        a.extend(args(&[
+            "--data",
+            "sample-data/churn_current.csv",
+            "--target",
+            "churned",
+            "--latency-rows",
+            "0",
+            "--bootstrap",
+            "0",
+            "--gate",
+            gate,
+        ]));
         run(&a)
     };
     let o = compare(&["sample-models/churn_v1.onnx", "sample-models/churn_v2.onnx"], "recal drop <= 2%");
@@ -178,17 +225,39 @@ fn absurd_settings_are_refused_naming_the_setting_and_the_range() {
     let o = compare(&["sample-models/churn_v1.onnx", "sample-models/spend_regressor.onnx"], "roc_auc >= 0.5");
     expect(&o, 1, &["churn_v1 is a classifier but spend_regressor is a regressor"], "tasks differ");
     let o = run(&args(&[
-        "drift", "--reference", "sample-data/churn_reference.csv", "--current", "sample-data/churn_production_log.csv",
-        "--chunk", "1w", "--time-col", "timestamp", "--exclude", "customer_id", "--alert", "drift:incme > 0.2",
+        "drift",
+        "--reference",
+        "sample-data/churn_reference.csv",
+        "--current",
+        "sample-data/churn_production_log.csv",
+        "--chunk",
+        "1w",
+        "--time-col",
+        "timestamp",
+        "--exclude",
+        "customer_id",
+        "--alert",
+        "drift:incme > 0.2",
     ]));
     expect(&o, 1, &["alert rule 'drift:incme > 0.2'", "column the data does not have"], "alert on an unknown column");
     let o = run(&args(&[
-        "predict", "--model", "sample-models/churn_v1.onnx", "--values",
+        "predict",
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--values",
         "tenure_month=2,monthly_charges=95.5,total_charges=190,contract=Month-to-month,internet_service=Fiber optic,payment_method=Electronic check,paperless_billing=Yes,senior_citizen=1,support_calls=4",
     ]));
     expect(&o, 1, &["tenure_months"], "predict with a typo");
     for chunk in ["", "1é", "99999999999999999999w"] {
-        let o = run(&args(&["drift", "--reference", "sample-data/churn_reference.csv", "--current", "sample-data/churn_current.csv", "--chunk", chunk]));
+        let o = run(&args(&[
+            "drift",
+            "--reference",
+            "sample-data/churn_reference.csv",
+            "--current",
+            "sample-data/churn_current.csv",
+            "--chunk",
+            chunk,
+        ]));
         assert!(!o.stderr.contains("panicked") && matches!(o.code, Some(0 | 1 | 3)), "--chunk {chunk:?}: {}", o.stderr);
     }
     no_partials(dir.path());
@@ -219,9 +288,26 @@ fn bad_data_is_named_by_file_and_row_and_values_are_quoted_with_a_bound() {
     let huge = dir.path().join("huge_field.csv");
     std::fs::write(&huge, big.join("\n") + "\n").unwrap();
     let out = dir.path().join("out.csv");
-    let o = run(&args(&["score", "--model", "sample-models/churn_v1.onnx", "--input", &path(&huge), "--output", &path(&out)]));
+    let o = run(&args(&[
+        "score",
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--input",
+        &path(&huge),
+        "--output",
+        &path(&out),
+    ]));
     expect(&o, 1, &["MB)", "row 1", "monthly_charges"], "huge field");
     assert!(o.stderr.len() < 500, "the message is {} bytes", o.stderr.len());
+    // A header whose quote never closes, and a "header" of 20 MB with no line end: refused at once.
+    let unclosed = dir.path().join("unclosed.csv");
+    std::fs::write(&unclosed, "\"abc").unwrap();
+    let o = run(&args(&["check", "--model", "sample-models/churn_v1.onnx", "--input", &path(&unclosed)]));
+    expect(&o, 1, &["never closed", "the header row", "unclosed.csv"], "unclosed quote");
+    let endless = dir.path().join("endless.csv");
+    std::fs::write(&endless, "x".repeat(20 << 20)).unwrap();
+    let o = run(&args(&["check", "--model", "sample-models/churn_v1.onnx", "--input", &path(&endless)]));
+    expect(&o, 1, &["longer than 16.8 MB", "endless.csv"], "endless header");
     no_partials(dir.path());
 }
 
@@ -232,7 +318,12 @@ fn integrity_a_changed_registered_file_and_hostile_archives_are_refused() {
     let add = run(&args(&["registry", "--dir", &path(&reg), "add", "churn", "sample-models/churn_v1.onnx"]));
     expect(&add, 0, &[], "add");
     // Change the stored file on disk (it is read-only: a determined user changes that too).
-    let stored = std::fs::read_dir(reg.join("models")).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "onnx")).unwrap();
+    let stored = std::fs::read_dir(reg.join("models"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .unwrap();
     let mut perms = std::fs::metadata(&stored).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
@@ -243,12 +334,18 @@ fn integrity_a_changed_registered_file_and_hostile_archives_are_refused() {
     std::fs::write(&stored, &bytes).unwrap();
     let out = dir.path().join("bundle");
     let o = run(&args(&["bundle", "--registry", &path(&reg), "create", "--model", "churn@1", "--output", &path(&out)]));
-    expect(&o, 1, &["changed since it was registered", &stored.file_name().unwrap().to_string_lossy()], "tampered registry file");
+    expect(
+        &o,
+        1,
+        &["changed since it was registered", &stored.file_name().unwrap().to_string_lossy()],
+        "tampered registry file",
+    );
     assert!(!out.exists());
 
     // A good bundle, then an archive whose model is 64 MB of zeros (a few KB compressed).
     let good = dir.path().join("good");
-    let o = run(&args(&["bundle", "create", "--model", "sample-models/churn_v1.onnx", "--output", &path(&good), "--tar"]));
+    let o =
+        run(&args(&["bundle", "create", "--model", "sample-models/churn_v1.onnx", "--output", &path(&good), "--tar"]));
     expect(&o, 0, &[], "bundle");
     let bomb = dir.path().join("bomb.tar.gz");
     {
@@ -287,8 +384,15 @@ fn integrity_a_changed_registered_file_and_hostile_archives_are_refused() {
 #[test]
 fn monitoring_a_classifier_without_probabilities_is_a_clear_error() {
     let o = run(&args(&[
-        "drift", "--reference", "sample-data/churn_reference.csv", "--current", "sample-data/churn_current.csv",
-        "--chunk", "1000", "--model", "tests/fixtures/labels_only.onnx",
+        "drift",
+        "--reference",
+        "sample-data/churn_reference.csv",
+        "--current",
+        "sample-data/churn_current.csv",
+        "--chunk",
+        "1000",
+        "--model",
+        "tests/fixtures/labels_only.onnx",
     ]));
     expect(&o, 1, &["gives labels but no probabilities", "labels_only.onnx"], "labels only");
 }
@@ -296,7 +400,18 @@ fn monitoring_a_classifier_without_probabilities_is_a_clear_error() {
 #[test]
 fn output_piped_into_head_ends_quietly() {
     let mut child = Command::new(mirador_bin())
-        .args(["evaluate", "--model", "sample-models/churn_v1.onnx", "--data", "sample-data/churn_current.csv", "--target", "churned", "--bootstrap", "0", "--json"])
+        .args([
+            "evaluate",
+            "--model",
+            "sample-models/churn_v1.onnx",
+            "--data",
+            "sample-data/churn_current.csv",
+            "--target",
+            "churned",
+            "--bootstrap",
+            "0",
+            "--json",
+        ])
         .current_dir(repo(""))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -385,7 +500,15 @@ fn interrupted_scoring_leaves_nothing_behind_and_a_killed_ones_leftovers_are_rem
     let _ = child.wait_with_output();
     let left = partials(dir.path());
     assert_eq!(left.len(), 1, "a killed run leaves its temporary: {left:?}");
-    let o = run(&args(&["score", "--model", "sample-models/churn_v1.onnx", "--input", "sample-data/churn_current.csv", "--output", &path(&out)]));
+    let o = run(&args(&[
+        "score",
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--input",
+        "sample-data/churn_current.csv",
+        "--output",
+        &path(&out),
+    ]));
     expect(&o, 0, &["removed 1 unfinished file(s)", &left[0]], "the next run");
     assert!(partials(dir.path()).is_empty());
 

@@ -18,6 +18,7 @@ mod gui;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;
+mod properties;
 mod registry;
 mod scoring_golden;
 #[cfg(feature = "gui")]

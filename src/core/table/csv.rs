@@ -12,6 +12,10 @@ use polars::prelude::_csv_read_internal::read_chunk;
 use polars::prelude::*;
 
 use super::scan::{QUOTE, Scan};
+use crate::core::text::size;
+
+/// The longest header read before the file is taken for something other than a CSV.
+const MAX_HEADER_BYTES: usize = 16 << 20;
 use crate::core::error::{Error, Location, Result};
 
 /// An open CSV file, read a batch of records at a time.
@@ -80,6 +84,8 @@ impl CsvSource {
 
     fn read_header(&mut self, path: &Path) -> Result<()> {
         let at = Location::file(Some(path));
+        // Whether a newline was added to end a last line that had none.
+        let mut padded = false;
         loop {
             if let Some(end) = first_record_end(&self.carry) {
                 let mut line = &self.carry[..end];
@@ -99,11 +105,24 @@ impl CsvSource {
                 self.carry.drain(..end);
                 return Ok(());
             }
+            if self.carry.len() > MAX_HEADER_BYTES {
+                return Err(Error::data(
+                    format!(
+                        "the first line (the header) is longer than {}: is this a CSV file?",
+                        size(MAX_HEADER_BYTES as u64)
+                    ),
+                    at,
+                ));
+            }
             if !self.fill(path, self.read_size)? {
                 if self.carry.iter().all(u8::is_ascii_whitespace) {
                     return Err(Error::data("the file is empty", at));
                 }
+                if padded {
+                    return Err(Error::data("the header row has a quote (\") that is never closed", at.row(0)));
+                }
                 self.carry.push(b'\n'); // a header with no trailing newline
+                padded = true;
             }
         }
     }
