@@ -180,7 +180,7 @@ fn classification_data(
         })
         .collect::<Result<Vec<usize>>>()?;
     let positive = positive_index(info, classes, request.positive.as_deref())?;
-    Ok(ClassificationData { classes: classes.to_vec(), positive, y_true, proba })
+    ClassificationData::new(classes.to_vec(), positive, y_true, proba)
 }
 
 /// Score `data` and return each row's score — the positive-class probability of a classifier, the
@@ -210,12 +210,9 @@ pub fn labelled_scores(
             };
             let labelled = match target {
                 Some(_) => labelled_classification(info, &scored, data, &request)?,
-                None => ClassificationData {
-                    classes: classes.clone(),
-                    positive: positive_index(info, classes, None)?,
-                    y_true: Vec::new(),
-                    proba,
-                },
+                None => {
+                    ClassificationData::new(classes.clone(), positive_index(info, classes, None)?, Vec::new(), proba)?
+                }
             };
             // The session checked that every row has one probability per class.
             let k = labelled.classes.len();

@@ -9,6 +9,11 @@
 //!   chi-square with continuity correction `(|b − c| − 1)² / (b + c)`, 1 df;
 //! - latency: single rows through an ONNX Runtime session (1 intra-op thread) after 10 warm-up
 //!   runs, percentiles with linear interpolation.
+//!
+//! Indexing: [`check_request`] makes every classifier name the same classes (k of them); each
+//! model's `proba` has k values per row (checked where outputs are read, `session.rs`) and every
+//! model scores the same rows, so `proba[i * k + c]` with `i < rows`, `c < k` and the class indices
+//! `pa[i]`, `pb[i]` (argmax over k) are in bounds.
 
 pub mod gate;
 
@@ -306,6 +311,22 @@ pub fn check_request(models: &[Model], request: &CompareRequest) -> Result<()> {
                 task_name(task),
                 other.info().name,
                 task_name(&other.info().task)
+            )));
+        }
+        // Decisions are compared class by class: the classifiers must name the same classes.
+        if let Task::Classification { classes, .. } = task
+            && let Some(other) = models.iter().find(|m| match &m.info().task {
+                Task::Classification { classes: c, .. } => c != classes,
+                Task::Regression { .. } => false,
+            })
+            && let Task::Classification { classes: theirs, .. } = &other.info().task
+        {
+            return Err(Error::Invalid(format!(
+                "{} predicts the classes [{}] but {} predicts [{}]: only classifiers of the same classes can be compared",
+                first.info().name,
+                classes.join(", "),
+                other.info().name,
+                theirs.join(", ")
             )));
         }
         let known = known_metrics(task);

@@ -14,6 +14,11 @@
 //! let report = evaluate_classification(&data, &EvaluateOptions::default());
 //! assert_eq!(report.metrics["roc_auc"], Some(0.75));
 //! ```
+//!
+//! Indexing: every function here reads `proba[i * k + c]`, `y_true[i]` and per-class tables
+//! `[c]` with `i < rows`, `c < k`. That holds for any [`ClassificationData`] that passes
+//! [`ClassificationData::check`] (k ≥ 1 classes, `positive < k`, every `y_true < k`, `k` values per
+//! row); the core builds every one through it.
 
 pub(crate) mod binary;
 pub mod bootstrap;
@@ -47,6 +52,38 @@ pub struct ClassificationData {
     pub y_true: Vec<usize>,
     /// Row-major `[rows, classes]` probabilities.
     pub proba: Vec<f64>,
+}
+
+impl ClassificationData {
+    /// Checked data: `proba` has `classes.len()` values per row of `y_true` (or any whole number
+    /// of rows when `y_true` is empty: scores without labels), every class index is in range.
+    pub fn new(
+        classes: Vec<String>,
+        positive: usize,
+        y_true: Vec<usize>,
+        proba: Vec<f64>,
+    ) -> crate::core::Result<Self> {
+        let data = Self { classes, positive, y_true, proba };
+        data.check()?;
+        Ok(data)
+    }
+
+    /// Whether the data holds what the metrics index by (see the module's note).
+    pub fn check(&self) -> crate::core::Result<()> {
+        let k = self.classes.len();
+        let fault = |what: String| Err(crate::core::Error::internal(format!("classification data: {what}")));
+        if k == 0 || self.positive >= k {
+            return fault(format!("{k} classes, positive class {}", self.positive));
+        }
+        let whole_rows = self.proba.len().is_multiple_of(k);
+        if !whole_rows || (!self.y_true.is_empty() && self.proba.len() != self.y_true.len() * k) {
+            return fault(format!("{} probabilities for {} rows of {k} classes", self.proba.len(), self.y_true.len()));
+        }
+        if let Some(bad) = self.y_true.iter().find(|&&c| c >= k) {
+            return fault(format!("class index {bad} of {k}"));
+        }
+        Ok(())
+    }
 }
 
 /// Evaluation settings.

@@ -234,6 +234,7 @@ fn score_drift(reference: &[f64], current: &[f64]) -> Result<Option<f64>> {
 
 fn performance(labelled: &ClassificationData, rows: &[usize]) -> BTreeMap<String, Option<f64>> {
     let k = labelled.classes.len();
+    // A subset of checked data (every index in `rows` is a row of `labelled`) is checked data.
     let subset = ClassificationData {
         classes: labelled.classes.clone(),
         positive: labelled.positive,
