@@ -17,14 +17,14 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         #[cfg(feature = "gui")]
-        None => mirador::gui::run(None),
+        None => mirador::gui::run(None, cli.files),
         #[cfg(feature = "gui")]
         Some(Command::Gui { screen, screenshot }) => {
             let autopilot = screen.zip(screenshot).map(|(screen, path)| {
                 let tab = mirador::gui::Tab::ALL.into_iter().find(|t| t.as_str() == screen).unwrap_or_default();
                 mirador::gui::Autopilot::new(tab, path)
             });
-            mirador::gui::run(autopilot)
+            mirador::gui::run(autopilot, cli.files)
         }
         #[cfg(not(feature = "gui"))]
         None => mirador::cli::run(Command::Gui { screen: None, screenshot: None }, cli.verbose),

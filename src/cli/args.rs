@@ -17,6 +17,9 @@ pub struct Cli {
     /// Print every detail of an error (ONNX Runtime's own message in full).
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Models to open in the window (`mirador churn.onnx`), without a command.
+    #[arg(value_name = "MODEL.onnx")]
+    pub files: Vec<PathBuf>,
     /// What to do; without a command the desktop app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -28,7 +31,7 @@ pub enum Command {
     /// Open the desktop app (the default).
     Gui {
         /// Show this screen with its work done (sample data), save a screenshot and close.
-        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "jobs"])]
+        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "versions", "jobs"])]
         screen: Option<String>,
         /// Where the screenshot (PNG) goes.
         #[arg(long, requires = "screen")]

@@ -71,6 +71,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
                 gate: gate.as_deref().map(GateRule::parse_all).transpose()?.unwrap_or_default(),
                 latency_rows,
                 max_flips: 1000,
+                id_column: columns.id_cols.first().cloned(),
             };
             let data = labelled.data;
             let comparison = compare_files(&models, &data, &request, cancel, &mut |_, _| {})?;

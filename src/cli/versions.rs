@@ -9,7 +9,7 @@ use super::args::{BundleAction, EXIT_CHECK_FAILED, RegistryAction};
 use super::render::{emit, say};
 use crate::core::bundle::{BundleRequest, ModelSource, VerifyReport, create_bundle, verify};
 use crate::core::compare::{CompareRequest, GateRule, compare_files};
-use crate::core::registry::{Entry, Registration, Registry, current_user};
+use crate::core::registry::{Entry, GateRecord, Registration, Registry, current_user};
 use crate::core::{CancelToken, EvaluateRequest, Evaluation, Model, Result, evaluate_file};
 
 /// Run a registry action against the registry in `dir`.
@@ -64,9 +64,10 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
                 None => emit(json, &entry, show_entry)?,
             }
         }
-        RegistryAction::Promote { spec, stage, reason, by, data, target, gate } => {
+        RegistryAction::Promote { spec, stage, reason, by, data, target, gate, override_gate } => {
             let (name, version) = registry.resolve(&spec)?;
             let entry = registry.entry(&name)?;
+            let mut record = None;
             if let (Some(data), Some(target), Some(&current)) = (data, target, entry.stages.get(&stage))
                 && current != version
             {
@@ -77,6 +78,7 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
                     gate: GateRule::parse_all(&gate)?,
                     latency_rows: 0,
                     max_flips: 0,
+                    id_column: None,
                 };
                 let comparison = compare_files(&[champion, challenger], &data, &request, cancel, &mut |_, _| {})?;
                 for verdict in &comparison.gate {
@@ -84,13 +86,33 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
                         say(&format!("gate: {} {} — {}\n", if r.passed { "pass" } else { "FAIL" }, r.rule, r.reason))?;
                     }
                 }
-                if !comparison.passed {
-                    eprintln!("not promoted: {name}@{version} fails the gate against {name}@{current} ({stage})");
+                let override_reason = override_gate.filter(|r| !r.trim().is_empty() && !comparison.passed);
+                if !comparison.passed && override_reason.is_none() {
+                    eprintln!(
+                        "not promoted: {name}@{version} fails the gate against {name}@{current} ({stage}); \
+                         --override-gate REASON promotes it anyway, recorded as an override"
+                    );
                     return Ok(ExitCode::from(EXIT_CHECK_FAILED));
                 }
+                let file = data.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                let sha = crate::core::bundle::file_sha256(&data)?;
+                record = Some(GateRecord {
+                    passed: comparison.passed,
+                    data: format!("{file} (SHA-256 {})", &sha[..12]),
+                    rules: gate.clone(),
+                    results: comparison
+                        .gate
+                        .iter()
+                        .flat_map(|v| v.results.iter())
+                        .map(|r| format!("{} {} — {}", if r.passed { "pass" } else { "FAIL" }, r.rule, r.reason))
+                        .collect(),
+                    override_reason,
+                });
             }
-            registry.promote(&name, version, &stage, &by, &reason)?;
-            say(&format!("{name}@{stage} → version {version}\n"))?;
+            let overridden = record.as_ref().is_some_and(|r| !r.passed);
+            registry.promote_gated(&name, version, &stage, &by, &reason, record)?;
+            let note = if overridden { " (the gate failed: recorded as an override)" } else { "" };
+            say(&format!("{name}@{stage} → version {version}{note}\n"))?;
         }
         RegistryAction::Rollback { name, stage, reason, by } => {
             let version = registry.rollback(&name, &stage, &by, &reason)?;

@@ -66,6 +66,10 @@ pub enum RegistryAction {
         /// Gate rules, ';'-separated.
         #[arg(long, default_value = "roc_auc >= champion - 0.005")]
         gate: String,
+        /// Promote even though the gate fails, for this reason (recorded in the history as an
+        /// override of the gate).
+        #[arg(long, value_name = "REASON")]
+        override_gate: Option<String>,
     },
     /// Put a stage back to the version it held before.
     Rollback {

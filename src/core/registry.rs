@@ -113,6 +113,25 @@ pub struct Event {
     pub to: Option<u32>,
     /// Why.
     pub reason: String,
+    /// The promotion gate behind a promotion, when one ran (or was overridden).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateRecord>,
+}
+
+/// What the promotion gate said about a promotion, kept in the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRecord {
+    /// Whether every rule passed.
+    pub passed: bool,
+    /// The labelled data it ran on (file name and SHA-256 when known).
+    pub data: String,
+    /// The rules, as written.
+    pub rules: String,
+    /// Each rule's outcome, in words.
+    pub results: Vec<String>,
+    /// When the gate failed and the promotion went ahead anyway: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
 }
 
 /// A named model: its versions, its stages and its history.
@@ -340,6 +359,7 @@ impl Registry {
                 from: None,
                 to: Some(version),
                 reason: registration.note.clone(),
+                gate: None,
             });
             Ok(version)
         })
@@ -347,6 +367,28 @@ impl Registry {
 
     /// Point `stage` of `name` at `version`, recording who and why.
     pub fn promote(&self, name: &str, version: u32, stage: &str, by: &str, reason: &str) -> Result<()> {
+        self.promote_gated(name, version, stage, by, reason, None)
+    }
+
+    /// [`promote`](Self::promote), recording the gate behind it. A failed gate must carry an
+    /// override reason (the promotion is then recorded as an override of the gate).
+    pub fn promote_gated(
+        &self,
+        name: &str,
+        version: u32,
+        stage: &str,
+        by: &str,
+        reason: &str,
+        gate: Option<GateRecord>,
+    ) -> Result<()> {
+        if let Some(g) = &gate
+            && !g.passed
+            && g.override_reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(Error::Invalid(format!(
+                "{name}@{version} failed the promotion gate for {stage}; promoting anyway needs an override reason"
+            )));
+        }
         if stage.is_empty() || stage.parse::<u32>().is_ok() {
             return Err(Error::Invalid(format!("'{stage}' cannot be a stage name")));
         }
@@ -359,7 +401,9 @@ impl Registry {
             if from == Some(version) {
                 return Err(Error::Invalid(format!("{name}@{stage} is already version {version}")));
             }
-            entry.history.push(event(by, Action::Promote, Some(stage), from, Some(version), reason));
+            let mut e = event(by, Action::Promote, Some(stage), from, Some(version), reason);
+            e.gate = gate;
+            entry.history.push(e);
             Ok(())
         })
     }
@@ -415,6 +459,7 @@ fn event(by: &str, action: Action, stage: Option<&str>, from: Option<u32>, to: O
         from,
         to,
         reason: reason.to_string(),
+        gate: None,
     }
 }
 

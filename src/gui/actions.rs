@@ -64,6 +64,7 @@ impl MiradorApp {
             Err(e) => return self.note(e.to_string(), true),
         };
         let name = format!("{} {} — {}", self.strings().job_score, file_name(&data), model.info().name);
+        let stamp = super::panels::score::score_stamp(&model, &data);
         let job = self.jobs.spawn(ctx, JobKind::Score, name, move |reporter, cancel| {
             let columns = TableReader::open(&data, 1)?.columns().to_vec();
             let (binding, _) = crate::core::plan_binding(model.info(), &columns, &ColumnMapping::default(), &[]);
@@ -98,6 +99,7 @@ impl MiradorApp {
                 score_column,
                 histogram: histogram.bars(40),
                 summary,
+                stamp,
             })))
         });
         self.panels.score.job = Some(job);
@@ -167,6 +169,7 @@ impl MiradorApp {
             return;
         }
         let settings = self.ws.compare.clone();
+        let stamp = settings.stamp(&models);
         let names: Vec<String> = models.iter().map(|m| m.info().name.clone()).collect();
         let name = format!("{} {} — {}", s.job_compare, names.join(" vs "), file_name(&data));
         let job = self.jobs.spawn(ctx, JobKind::Compare, name, move |reporter, cancel| {
@@ -181,7 +184,7 @@ impl MiradorApp {
                     stage: None,
                 });
             })?;
-            Ok(JobOutput::Compared(Box::new(comparison)))
+            Ok(JobOutput::Compared(Box::new(comparison), stamp))
         });
         self.panels.compare.job = Some(job);
     }
@@ -191,6 +194,7 @@ impl MiradorApp {
         let m = self.ws.monitor.clone();
         let (Some(reference), Some(current)) = (m.reference.clone(), m.current.clone()) else { return };
         let model = if m.use_model { self.current_model().map(|m| m.info().path.clone()) } else { None };
+        let stamp = m.stamp(self.current_model());
         let name = format!("{} {} ⟷ {}", self.strings().job_monitor, file_name(&reference), file_name(&current));
         let job = self.jobs.spawn(ctx, JobKind::Monitor, name, move |reporter, cancel| {
             let time = Some(m.time_column.trim()).filter(|t| !t.is_empty());
@@ -211,7 +215,7 @@ impl MiradorApp {
                 reporter.stage(step, crate::core::monitor::STEPS, what);
                 cancel.check()
             })?;
-            Ok(JobOutput::Monitored(Box::new(report)))
+            Ok(JobOutput::Monitored(Box::new(report), stamp))
         });
         self.panels.monitor.job = Some(job);
     }
@@ -358,7 +362,7 @@ fn drift_frame(m: &crate::core::monitor::MonitorReport) -> crate::core::Result<D
     let num = |f: &dyn Fn(&crate::core::drift::ColumnDrift) -> f64| cols.iter().map(f).collect::<Vec<f64>>();
     let columns = vec![
         Column::new("column".into(), text(&|c| c.column.clone())),
-        Column::new("test".into(), text(&|c| super::panels::monitor::test_name(c.test).to_string())),
+        Column::new("test".into(), text(&|c| super::words::test_name(c.test).to_string())),
         Column::new("score".into(), num(&|c| c.score)),
         Column::new("threshold".into(), num(&|c| c.threshold)),
         Column::new("drift".into(), cols.iter().map(|c| c.drift).collect::<Vec<bool>>()),

@@ -4,6 +4,7 @@
 use super::app::MiradorApp;
 use super::jobs::JobKind;
 use super::outputs::{GateResult, JobOutput};
+use super::panels::versions::gate_stamp;
 use crate::core::compare::compare_files;
 use crate::core::registry::{Registration, Registry};
 use crate::core::{Error, Result};
@@ -48,7 +49,17 @@ impl MiradorApp {
             let request = settings.request(&champion, 0, 0)?;
             let models = [champion, challenger];
             let comparison = compare_files(&models, &data, &request, cancel, &mut |_, p| reporter.scoring(p))?;
-            Ok(JobOutput::Gate(Box::new(GateResult { name, version, stage, comparison })))
+            let stamp = gate_stamp(&name, version, &stage, Some(current), &settings);
+            Ok(JobOutput::Gate(Box::new(GateResult {
+                name,
+                version,
+                stage,
+                comparison,
+                champion: current,
+                data,
+                rules: settings.gate.clone(),
+                stamp,
+            })))
         });
     }
 }

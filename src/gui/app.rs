@@ -101,6 +101,11 @@ impl MiradorApp {
         self.commands.push(command);
     }
 
+    /// The built-in file picker (its folder, whether it is open).
+    pub fn picker(&self) -> &FilePicker {
+        &self.picker
+    }
+
     /// The folder scoring results live in while the app runs, once one was made.
     pub fn scratch_dir(&self) -> Option<&std::path::Path> {
         self.scratch.as_ref().map(tempfile::TempDir::path)
@@ -134,8 +139,8 @@ impl MiradorApp {
         }
         self.take_input(&ctx);
         self.layout(ui);
-        if let Some(command) = self.picker.ui(&ctx, self.strings()) {
-            self.commands.push(command);
+        if let Some((purpose, path)) = self.picker.ui(&ctx, self.strings()) {
+            self.chosen(purpose, path);
         }
         self.notes_ui(&ctx);
         self.drive_autopilot(&ctx);

@@ -28,6 +28,20 @@ pub enum Export {
     Bundle(crate::core::bundle::ModelSource),
 }
 
+impl Export {
+    /// The kind of thing exported (for remembering where such files were saved last).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Predictions => "predictions",
+            Self::CompareTable | Self::DriftTable | Self::ProblemsTable => "table",
+            Self::ModelCard => "card",
+            Self::ReferenceProfile => "profile",
+            Self::Plot(_) => "plot",
+            Self::Bundle(_) => "bundle",
+        }
+    }
+}
+
 /// An action, handled by the app in one place.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -86,6 +100,8 @@ pub enum Command {
     Dismiss(usize),
     /// Read the registry again.
     RefreshRegistry,
+    /// Close the window (File ▸ Quit).
+    Quit,
     /// Register the current model under a name.
     Register {
         /// The registry name.
@@ -112,6 +128,8 @@ pub enum Command {
         stage: String,
         /// Why.
         reason: String,
+        /// The gate behind it (an override when it failed), recorded in the history.
+        gate: Option<Box<crate::core::registry::GateRecord>>,
     },
     /// Put `stage` back to its previous version.
     Rollback {

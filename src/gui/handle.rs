@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::app::MiradorApp;
 use super::command::{Command, DataSlot, Export, Tab};
-use super::files::{Purpose, native_dialog, native_dialogs};
+use super::files::{Purpose, canonical, native_dialog, native_dialogs};
 use super::jobs::JobKind;
 use super::outputs::JobOutput;
 use super::widgets::file_name;
@@ -70,10 +70,11 @@ impl MiradorApp {
                 }
             }
             Command::RefreshRegistry => self.registry_job(ctx, |_| Ok(String::new())),
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Command::Register { name, note } => self.register(ctx, name, note),
             Command::CheckGate { name, version, stage } => self.check_gate(ctx, name, version, stage),
-            Command::Promote { name, version, stage, reason } => self.registry_job(ctx, move |r| {
-                r.promote(&name, version, &stage, "", &reason)?;
+            Command::Promote { name, version, stage, reason, gate } => self.registry_job(ctx, move |r| {
+                r.promote_gated(&name, version, &stage, "", &reason, gate.map(|g| *g))?;
                 Ok(format!("{name}@{stage} → v{version}"))
             }),
             Command::Rollback { name, stage, reason } => self.registry_job(ctx, move |r| {
@@ -84,21 +85,54 @@ impl MiradorApp {
     }
 
     fn ask_file(&mut self, purpose: Purpose, suggested: &str) {
+        let start = self.start_dir(&purpose);
         if native_dialogs() {
-            if let Some(path) = native_dialog(purpose.clone(), suggested) {
-                self.commands.push(purpose.command(path));
+            if let Some(path) = native_dialog(purpose.clone(), &start, suggested) {
+                self.chosen(purpose, path);
             }
         } else {
-            let start =
-                self.ws.recent.first().and_then(|p| p.parent()).map_or_else(|| self.home.clone(), Path::to_path_buf);
-            self.picker.open(purpose, &start, suggested);
+            self.picker.open(purpose, &start, suggested, &self.ws.recent);
         }
     }
 
-    fn suggested_name(&self, export: &Export) -> String {
+    /// A file was chosen for `purpose`: remember its folder for the next time, and use it.
+    pub(super) fn chosen(&mut self, purpose: Purpose, path: PathBuf) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            self.ws.last_dirs.insert(purpose.kind(), canonical(dir));
+        }
+        self.commands.push(purpose.command(path));
+    }
+
+    /// Where a dialog for `purpose` starts: beside the current file of that kind, else where the
+    /// user last was for that kind, else the samples' folder.
+    pub fn start_dir(&self, purpose: &Purpose) -> PathBuf {
+        let parent = |p: &Path| p.parent().filter(|d| !d.as_os_str().is_empty()).map(Path::to_path_buf);
+        let current = match purpose {
+            Purpose::Model => self.current_model().and_then(|m| parent(&m.info().path)),
+            Purpose::Data(slot) => self.ws.data(*slot).and_then(|p| parent(p)),
+            Purpose::Save(Export::Predictions) => None,
+            Purpose::Save(_) => None,
+        };
+        let fallback = match purpose {
+            // Predictions go beside the data they came from unless the user saved some elsewhere.
+            Purpose::Save(Export::Predictions) => self.ws.score_data.as_ref().and_then(|p| parent(p)),
+            _ => None,
+        };
+        current
+            .or_else(|| self.ws.last_dirs.get(&purpose.kind()).cloned())
+            .or(fallback)
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(|| self.home.clone())
+    }
+
+    /// The file name a save dialog proposes: named after what really produced the export.
+    pub fn suggested_name(&self, export: &Export) -> String {
         let model = self.current_model().map_or_else(|| "model".to_string(), |m| m.info().name.clone());
         match export {
-            Export::Predictions => format!("{model}_predictions.csv"),
+            Export::Predictions => {
+                let producer = self.panels.score.result.as_ref().map_or(model, |r| r.model_name.clone());
+                format!("{producer}_predictions.csv")
+            }
             Export::CompareTable => "comparison.csv".into(),
             Export::DriftTable => "drift.csv".into(),
             Export::ProblemsTable => "contract_problems.csv".into(),

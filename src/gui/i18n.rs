@@ -75,6 +75,37 @@ strings! {
     tab_monitor: "Monitor", "Monitorizar";
     tab_jobs: "Jobs", "Tareas";
     tab_versions: "Versions", "Versiones";
+    // Results and what produced them
+    out_of_date: "Out of date", "Desactualizado";
+    changed_since: "changed since", "cambió desde entonces";
+    rerun_hint: "Run again (Ctrl+Enter) to bring it up to date.", "Vuelva a ejecutar (Ctrl+Intro) para actualizarlo.";
+    part_model: "the model", "el modelo";
+    part_models: "the models", "los modelos";
+    part_data: "the data file", "el archivo de datos";
+    part_reference: "the reference data", "los datos de referencia";
+    part_settings: "the settings", "la configuración";
+    part_rules: "the rules", "las reglas";
+    part_stage: "the stage's version", "la versión de la etapa";
+    predictions_of: "these are the predictions of", "estas son las predicciones de";
+    save_predictions_of: "Save the predictions of", "Guardar las predicciones de";
+    comparison_of: "this comparison is of", "esta comparación es de";
+    monitor_of: "this report is of", "este informe es de";
+    gate_of: "this verdict is for", "este veredicto es para";
+    // Results in words
+    rule_undefined: "is undefined for", "no está definida para";
+    the_challenger: "the challenger", "el aspirante";
+    the_champion: "the champion", "el campeón";
+    rule_fell: "fell", "bajó";
+    rule_rose: "rose", "subió";
+    rule_limit: "limit", "límite";
+    kind_numeric: "numeric", "numérica";
+    kind_categorical: "categorical", "categórica";
+    alert_dataset: "of the columns drifted, at or above the dataset threshold of", "de las columnas derivan, igual o por encima del umbral del conjunto de";
+    alert_above: "is above", "supera";
+    alert_below: "is below", "está por debajo de";
+    alert_band: "is outside the reference band", "está fuera de la banda de referencia";
+    severity_critical: "critical", "crítica";
+    severity_warning: "warning", "aviso";
     // Models
     models: "Models", "Modelos";
     no_model: "No model is open. Open one with File ▸ Open model… or drop an .onnx file here.", "No hay ningún modelo abierto. Abra uno con Archivo ▸ Abrir modelo… o suelte un archivo .onnx aquí.";
@@ -175,6 +206,21 @@ strings! {
     kappa_tip: "Agreement beyond chance: 1 perfect, 0 no better than chance", "Concordancia más allá del azar: 1 perfecta, 0 no mejor que el azar";
     mcnemar_tip: "Do the two models err on different rows more than chance would explain? A small p-value says yes", "¿Se equivocan los modelos en filas distintas más de lo que explicaría el azar? Un p-valor pequeño dice que sí";
     flipped_rows: "Rows whose decision flips", "Filas cuya decisión cambia";
+    id_column: "Id column", "Columna de id";
+    id_column_tip: "A column naming each row (e.g. customer_id), shown beside the rows whose decision flips", "Una columna que nombra cada fila (p. ej. customer_id), junto a las filas cuya decisión cambia";
+    choose_data_first: "Choose the labelled data first", "Elija primero los datos etiquetados";
+    no_gate_rules: "No gate rules: every challenger passes.", "Sin reglas: todo aspirante pasa.";
+    curves: "Curves", "Curvas";
+    higher_better: "Higher is better: green when the interval shows an improvement, red when it shows a loss", "Más alto es mejor: verde si el intervalo muestra una mejora, rojo si muestra una pérdida";
+    lower_better: "Lower is better: green when the interval shows an improvement, red when it shows a loss", "Más bajo es mejor: verde si el intervalo muestra una mejora, rojo si muestra una pérdida";
+    no_curves: "Curves are drawn for classifiers.", "Las curvas se dibujan para clasificadores.";
+    false_positive_rate: "false positive rate", "tasa de falsos positivos";
+    true_positive_rate: "true positive rate", "tasa de verdaderos positivos";
+    recall: "recall", "exhaustividad";
+    precision: "precision", "precisión";
+    chance: "chance", "azar";
+    no_agreement: "Agreement is computed between classifiers.", "La concordancia se calcula entre clasificadores.";
+    id: "Id", "Id";
     // Monitor
     monitor_title: "Monitor drift and performance", "Monitorizar deriva y rendimiento";
     reference_data: "Reference", "Referencia";
@@ -217,6 +263,16 @@ strings! {
     realised: "realised", "real";
     estimated_cbpe: "estimated (CBPE, no labels)", "estimado (CBPE, sin etiquetas)";
     band_upper: "reference mean + 3σ", "media de referencia + 3σ";
+    reference_band: "reference band (mean ± 3σ)", "banda de referencia (media ± 3σ)";
+    choose_both_files: "Choose the reference and the current data first", "Elija primero los datos de referencia y los actuales";
+    target_drift: "Target", "Objetivo";
+    not_in_share: "not counted in the features' share", "no cuenta en la fracción de variables";
+    sort_by_drift: "Sort by how far each column drifted", "Ordenar por cuánto deriva cada columna";
+    category: "category", "categoría";
+    share_of_rows: "share of rows", "fracción de filas";
+    psi_by_bin: "Where the change comes from, bin by bin", "De dónde viene el cambio, intervalo a intervalo";
+    bin: "Bin", "Intervalo";
+    chunk: "chunk", "tramo";
     band_lower: "reference mean − 3σ", "media de referencia − 3σ";
     // Versions
     versions_title: "Versions, stages and bundles", "Versiones, etapas y paquetes";
@@ -242,6 +298,31 @@ strings! {
     promote: "Promote", "Promocionar";
     promote_tip: "Point the stage at this version (check the gate first)", "Apuntar la etapa a esta versión (compruebe antes el criterio)";
     make_bundle: "Bundle…", "Paquete…";
+    name_first: "Type a name first", "Escriba primero un nombre";
+    pick_stage: "Back to the list of stages", "Volver a la lista de etapas";
+    new_stage: "New stage…", "Etapa nueva…";
+    stage_empty: "This stage holds no version yet", "Esta etapa aún no tiene versión";
+    reason_first: "Type the reason first (it goes into the history)", "Escriba primero el motivo (queda en el historial)";
+    confirm_rollback: "Roll back", "Revertir";
+    gate_needs_stage: "The stage holds no version to compare with", "La etapa no tiene versión con la que comparar";
+    gate_needs_data: "Choose labelled data on the Compare screen first", "Elija primero datos etiquetados en la pantalla Comparar";
+    already_there: "The stage already holds this version", "La etapa ya tiene esta versión";
+    gate_failed_override: "The promotion gate failed for this version: promoting it needs an explicit override with a reason", "El criterio de promoción falló para esta versión: promocionarla requiere una anulación explícita con motivo";
+    name_stage_first: "Name the stage first", "Nombre primero la etapa";
+    confirm_promote: "Point", "Apuntar";
+    gate_passed_on: "the gate passed", "el criterio se cumplió";
+    no_gate_checked: "no gate was checked", "no se comprobó ningún criterio";
+    override_gate: "Override the gate…", "Anular el criterio…";
+    override_tip: "Promote despite the failed gate; the reason is written to the history as an override", "Promocionar pese al criterio fallido; el motivo queda en el historial como anulación";
+    confirm_override: "Promote despite the failed gate:", "Promocionar pese al criterio fallido:";
+    confirm_title: "Change production?", "¿Cambiar producción?";
+    override_warning: "The promotion gate said this version must not be promoted.", "El criterio de promoción dijo que esta versión no se debe promocionar.";
+    override_reason: "Why override it", "Por qué anularlo";
+    override_reason_tip: "Say why, in at least 10 characters; it is written to the history", "Diga por qué, en al menos 10 caracteres; queda en el historial";
+    override_and_promote: "Override and promote", "Anular y promocionar";
+    confirm_yes: "Yes, change it", "Sí, cambiarla";
+    against: "against", "frente a";
+    gate_overridden: "gate overridden", "criterio anulado";
     make_bundle_tip: "Make a deployment bundle of this version (reference: the Monitor screen's reference data)", "Crear un paquete de despliegue de esta versión (referencia: los datos de referencia de Monitorizar)";
     timeline: "History", "Historial";
     ev_register: "registered", "registrada";
@@ -274,6 +355,13 @@ strings! {
     // File picker
     choose_file: "Choose a file", "Elegir un archivo";
     up: "Up", "Subir";
+    up_tip: "The folder that holds this one", "La carpeta que contiene esta";
+    home: "Home", "Inicio";
+    folder: "Folder", "Carpeta";
+    folder_tip: "Type a folder (or a file) and press Enter", "Escriba una carpeta (o un archivo) y pulse Intro";
+    only_files: "Only", "Solo";
+    filter_tip: "Untick to see every file", "Desmarque para ver todos los archivos";
+    quit: "Quit", "Salir";
     file_name: "File name", "Nombre del archivo";
     save: "Save", "Guardar";
     // Explanations of statistics
@@ -296,6 +384,19 @@ strings! {
 }
 
 impl Strings {
+    /// The name of a part of a result's stamp (see `gui::stamp`).
+    pub fn stamp_part(&self, part: &str) -> &'static str {
+        match part {
+            "model" => self.part_model,
+            "models" => self.part_models,
+            "data" => self.part_data,
+            "reference" => self.part_reference,
+            "rules" => self.part_rules,
+            "stage" => self.part_stage,
+            _ => self.part_settings,
+        }
+    }
+
     /// A screen's name.
     pub fn tab(&self, tab: Tab) -> &'static str {
         match tab {

@@ -68,6 +68,7 @@ impl MiradorApp {
             (shortcut(Modifiers::COMMAND, Key::Enter), Command::RunCurrent),
             (shortcut(Modifiers::NONE, Key::Escape), Command::CancelAll),
             (shortcut(Modifiers::COMMAND, Key::T), Command::ToggleTheme),
+            (shortcut(Modifiers::COMMAND, Key::Q), Command::Quit),
         ];
         for (keys, command) in bindings {
             if ctx.input_mut(|i| i.consume_shortcut(&keys)) {
@@ -95,13 +96,24 @@ impl MiradorApp {
     }
 
     pub(super) fn notes_ui(&mut self, ctx: &egui::Context) {
-        self.notes.retain(|n| n.error || n.at.elapsed() < Duration::from_secs(6));
+        const FADE: Duration = Duration::from_secs(6);
+        const SHOWN: usize = 4;
+        self.notes.retain(|n| n.error || n.at.elapsed() < FADE);
         if self.notes.is_empty() {
             return;
         }
+        // News fades by itself: wake up when the oldest piece of it is due to go.
+        if let Some(left) = self.notes.iter().filter(|n| !n.error).map(|n| FADE.saturating_sub(n.at.elapsed())).min() {
+            ctx.request_repaint_after(left);
+        }
         let mut dismiss = None;
+        // At most a few notes, the newest; the rest are counted (errors stay until dismissed).
+        let hidden = self.notes.len().saturating_sub(SHOWN);
         egui::Area::new(egui::Id::unique("notes")).anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -36.0]).show(ctx, |ui| {
-            for (i, note) in self.notes.iter().enumerate() {
+            if hidden > 0 {
+                ui.weak(format!("+{hidden}"));
+            }
+            for (i, note) in self.notes.iter().enumerate().skip(hidden) {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
                     ui.set_max_width(460.0);
                     ui.horizontal(|ui| {
@@ -141,6 +153,10 @@ fn menu_bar(ui: &mut egui::Ui, ctx: &mut Ctx<'_>) {
                     }
                 }
             });
+            ui.separator();
+            if ui.button(format!("{}  (Ctrl+Q)", s.quit)).clicked() {
+                ctx.send(Command::Quit);
+            }
         });
         ui.menu_button(s.menu_export, |ui| {
             let bundle =

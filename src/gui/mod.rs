@@ -19,10 +19,12 @@ pub mod outputs;
 pub mod panels;
 mod route;
 pub mod shots;
+pub mod stamp;
 pub mod state;
 pub mod tab;
 pub mod table;
 pub mod widgets;
+pub mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,9 +40,10 @@ pub fn samples_root() -> PathBuf {
     if cwd.join("sample-models").is_dir() { cwd } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")) }
 }
 
-/// Open the window; returns when it is closed. With `autopilot`, show one screen with its work
+/// Open the window; returns when it is closed. `open` are models to open (`mirador churn.onnx`,
+/// as Netron does), beside the saved workspace's. With `autopilot`, show one screen with its work
 /// done, save a screenshot and close (a fresh workspace: the samples, not the saved state).
-pub fn run(autopilot: Option<Autopilot>) -> ExitCode {
+pub fn run(autopilot: Option<Autopilot>, open: Vec<PathBuf>) -> ExitCode {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_title("Mirador").with_inner_size([1280.0, 900.0]),
         persist_window: autopilot.is_none(),
@@ -52,10 +55,17 @@ pub fn run(autopilot: Option<Autopilot>) -> ExitCode {
         Box::new(move |cc| {
             let root = samples_root();
             let saved = cc.storage.and_then(|s| eframe::get_value::<Workspace>(s, state::STORAGE_KEY));
-            let ws = match (&autopilot, saved) {
+            let mut ws = match (&autopilot, saved) {
                 (None, Some(ws)) => ws,
                 _ => Workspace::first_run(&root),
             };
+            for path in open.iter().map(|p| files::canonical(p)) {
+                if !ws.models.contains(&path) {
+                    ws.models.push(path.clone());
+                }
+                ws.selected = ws.models.iter().position(|m| m == &path).unwrap_or(0);
+                ws.tab = Tab::Model;
+            }
             let app = MiradorApp::new(ws, root);
             Ok(Box::new(match autopilot {
                 Some(a) => app.with_autopilot(a),

@@ -7,6 +7,7 @@ use polars::prelude::DataFrame;
 use crate::core::compare::Comparison;
 use crate::core::monitor::MonitorReport;
 use crate::core::{ContractReport, Model, Prediction, ScoreSummary};
+use crate::gui::stamp::Stamp;
 
 /// A finished job's result.
 pub enum JobOutput {
@@ -35,9 +36,9 @@ pub enum JobOutput {
     /// Defaults for the prediction form, from the reference data.
     FormDefaults(Box<FormDefaults>),
     /// Versions compared.
-    Compared(Box<Comparison>),
+    Compared(Box<Comparison>, Stamp),
     /// Drift and performance over time.
-    Monitored(Box<MonitorReport>),
+    Monitored(Box<MonitorReport>, Stamp),
     /// A file was written.
     Saved(PathBuf),
     /// The registry, as read after a change (with what changed, for the note).
@@ -73,6 +74,8 @@ pub struct ScoredTable {
     pub histogram: Vec<(f64, f64, u64)>,
     /// The run's summary (rows, time, throughput, warnings).
     pub summary: ScoreSummary,
+    /// What produced it (model and data file).
+    pub stamp: Stamp,
 }
 
 /// A page of a table kept in a file.
@@ -119,4 +122,12 @@ pub struct GateResult {
     pub stage: String,
     /// The comparison (champion: the stage's current version).
     pub comparison: Comparison,
+    /// The version the stage held when the gate ran (the champion).
+    pub champion: u32,
+    /// The labelled data it ran on.
+    pub data: PathBuf,
+    /// The rules, as written.
+    pub rules: String,
+    /// What produced it.
+    pub stamp: Stamp,
 }

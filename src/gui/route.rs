@@ -36,13 +36,13 @@ impl MiradorApp {
                 }
             }
             JobOutput::FormDefaults(defaults) => self.panels.predict.set_defaults(*defaults),
-            JobOutput::Compared(c) => {
+            JobOutput::Compared(c, stamp) => {
                 self.panels.compare.job = None;
-                self.panels.compare.result = Some(*c);
+                self.panels.compare.set_result(*c, stamp);
             }
-            JobOutput::Monitored(m) => {
+            JobOutput::Monitored(m, stamp) => {
                 self.panels.monitor.job = None;
-                self.panels.monitor.result = Some(*m);
+                self.panels.monitor.set_result(*m, stamp);
             }
             JobOutput::Saved(path) => self.note(format!("{} {}", s.saved, path.display()), false),
             JobOutput::Registry { index, done } => {

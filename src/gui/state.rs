@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Lang;
+use super::stamp::Stamp;
 use super::tab::{DataSlot, Tab};
 use crate::core::EvaluateRequest;
 use crate::core::compare::{CompareRequest, GateRule};
@@ -28,6 +29,8 @@ pub struct CompareSettings {
     pub bootstrap: usize,
     /// Decision threshold.
     pub threshold: f64,
+    /// A column naming each row, shown beside the flipped rows (empty: none).
+    pub id_column: String,
 }
 
 impl Default for CompareSettings {
@@ -38,11 +41,26 @@ impl Default for CompareSettings {
             gate: "roc_auc >= champion - 0.005; recall drop <= 2%".into(),
             bootstrap: 200,
             threshold: 0.5,
+            id_column: String::new(),
         }
     }
 }
 
 impl CompareSettings {
+    /// What a comparison of `models` under these settings depends on.
+    pub fn stamp(&self, models: &[crate::core::Model]) -> Stamp {
+        let names: Vec<String> =
+            models.iter().map(|m| format!("{} ({})", m.info().name, &m.info().sha256[..12])).collect();
+        Stamp::new()
+            .with("models", names.join(", "))
+            .with("data", self.data.as_ref().map(|d| d.display().to_string()).unwrap_or_default())
+            .with(
+                "settings",
+                format!("target={} threshold={} bootstrap={}", self.target, self.threshold, self.bootstrap),
+            )
+            .with("rules", &self.gate)
+    }
+
     /// The comparison these settings ask for, with `champion` (whose `target` metadata stands in
     /// for an empty target column) first. `latency_rows` and `max_flips` as in [`CompareRequest`].
     pub fn request(
@@ -62,6 +80,7 @@ impl CompareSettings {
             gate: GateRule::parse_all(&self.gate)?,
             latency_rows,
             max_flips,
+            id_column: Some(self.id_column.trim().to_string()).filter(|c| !c.is_empty()),
         })
     }
 }
@@ -88,6 +107,30 @@ pub struct MonitorSettings {
     pub drift_share: f64,
     /// Columns left out of drift (ids), comma-separated.
     pub exclude: String,
+}
+
+impl MonitorSettings {
+    /// What a monitoring run under these settings (with `model`, when one is used) depends on.
+    pub fn stamp(&self, model: Option<&crate::core::Model>) -> Stamp {
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
+        let model = model.filter(|_| self.use_model).map(|m| format!("{} ({})", m.info().name, &m.info().sha256[..12]));
+        Stamp::new()
+            .with("model", model.unwrap_or_default())
+            .with("reference", path(&self.reference))
+            .with("data", path(&self.current))
+            .with(
+                "settings",
+                format!(
+                    "chunk={} time={} target={} share={} exclude={}",
+                    self.chunk.trim(),
+                    self.time_column.trim(),
+                    self.target.trim(),
+                    self.drift_share,
+                    self.exclude.trim()
+                ),
+            )
+            .with("rules", self.alerts.trim())
+    }
 }
 
 impl Default for MonitorSettings {
@@ -134,6 +177,8 @@ pub struct Workspace {
     pub monitor: MonitorSettings,
     /// The model registry folder.
     pub registry: PathBuf,
+    /// The folder last used for each kind of file (opening models, data, each kind of save).
+    pub last_dirs: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl Default for Workspace {
@@ -151,6 +196,7 @@ impl Default for Workspace {
             compare: CompareSettings::default(),
             monitor: MonitorSettings::default(),
             registry: PathBuf::from("mirador-registry"),
+            last_dirs: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -181,6 +227,7 @@ impl Workspace {
             compare: CompareSettings {
                 data: data("churn_current.csv"),
                 target: "churned".into(),
+                id_column: "customer_id".into(),
                 ..Default::default()
             },
             monitor: MonitorSettings {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use egui_plot::Bar;
+use egui_plot::{Bar, Plot};
 use polars::prelude::DataFrame;
 
 use super::command::{Command, DataSlot};
@@ -76,6 +76,52 @@ pub fn saveable_plot(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, name: &str, add: impl
     if button.clicked() {
         ctx.send(Command::SavePlot { name: name.to_string(), rect });
     }
+}
+
+/// A plot that leaves the mouse wheel to the page: it zooms and pans only while Ctrl (⌘) is held,
+/// and its bounds start afresh for every new result (`generation` is part of its id). Axis titles
+/// always.
+pub fn plot<'a>(
+    ui: &egui::Ui,
+    id: impl std::hash::Hash + std::fmt::Debug,
+    generation: u64,
+    x: &str,
+    y: &str,
+) -> Plot<'a> {
+    let held = ui.input(|i| i.modifiers.command);
+    Plot::new((id, generation))
+        .allow_scroll(false)
+        .allow_zoom(held)
+        .allow_drag(held)
+        .allow_boxed_zoom(held)
+        .allow_axis_zoom_drag(held)
+        .x_axis_label(x.to_string())
+        .y_axis_label(y.to_string())
+}
+
+/// Series colours, in order (the plots and their legends agree).
+pub const SERIES: [egui::Color32; 6] = [
+    egui::Color32::from_rgb(90, 140, 220),
+    egui::Color32::from_rgb(230, 140, 60),
+    egui::Color32::from_rgb(80, 170, 100),
+    egui::Color32::from_rgb(180, 90, 200),
+    egui::Color32::from_rgb(200, 190, 60),
+    egui::Color32::from_rgb(70, 190, 200),
+];
+
+/// The colour of thresholds: red, drawn dashed.
+pub const THRESHOLD: egui::Color32 = egui::Color32::from_rgb(215, 60, 60);
+
+/// A legend under a plot (the plot's own legend would sit over the newest points): a swatch and a
+/// name per series; `dashed` marks lines drawn dashed.
+pub fn legend_below(ui: &mut egui::Ui, items: &[(&str, egui::Color32, bool)]) {
+    ui.horizontal_wrapped(|ui| {
+        for (name, colour, dashed) in items {
+            ui.colored_label(*colour, if *dashed { "╌╌" } else { "━━" });
+            ui.label(*name);
+            ui.add_space(8.0);
+        }
+    });
 }
 
 /// Draw `add` and return the rectangle it took.

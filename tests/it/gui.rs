@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use mirador::gui::command::Command;
 use mirador::gui::{MiradorApp, Tab, Workspace};
 
@@ -201,6 +201,9 @@ fn comparing_two_versions_shows_scikit_learn_and_statsmodels_numbers() {
         serde_json::from_str(&std::fs::read_to_string(repo("tests/golden/compare.json")).unwrap()).unwrap();
     let g = &golden["all_rows"];
     let pct = g["agreement_rate"].as_f64().unwrap() * 100.0;
+    assert!(shows(&h, "Promotion gate: churn_v2"), "the verdict is pinned above every view");
+    h.get_by_label("Agreement").click();
+    h.step();
     assert!(shows(&h, &format!("Same decision: {pct:.2} %")));
     assert!(shows(&h, &format!("Cohen κ: {:.4}", g["cohen_kappa"].as_f64().unwrap())));
     let mcnemar = format!(
@@ -212,7 +215,12 @@ fn comparing_two_versions_shows_scikit_learn_and_statsmodels_numbers() {
     assert!(shows(&h, &format!("Rows whose decision flips: {}", g["flips"])));
     assert!(shows(&h, "Promotion gate: churn_v2"), "the gate verdict is shown");
     assert!(shows(&h, "roc_auc >= champion - 0.005"), "with its reasons");
-    assert!(shows(&h, "ROC curve") && shows(&h, "p99"));
+    h.get_by_label("Curves").click();
+    h.step();
+    assert!(shows(&h, "ROC curve"));
+    h.get_by_label("Latency").click();
+    h.step();
+    assert!(shows(&h, "p99"));
 }
 
 #[test]
@@ -223,6 +231,8 @@ fn the_monitor_shows_evidently_drift_and_the_chosen_feature() {
     ws.monitor.time_column.clear();
     ws.monitor.chunk = "1000".into();
     ws.monitor.use_model = false;
+    // No target named: every column counts, as in Evidently's preset.
+    ws.monitor.target.clear();
     let mut h = harness(ws);
     models_open(&mut h);
     h.get_by_label("Run monitor").click();
@@ -243,6 +253,16 @@ fn the_monitor_shows_evidently_drift_and_the_chosen_feature() {
     wait_for_text(&mut h, "Reference vs current — monthly_charges");
     assert!(shows(&h, "Reference vs current — monthly_charges"));
     assert!(shows(&h, "Drift over time — monthly_charges"));
+    // With the target named, its drift is reported apart and left out of the features' share.
+    h.state_mut().ws.monitor.target = "churned".into();
+    h.step();
+    assert!(shows(&h, "Out of date"), "the report says the settings changed");
+    h.get_by_label("Run monitor").click();
+    wait_for_text(&mut h, "Target 'churned'");
+    let features = columns.keys().filter(|c| *c != "churned").count();
+    let drifted = columns.iter().filter(|(c, v)| *c != "churned" && v["drift"] == true).count();
+    assert!(shows(&h, &format!("Data drift: {drifted} / {features} columns drifted")));
+    assert!(!shows(&h, "Out of date"));
 }
 
 #[test]
@@ -308,20 +328,36 @@ fn versions_register_gate_promote_and_roll_back() {
     reason.focus();
     reason.type_text("launch");
     h.step();
-    // Promote v1 (the rows are newest first: v2, then v1).
+    // Promote v1 (the rows are newest first: v2, then v1); production asks for confirmation.
     h.get_all_by_label("Promote → production").nth(1).unwrap().click();
+    wait_for_text(&mut h, "Change production?");
+    h.get_by_label("Yes, change it").click();
     wait_for(&mut h, "v1 in production", |h| {
         h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].stages.get("production") == Some(&1))
     });
     h.get_all_by_label("Check gate").next().unwrap().click();
     wait_for(&mut h, "the gate", |h| h.state().panels.versions.gate.is_some());
-    assert!(shows(&h, "Promotion gate: v2 → production — must not be promoted"));
+    assert!(shows(&h, "Promotion gate: v2 → production (against v1) — must not be promoted"));
     assert!(shows(&h, "roc_auc >= champion - 0.005"));
-    h.get_all_by_label("Promote → production").next().unwrap().click();
+    // After a failed gate, Promote is refused; only an override with a reason goes ahead.
+    let promote = h.get_all_by_label("Promote → production").next().unwrap();
+    assert!(promote.accesskit_node().is_disabled(), "Promote is refused after a failed gate");
+    h.get_by_label("Override the gate…").click();
+    wait_for_text(&mut h, "The promotion gate said this version must not be promoted.");
+    let why = h.get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Why override it");
+    why.focus();
+    why.type_text("the AUC drop is noise on this week's data");
+    h.step();
+    h.get_by_label("Override and promote").click();
     wait_for(&mut h, "v2 in production", |h| {
         h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].stages.get("production") == Some(&2))
     });
+    let last = h.state().panels.versions.index.as_ref().unwrap().models["churn"].history.last().cloned().unwrap();
+    let gate = last.gate.expect("the failed gate is in the history");
+    assert!(!gate.passed && gate.override_reason.as_deref() == Some("the AUC drop is noise on this week's data"));
     h.get_by_label("Roll back stage").click();
+    wait_for_text(&mut h, "Change production?");
+    h.get_by_label("Yes, change it").click();
     wait_for(&mut h, "the rollback", |h| {
         h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].history.len() == 5)
     });

@@ -15,6 +15,8 @@ mod corpus;
 mod drift_golden;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_trust;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;

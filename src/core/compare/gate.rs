@@ -37,6 +37,20 @@ enum Bound {
     Champion(f64),
 }
 
+/// What a rule compares (for a shell to word a verdict in its own language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleCheck {
+    /// The value must be at least the limit.
+    AtLeast,
+    /// The value must be at most the limit.
+    AtMost,
+    /// The relative fall from the champion must be at most the limit.
+    MaxDrop,
+    /// The relative rise from the champion must be at most the limit.
+    MaxRise,
+}
+
 /// One rule's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleResult {
@@ -44,8 +58,20 @@ pub struct RuleResult {
     pub rule: String,
     /// Whether it holds.
     pub passed: bool,
-    /// The numbers behind the verdict, in words.
+    /// The numbers behind the verdict, in words (English).
     pub reason: String,
+    /// The metric.
+    pub metric: String,
+    /// What was compared.
+    pub check: RuleCheck,
+    /// The challenger's value (`None`: undefined).
+    pub value: Option<f64>,
+    /// The champion's value, when the rule uses it.
+    pub champion: Option<f64>,
+    /// The limit the value (or, for drop / rise, the relative change) was held to.
+    pub limit: Option<f64>,
+    /// For drop / rise rules: the relative change measured.
+    pub change: Option<f64>,
 }
 
 impl GateRule {
@@ -86,7 +112,24 @@ impl GateRule {
     /// Evaluate against the challenger's and the champion's values.
     pub fn evaluate(&self, challenger: Option<f64>, champion: Option<f64>) -> RuleResult {
         let m = &self.metric;
-        let result = |passed: bool, reason: String| RuleResult { rule: self.text.clone(), passed, reason };
+        let check = match self.check {
+            Check::AtLeast(_) => RuleCheck::AtLeast,
+            Check::AtMost(_) => RuleCheck::AtMost,
+            Check::MaxDrop(_) => RuleCheck::MaxDrop,
+            Check::MaxRise(_) => RuleCheck::MaxRise,
+        };
+        let template = RuleResult {
+            rule: self.text.clone(),
+            passed: false,
+            reason: String::new(),
+            metric: m.clone(),
+            check,
+            value: challenger,
+            champion,
+            limit: None,
+            change: None,
+        };
+        let result = |passed: bool, reason: String| RuleResult { passed, reason, ..template.clone() };
         let Some(value) = challenger else {
             return result(false, format!("{m} is undefined for the challenger"));
         };
@@ -100,24 +143,35 @@ impl GateRule {
             Bound::Absolute(x) => x,
             Bound::Champion(d) => base + d,
         };
+        let with = |r: RuleResult, limit: f64, change: Option<f64>| RuleResult { limit: Some(limit), change, ..r };
         match self.check {
             Check::AtLeast(b) => {
                 let l = limit(b);
-                result(value >= l, format!("{m} {value:.4} {} {l:.4}", if value >= l { "≥" } else { "<" }))
+                let r = result(value >= l, format!("{m} {value:.4} {} {l:.4}", if value >= l { "≥" } else { "<" }));
+                with(r, l, None)
             }
             Check::AtMost(b) => {
                 let l = limit(b);
-                result(value <= l, format!("{m} {value:.4} {} {l:.4}", if value <= l { "≤" } else { ">" }))
+                let r = result(value <= l, format!("{m} {value:.4} {} {l:.4}", if value <= l { "≤" } else { ">" }));
+                with(r, l, None)
             }
             Check::MaxDrop(max) => {
                 let drop = (base - value) / base.abs();
                 let ok = drop <= max + 1e-12;
-                result(ok, format!("{m} fell {:.2}% ({base:.4} → {value:.4}), limit {:.2}%", drop * 100.0, max * 100.0))
+                let r = result(
+                    ok,
+                    format!("{m} fell {:.2}% ({base:.4} → {value:.4}), limit {:.2}%", drop * 100.0, max * 100.0),
+                );
+                with(r, max, Some(drop))
             }
             Check::MaxRise(max) => {
                 let rise = (value - base) / base.abs();
                 let ok = rise <= max + 1e-12;
-                result(ok, format!("{m} rose {:.2}% ({base:.4} → {value:.4}), limit {:.2}%", rise * 100.0, max * 100.0))
+                let r = result(
+                    ok,
+                    format!("{m} rose {:.2}% ({base:.4} → {value:.4}), limit {:.2}%", rise * 100.0, max * 100.0),
+                );
+                with(r, max, Some(rise))
             }
         }
     }

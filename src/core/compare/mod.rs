@@ -41,7 +41,7 @@ use super::score::{Progress, score_in_memory};
 use super::settings;
 use super::table::TableReader;
 use super::text::did_you_mean;
-pub use gate::{GateRule, RuleResult};
+pub use gate::{GateRule, RuleCheck, RuleResult};
 
 /// What to compare on.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +54,8 @@ pub struct CompareRequest {
     pub latency_rows: usize,
     /// Flipped rows listed at most.
     pub max_flips: usize,
+    /// A column that names each row (e.g. `customer_id`), shown beside its flips.
+    pub id_column: Option<String>,
 }
 
 /// Per-row latency of one model.
@@ -104,6 +106,9 @@ pub struct Delta {
 pub struct Flip {
     /// 1-based data row.
     pub row: u64,
+    /// The row's id (the request's `id_column`), when one was named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The true label.
     pub truth: String,
     /// Champion's label.
@@ -202,12 +207,20 @@ pub fn compare_files(
     }
     check_request(models, request)?;
     let mut all = Vec::new();
+    let mut ids: Option<Vec<String>> = None;
     for (i, model) in models.iter().enumerate() {
         let mut score = request.evaluate.score.clone();
         if !score.id_columns.contains(&request.evaluate.target) {
             score.id_columns.push(request.evaluate.target.clone());
         }
+        let id_column = request.id_column.as_ref().filter(|_| i == 0);
+        if let Some(id) = id_column.filter(|id| !score.id_columns.contains(id)) {
+            score.id_columns.push(id.clone());
+        }
         let (scored, _) = score_in_memory(model, data, &score, cancel, &mut |p| progress(i, p))?;
+        if let Some(id) = id_column {
+            ids = Some(column_text(&scored.ids, id)?);
+        }
         // The target is read once per model; the evaluation is computed from the same arrays the
         // paired comparison uses.
         let options = &request.evaluate.options;
@@ -243,7 +256,7 @@ pub fn compare_files(
         let name = challenger.model.info().name.clone();
         comparison.deltas.extend(deltas(champion, challenger, &request.evaluate)?);
         if let (Some(a), Some(b)) = (&champion.classes, &challenger.classes) {
-            comparison.agreement.push(agreement(a, b, &name, request));
+            comparison.agreement.push(agreement(a, b, &name, request, ids.as_deref()));
         }
     }
     for (i, challenger) in all.iter().enumerate().skip(1) {
@@ -397,7 +410,19 @@ fn deltas(a: &Scored, b: &Scored, request: &EvaluateRequest) -> Result<Vec<Delta
         .collect())
 }
 
-fn agreement(a: &ClassificationData, b: &ClassificationData, challenger: &str, request: &CompareRequest) -> Agreement {
+/// A column of `frame` as text, one entry per row (missing values empty).
+fn column_text(frame: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>> {
+    let column = frame.column(name).map_err(|e| Error::internal(format!("the id column went missing: {e}")))?;
+    Ok((0..frame.height()).map(|i| column.get(i).map(|v| super::table::cell_text(&v)).unwrap_or_default()).collect())
+}
+
+fn agreement(
+    a: &ClassificationData,
+    b: &ClassificationData,
+    challenger: &str,
+    request: &CompareRequest,
+    ids: Option<&[String]>,
+) -> Agreement {
     let k = a.classes.len();
     let t = request.evaluate.options.threshold;
     let (pa, pb) =
@@ -412,6 +437,7 @@ fn agreement(a: &ClassificationData, b: &ClassificationData, challenger: &str, r
     for i in (0..n).filter(|&i| pa[i] != pb[i]).take(request.max_flips) {
         flips.push(Flip {
             row: i as u64 + 1,
+            id: ids.and_then(|ids| ids.get(i).cloned()),
             truth: a.classes[a.y_true[i]].clone(),
             champion_label: a.classes[pa[i]].clone(),
             challenger_label: b.classes[pb[i]].clone(),

@@ -38,6 +38,42 @@ impl AlertSeverity {
     }
 }
 
+/// Why an alert fired (for a shell to word it in its own language).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Breach {
+    /// The share of drifted columns reached the dataset threshold.
+    DatasetDrift {
+        /// The share of drifted columns.
+        share: f64,
+        /// The threshold.
+        threshold: f64,
+    },
+    /// The value rose above the limit.
+    Above {
+        /// The value.
+        value: f64,
+        /// The limit.
+        limit: f64,
+    },
+    /// The value fell below the limit.
+    Below {
+        /// The value.
+        value: f64,
+        /// The limit.
+        limit: f64,
+    },
+    /// The value left the reference band.
+    OutsideBand {
+        /// The value.
+        value: f64,
+        /// The band's lower edge.
+        lower: f64,
+        /// The band's upper edge.
+        upper: f64,
+    },
+}
+
 /// A raised alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
@@ -47,8 +83,15 @@ pub struct Alert {
     pub chunk: String,
     /// The rule that fired.
     pub rule: String,
-    /// What happened, with the numbers.
+    /// What the rule watches (`share_drifted`, `drift:<column>`, a metric).
+    pub key: String,
+    /// What happened, with the numbers (English).
     pub message: String,
+    /// The numbers.
+    pub breach: Breach,
+    /// For the dataset-drift alert: the columns that drifted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 /// A threshold rule.
@@ -129,29 +172,43 @@ pub(crate) fn evaluate(
                 severity: AlertSeverity::Critical,
                 chunk: chunk.label.clone(),
                 rule: format!("share_drifted >= {drift_share}"),
+                key: "share_drifted".into(),
                 message: format!(
                     "{:.0}% of columns drifted ({}), at or above the {:.0}% dataset threshold",
                     chunk.share_drifted * 100.0,
                     drifted.join(", "),
                     drift_share * 100.0
                 ),
+                breach: Breach::DatasetDrift { share: chunk.share_drifted, threshold: drift_share },
+                columns: drifted.iter().map(|c| (*c).to_string()).collect(),
             });
         }
         for rule in rules {
             let Some(value) = rule.value(chunk) else { continue };
             let fired = match rule.check {
-                Check::Above(x) => (value > x).then(|| format!("{} = {value:.4} is above {x}", rule.key)),
-                Check::Below(x) => (value < x).then(|| format!("{} = {value:.4} is below {x}", rule.key)),
+                Check::Above(x) => (value > x)
+                    .then(|| (format!("{} = {value:.4} is above {x}", rule.key), Breach::Above { value, limit: x })),
+                Check::Below(x) => (value < x)
+                    .then(|| (format!("{} = {value:.4} is below {x}", rule.key), Breach::Below { value, limit: x })),
                 Check::OutsideBand => bands.get(&rule.key).filter(|b| b.excludes(value)).map(|b| {
-                    format!("{} = {value:.4} is outside the reference band [{:.4}, {:.4}]", rule.key, b.lower, b.upper)
+                    (
+                        format!(
+                            "{} = {value:.4} is outside the reference band [{:.4}, {:.4}]",
+                            rule.key, b.lower, b.upper
+                        ),
+                        Breach::OutsideBand { value, lower: b.lower, upper: b.upper },
+                    )
                 }),
             };
-            if let Some(message) = fired {
+            if let Some((message, breach)) = fired {
                 alerts.push(Alert {
                     severity: AlertSeverity::Warning,
                     chunk: chunk.label.clone(),
                     rule: rule.text.clone(),
+                    key: rule.key.clone(),
                     message,
+                    breach,
+                    columns: Vec::new(),
                 });
             }
         }

@@ -18,10 +18,10 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::drift::{DriftOptions, DriftReport, TypedReference, drift_frames};
+use super::drift::{ColumnDrift, DriftOptions, DriftReport, TypedReference, drift_frames};
 use super::error::{Error, Result};
 use super::metrics::{BootstrapOptions, ClassificationData, EvaluateOptions, evaluate_classification};
-pub use alerts::{Alert, AlertRule, AlertSeverity};
+pub use alerts::{Alert, AlertRule, AlertSeverity, Breach};
 pub use chunks::Chunking;
 pub use request::{MonitorRequest, STEPS, check_rules, monitor_files};
 
@@ -110,6 +110,9 @@ pub struct MonitorReport {
     pub alerts: Vec<Alert>,
     /// What the run could not do as asked (a rule that cannot fire without a model, …).
     pub notes: Vec<String>,
+    /// The target column's drift, apart from the features' (not counted in their share).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_drift: Option<ColumnDrift>,
 }
 
 /// The performance metrics monitored per chunk (realised with labels).
@@ -211,7 +214,15 @@ pub fn monitor(
     }
     let overall = typed_reference.drift(current, &options)?;
     let alerts = alerts::evaluate(rules, &chunks, &bands, drift.drift_share);
-    Ok(MonitorReport { chunking: chunking.to_string(), chunks, overall, bands, alerts, notes: Vec::new() })
+    Ok(MonitorReport {
+        chunking: chunking.to_string(),
+        chunks,
+        overall,
+        bands,
+        alerts,
+        notes: Vec::new(),
+        target_drift: None,
+    })
 }
 
 fn take(frame: &DataFrame, rows: &[usize]) -> Result<DataFrame> {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{AlertRule, Chunking, ModelOutputs, MonitorReport, PERFORMANCE, monitor};
-use crate::core::drift::{DriftOptions, read_rows};
+use crate::core::drift::{DriftOptions, drift_frames, read_rows};
 use crate::core::error::{Error, Location, Result};
 use crate::core::evaluate::labelled_scores;
 use crate::core::model::Model;
@@ -71,8 +71,15 @@ pub fn monitor_files(
         request.target.is_some(),
     )?;
 
-    // The timestamp column stays: it cuts the chunks.
+    // The timestamp column stays: it cuts the chunks. The target is the features' drift's business
+    // no more: its drift is reported apart, so it does not count in the share of drifted features.
     step(2, "reading the reference")?;
+    let mut options = request.options.clone();
+    if let Some(target) = &request.target
+        && !options.exclude.contains(target)
+    {
+        options.exclude.push(target.clone());
+    }
     let exclude = &request.options.exclude;
     let reference = read_rows(&request.reference, exclude)?;
     step(3, "reading the current data")?;
@@ -90,9 +97,14 @@ pub fn monitor_files(
         None => None,
     };
     step(5, "computing drift and performance per chunk")?;
-    let mut report =
-        monitor(&reference, &current, &request.chunking, &request.options, outputs.as_ref(), &request.rules)?;
+    let mut report = monitor(&reference, &current, &request.chunking, &options, outputs.as_ref(), &request.rules)?;
     report.notes = notes;
+    if let Some(target) = &request.target {
+        let pick = |frame: &polars::prelude::DataFrame| frame.select([target.as_str()]);
+        if let (Ok(r), Ok(c)) = (pick(&reference), pick(&current)) {
+            report.target_drift = drift_frames(&r, &c, &request.options)?.columns.into_iter().next();
+        }
+    }
     Ok(report)
 }
 

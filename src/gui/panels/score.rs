@@ -11,8 +11,15 @@ use crate::gui::command::{Command, DataSlot, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::jobs::JobId;
 use crate::gui::outputs::ScoredTable;
+use crate::gui::stamp::{Stamp, out_of_date_ui};
 use crate::gui::table::{PageCache, paged_table};
 use crate::gui::widgets::{data_row, file_name, job_progress, saveable_plot};
+
+/// What the Score screen's results depend on: the model and the data file.
+pub fn score_stamp(model: &crate::core::Model, data: &std::path::Path) -> Stamp {
+    let info = model.info();
+    Stamp::new().with("model", format!("{} ({})", info.name, &info.sha256[..12])).with("data", data.display())
+}
 
 /// The Score screen.
 #[derive(Default)]
@@ -57,7 +64,7 @@ impl ScorePanel {
     /// Draw it.
     pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
         let s = ctx.s;
-        let Some(model) = ctx.model_or_hint(ui) else { return };
+        let Some(model) = ctx.model_or_hint(ui).cloned() else { return };
         let sha = model.info().sha256.clone();
         ui.heading(format!("{} — {}", s.score_file, model.info().name));
         data_row(ui, ctx, DataSlot::Score, s.data_file);
@@ -65,6 +72,7 @@ impl ScorePanel {
             ui.label(s.drop_hint);
             return;
         };
+        let now = score_stamp(&model, &data);
         if self.checked.as_ref() != Some(&(sha.clone(), data.clone())) && self.job.is_none() {
             ctx.send(Command::CheckData);
         }
@@ -77,14 +85,24 @@ impl ScorePanel {
             if ui.add_enabled(ready, egui::Button::new(s.score_button)).on_hover_text(s.score_tip).clicked() {
                 ctx.send(Command::Score);
             }
-            if self.result.is_some() && ui.add_enabled(!running, egui::Button::new(s.save_predictions)).clicked() {
-                ctx.send(Command::ExportDialog(Export::Predictions));
+            if let Some(result) = &self.result {
+                // Out of date, the button says whose predictions it saves (the file is named so too).
+                let label = if result.stamp == now {
+                    s.save_predictions.to_string()
+                } else {
+                    format!("{} {}…", s.save_predictions_of, result.model_name)
+                };
+                if ui.add_enabled(!running, egui::Button::new(label)).clicked() {
+                    ctx.send(Command::ExportDialog(Export::Predictions));
+                }
             }
         });
         if let Some(job) = self.job {
             job_progress(ui, ctx, job);
         }
         if let Some(result) = &self.result {
+            let what = format!("{} {} — {}", s.predictions_of, result.model_name, file_name(&result.data));
+            out_of_date_ui(ui, s, &result.stamp, &now, &what);
             result_ui(ui, ctx, result, &mut self.pages);
         }
     }

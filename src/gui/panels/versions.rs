@@ -1,14 +1,45 @@
 //! Versions: the registry's models, their versions and stages, the timeline of every change, and
 //! the actions — register the current model, check the promotion gate, promote, roll back, and
-//! make a deployment bundle.
+//! make a deployment bundle. The gate means something here: after a failed check, Promote is
+//! refused and only an explicit override with a reason (written to the history as an override)
+//! goes ahead; every change to `production` asks for confirmation.
 
 use crate::core::bundle::ModelSource;
-use crate::core::registry::{Entry, Index};
+use crate::core::registry::{Action, Entry, GateRecord, Index};
 use crate::gui::command::{Command, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::i18n::Strings;
 use crate::gui::outputs::GateResult;
-use crate::gui::widgets::labelled;
+use crate::gui::stamp::{Stamp, out_of_date_ui};
+use crate::gui::state::CompareSettings;
+use crate::gui::widgets::{file_name, labelled};
+use crate::gui::words::rule_reason;
+
+/// The stages offered before a model has any (typing a new one is deliberate).
+const USUAL_STAGES: [&str; 3] = ["staging", "production", "archived"];
+
+/// What a gate verdict depends on: the candidate, the stage and the version it held, the data,
+/// the settings and the rules.
+pub fn gate_stamp(name: &str, version: u32, stage: &str, champion: Option<u32>, c: &CompareSettings) -> Stamp {
+    Stamp::new()
+        .with("model", format!("{name}@{version}"))
+        .with("stage", format!("{stage} = v{}", champion.map_or_else(|| "—".into(), |v| v.to_string())))
+        .with("data", c.data.as_ref().map(|d| d.display().to_string()).unwrap_or_default())
+        .with("settings", format!("target={} threshold={} bootstrap={}", c.target, c.threshold, c.bootstrap))
+        .with("rules", &c.gate)
+}
+
+/// A change that waits for the user's confirmation (or an override reason).
+struct Confirm {
+    /// The command carried out on confirmation (its gate record gets the override reason).
+    command: Command,
+    /// What will happen, in words.
+    text: String,
+    /// Whether a reason for overriding a failed gate is needed.
+    override_gate: bool,
+    /// That reason.
+    override_reason: String,
+}
 
 /// The Versions screen.
 pub struct VersionsPanel {
@@ -20,9 +51,12 @@ pub struct VersionsPanel {
     register_name: String,
     note: String,
     stage: String,
+    /// Typing a new stage's name.
+    new_stage: bool,
     reason: String,
     /// The last gate verdict.
     pub gate: Option<GateResult>,
+    confirm: Option<Confirm>,
 }
 
 impl Default for VersionsPanel {
@@ -34,8 +68,10 @@ impl Default for VersionsPanel {
             register_name: String::new(),
             note: String::new(),
             stage: "production".into(),
+            new_stage: false,
             reason: String::new(),
             gate: None,
+            confirm: None,
         }
     }
 }
@@ -89,26 +125,14 @@ impl VersionsPanel {
             .or_else(|| index.models.keys().next().cloned());
         let Some(name) = name else { return };
         let entry = index.models[&name].clone();
-        ui.horizontal(|ui| {
-            labelled(ui, s.stage, s.stage_tip, egui::TextEdit::singleline(&mut self.stage).desired_width(100.0));
-            labelled(ui, s.reason, s.reason_tip, egui::TextEdit::singleline(&mut self.reason).desired_width(300.0));
-            let has_reason = !self.reason.trim().is_empty();
-            if ui
-                .add_enabled(has_reason && entry.stages.contains_key(&self.stage), egui::Button::new(s.rollback))
-                .clicked()
-            {
-                ctx.send(Command::Rollback {
-                    name: name.clone(),
-                    stage: self.stage.clone(),
-                    reason: self.reason.clone(),
-                });
-            }
-        });
+        self.stage_ui(ctx, ui, &name, &entry);
         self.versions_ui(ctx, ui, &name, &entry);
         if let Some(g) = self.gate.as_ref().filter(|g| g.name == name) {
-            gate_ui(ui, s, g);
+            let now = gate_stamp(&g.name, g.version, &g.stage, entry.stages.get(&g.stage).copied(), &ctx.ws.compare);
+            gate_ui(ui, s, g, &now);
         }
         timeline_ui(ui, s, &entry);
+        self.confirm_ui(ctx, ui);
     }
 
     fn register_ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
@@ -122,14 +146,63 @@ impl VersionsPanel {
             ui.label(format!("{} {model_name}", s.register_current));
             labelled(ui, s.registry_name, "", egui::TextEdit::singleline(&mut self.register_name).desired_width(120.0));
             labelled(ui, s.note, "", egui::TextEdit::singleline(&mut self.note).desired_width(240.0));
-            if ui.add_enabled(!self.register_name.trim().is_empty(), egui::Button::new(s.register)).clicked() {
+            let ok = !self.register_name.trim().is_empty();
+            if ui.add_enabled(ok, egui::Button::new(s.register)).on_disabled_hover_text(s.name_first).clicked() {
                 ctx.send(Command::Register { name: self.register_name.trim().to_string(), note: self.note.clone() });
+            }
+        });
+    }
+
+    /// The stage (from a list; a new one is typed deliberately), the reason, and Roll back.
+    fn stage_ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui, name: &str, entry: &Entry) {
+        let s = ctx.s;
+        let mut stages: Vec<String> = entry.stages.keys().cloned().collect();
+        for usual in USUAL_STAGES {
+            if !stages.iter().any(|x| x == usual) {
+                stages.push(usual.to_string());
+            }
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label(s.stage).on_hover_text(s.stage_tip);
+            if self.new_stage {
+                ui.add(egui::TextEdit::singleline(&mut self.stage).desired_width(110.0)).labelled_by(label.id);
+                if ui.small_button("✖").on_hover_text(s.pick_stage).clicked() {
+                    self.new_stage = false;
+                    self.stage = "production".into();
+                }
+            } else {
+                egui::ComboBox::from_id_salt("stage").selected_text(self.stage.as_str()).show_ui(ui, |ui| {
+                    for st in &stages {
+                        let held = entry.stages.get(st).map(|v| format!("  (v{v})")).unwrap_or_default();
+                        ui.selectable_value(&mut self.stage, st.clone(), format!("{st}{held}"));
+                    }
+                    if ui.selectable_label(false, s.new_stage).clicked() {
+                        self.new_stage = true;
+                        self.stage.clear();
+                    }
+                });
+            }
+            labelled(ui, s.reason, s.reason_tip, egui::TextEdit::singleline(&mut self.reason).desired_width(300.0));
+            let has_reason = !self.reason.trim().is_empty();
+            let held = entry.stages.contains_key(&self.stage);
+            let why = if !held { s.stage_empty } else { s.reason_first };
+            let rollback =
+                ui.add_enabled(has_reason && held, egui::Button::new(s.rollback)).on_disabled_hover_text(why);
+            if rollback.clicked() {
+                let command = Command::Rollback {
+                    name: name.to_string(),
+                    stage: self.stage.clone(),
+                    reason: self.reason.clone(),
+                };
+                self.send_or_confirm(ctx, command, format!("{} {name}@{}", s.confirm_rollback, self.stage));
             }
         });
     }
 
     fn versions_ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui, name: &str, entry: &Entry) {
         let s = ctx.s;
+        let stage = self.stage.trim().to_string();
+        let current = entry.stages.get(&stage).copied();
         egui::Grid::new("versions").striped(true).show(ui, |ui| {
             for h in [s.version, "SHA-256", s.registered, s.note, s.stages, ""] {
                 ui.strong(h);
@@ -151,28 +224,80 @@ impl VersionsPanel {
                     if v.deleted {
                         return;
                     }
-                    let current = entry.stages.get(&self.stage).copied();
+                    // The gate verdict for this version and stage, if one is current.
+                    let verdict = self.gate.as_ref().filter(|g| {
+                        g.name == name
+                            && g.version == v.version
+                            && g.stage == stage
+                            && g.stamp == gate_stamp(name, v.version, &stage, current, &ctx.ws.compare)
+                    });
                     let can_gate = current.is_some_and(|c| c != v.version) && ctx.ws.compare.data.is_some();
+                    let why_no_gate = if current.is_none() {
+                        s.gate_needs_stage
+                    } else if current == Some(v.version) {
+                        s.already_there
+                    } else {
+                        s.gate_needs_data
+                    };
                     if ui
                         .add_enabled(can_gate, egui::Button::new(s.check_gate))
                         .on_hover_text(s.check_gate_tip)
+                        .on_disabled_hover_text(why_no_gate)
                         .clicked()
                     {
                         ctx.send(Command::CheckGate {
                             name: name.to_string(),
                             version: v.version,
-                            stage: self.stage.clone(),
+                            stage: stage.clone(),
                         });
                     }
-                    let label = format!("{} → {}", s.promote, self.stage);
-                    let ok =
-                        !self.reason.trim().is_empty() && current != Some(v.version) && !self.stage.trim().is_empty();
-                    if ui.add_enabled(ok, egui::Button::new(label)).on_hover_text(s.promote_tip).clicked() {
-                        ctx.send(Command::Promote {
+                    let failed = verdict.is_some_and(|g| !g.comparison.passed);
+                    let ready = !self.reason.trim().is_empty() && current != Some(v.version) && !stage.is_empty();
+                    let why = if failed {
+                        s.gate_failed_override
+                    } else if current == Some(v.version) {
+                        s.already_there
+                    } else if stage.is_empty() {
+                        s.name_stage_first
+                    } else {
+                        s.reason_first
+                    };
+                    let label = format!("{} → {stage}", s.promote);
+                    let promote = ui
+                        .add_enabled(ready && !failed, egui::Button::new(label))
+                        .on_hover_text(s.promote_tip)
+                        .on_disabled_hover_text(why);
+                    let record = verdict.map(|g| Box::new(gate_record(s, g, None)));
+                    if promote.clicked() {
+                        let command = Command::Promote {
                             name: name.to_string(),
                             version: v.version,
-                            stage: self.stage.trim().to_string(),
+                            stage: stage.clone(),
                             reason: self.reason.clone(),
+                            gate: record.clone(),
+                        };
+                        let gate_words = if record.is_some() { s.gate_passed_on } else { s.no_gate_checked };
+                        let text = format!("{} {name}@{stage} → v{} ({gate_words})", s.confirm_promote, v.version);
+                        self.send_or_confirm(ctx, command, text);
+                    }
+                    if failed
+                        && ui
+                            .add_enabled(ready, egui::Button::new(s.override_gate))
+                            .on_hover_text(s.override_tip)
+                            .on_disabled_hover_text(s.reason_first)
+                            .clicked()
+                    {
+                        self.confirm = Some(Confirm {
+                            command: Command::Promote {
+                                name: name.to_string(),
+                                version: v.version,
+                                stage: stage.clone(),
+                                reason: self.reason.clone(),
+                                gate: record,
+                            },
+                            text: format!("{} {name}@{stage} → v{}", s.confirm_override, v.version),
+                            override_gate: true,
+                            override_reason: String::new(),
                         });
                     }
                     if ui.button(s.make_bundle).on_hover_text(s.make_bundle_tip).clicked() {
@@ -184,19 +309,96 @@ impl VersionsPanel {
             }
         });
     }
+
+    /// Send `command` at once, or after a confirmation when it changes `production`.
+    fn send_or_confirm(&mut self, ctx: &mut Ctx<'_>, command: Command, text: String) {
+        let production = matches!(&command, Command::Promote { stage, .. } | Command::Rollback { stage, .. } if stage == "production");
+        if production {
+            self.confirm = Some(Confirm { command, text, override_gate: false, override_reason: String::new() });
+        } else {
+            ctx.send(command);
+        }
+    }
+
+    /// The confirmation dialog, when a change waits for one.
+    fn confirm_ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
+        let s = ctx.s;
+        let Some(confirm) = &mut self.confirm else { return };
+        let mut decided: Option<bool> = None;
+        egui::Modal::new(egui::Id::unique("versions-confirm")).show(ui.ctx(), |ui| {
+            ui.set_max_width(520.0);
+            ui.heading(if confirm.override_gate { s.override_gate } else { s.confirm_title });
+            ui.label(&confirm.text);
+            if confirm.override_gate {
+                ui.colored_label(ui.visuals().warn_fg_color, s.override_warning);
+                labelled(
+                    ui,
+                    s.override_reason,
+                    "",
+                    egui::TextEdit::multiline(&mut confirm.override_reason).desired_rows(2),
+                );
+            }
+            ui.horizontal(|ui| {
+                let ok = !confirm.override_gate || confirm.override_reason.trim().len() >= 10;
+                let yes = if confirm.override_gate { s.override_and_promote } else { s.confirm_yes };
+                if ui.add_enabled(ok, egui::Button::new(yes)).on_disabled_hover_text(s.override_reason_tip).clicked() {
+                    decided = Some(true);
+                }
+                if ui.button(s.cancel).clicked() {
+                    decided = Some(false);
+                }
+            });
+        });
+        match decided {
+            Some(true) => {
+                let Some(mut confirm) = self.confirm.take() else { return };
+                if confirm.override_gate
+                    && let Command::Promote { gate: Some(record), .. } = &mut confirm.command
+                {
+                    record.override_reason = Some(confirm.override_reason.trim().to_string());
+                }
+                ctx.send(confirm.command);
+            }
+            Some(false) => self.confirm = None,
+            None => {}
+        }
+    }
 }
 
-fn gate_ui(ui: &mut egui::Ui, s: &Strings, g: &GateResult) {
+/// The history's record of a gate verdict.
+fn gate_record(s: &Strings, g: &GateResult, override_reason: Option<String>) -> GateRecord {
+    GateRecord {
+        passed: g.comparison.passed,
+        data: file_name(&g.data),
+        rules: g.rules.clone(),
+        results: g
+            .comparison
+            .gate
+            .iter()
+            .flat_map(|v| v.results.iter())
+            .map(|r| format!("{} {} — {}", if r.passed { "pass" } else { "FAIL" }, r.rule, rule_reason(s, r)))
+            .collect(),
+        override_reason,
+    }
+}
+
+fn gate_ui(ui: &mut egui::Ui, s: &Strings, g: &GateResult, now: &Stamp) {
+    ui.separator();
+    out_of_date_ui(ui, s, &g.stamp, now, &format!("{} v{} → {}", s.gate_of, g.version, g.stage));
     let good = egui::Color32::from_rgb(60, 170, 90);
     let (mark, color, word) = if g.comparison.passed {
         ("✔", good, s.gate_pass)
     } else {
         ("✖", ui.visuals().error_fg_color, s.gate_fail)
     };
-    ui.colored_label(color, format!("{mark} {}: v{} → {} — {word}", s.promotion_gate, g.version, g.stage));
+    ui.colored_label(
+        color,
+        format!("{mark} {}: v{} → {} ({} v{}) — {word}", s.promotion_gate, g.version, g.stage, s.against, g.champion),
+    );
+    ui.label(format!("{}: {} · {}: {}", s.labelled_data, file_name(&g.data), s.gate_rules, g.rules));
     for verdict in &g.comparison.gate {
         for r in &verdict.results {
-            ui.label(format!("   {} {} — {}", if r.passed { "✔" } else { "✖" }, r.rule, r.reason));
+            ui.label(format!("   {} {} — {}", if r.passed { "✔" } else { "✖" }, r.rule, rule_reason(s, r)));
         }
     }
 }
@@ -207,17 +409,27 @@ fn timeline_ui(ui: &mut egui::Ui, s: &Strings, entry: &Entry) {
     egui::ScrollArea::vertical().id_salt("timeline").max_height(240.0).show(ui, |ui| {
         for e in entry.history.iter().rev() {
             let what = match (e.action, &e.stage) {
-                (crate::core::registry::Action::Register, _) => format!("{} v{}", s.ev_register, e.to.unwrap_or(0)),
-                (crate::core::registry::Action::Delete, _) => format!("{} v{}", s.ev_delete, e.to.unwrap_or(0)),
+                (Action::Register, _) => format!("{} v{}", s.ev_register, e.to.unwrap_or(0)),
+                (Action::Delete, _) => format!("{} v{}", s.ev_delete, e.to.unwrap_or(0)),
                 (action, Some(stage)) => format!(
                     "{} {stage}: {} → v{}",
-                    if action == crate::core::registry::Action::Rollback { s.ev_rollback } else { s.ev_promote },
+                    if action == Action::Rollback { s.ev_rollback } else { s.ev_promote },
                     e.from.map_or_else(|| "—".into(), |v| format!("v{v}")),
                     e.to.unwrap_or(0)
                 ),
                 (_, None) => e.action.as_str().to_string(),
             };
-            ui.label(format!("{} · {} · {what} — {}", e.at, e.by, e.reason));
+            let gate = match &e.gate {
+                Some(g) if g.passed => format!(" · {} ({})", s.gate_passed_on, g.data),
+                Some(g) => format!(" · {}: {}", s.gate_overridden, g.override_reason.as_deref().unwrap_or("")),
+                None => String::new(),
+            };
+            let text = format!("{} · {} · {what} — {}{gate}", e.at, e.by, e.reason);
+            if e.gate.as_ref().is_some_and(|g| !g.passed) {
+                ui.colored_label(ui.visuals().warn_fg_color, text);
+            } else {
+                ui.label(text);
+            }
         }
     });
 }
