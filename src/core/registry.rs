@@ -183,12 +183,28 @@ pub struct Registry {
     root: PathBuf,
 }
 
-/// The current user, for `by` fields.
+/// The current user, for `by` fields: `$USER` (or `LOGNAME`, `USERNAME`), else the account name of
+/// the process's user id (a container or a service often has no `$USER`), else its number.
 pub fn current_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(account_name)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The account name of this process's real user id, from `/proc/self/status` and `/etc/passwd`
+/// (Linux); `uid N` when the id has no name there.
+fn account_name() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid: u32 = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.parse().ok()?;
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
 fn now() -> String {

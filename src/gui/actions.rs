@@ -113,6 +113,32 @@ impl MiradorApp {
         });
     }
 
+    /// Sort the predictions table by a column: a sorted copy in the scratch folder (tables up to
+    /// [`MAX_SORTED_ROWS`] rows: the copy is made in memory).
+    pub(super) fn sort_table(&mut self, ctx: &egui::Context, order: crate::gui::table::Sorted) {
+        let Some(result) = &self.panels.score.result else { return };
+        let s = self.strings();
+        if result.rows > MAX_SORTED_ROWS {
+            let text = format!("{} {MAX_SORTED_ROWS} {}; {} {}", s.sort_limit, s.rows, s.this_table_has, result.rows);
+            return self.note(text, false);
+        }
+        let source = result.file.clone();
+        let out = match self.scratch_file("sorted", "parquet") {
+            Ok(out) => out,
+            Err(e) => return self.note(e.to_string(), true),
+        };
+        let name = format!("{} {}", s.job_sort, order.column);
+        self.jobs.spawn(ctx, JobKind::Export, name, move |_, _| {
+            let frame = crate::core::read_table(&source, &crate::core::ReadPlan::default())?;
+            let options = SortMultipleOptions::default().with_order_descending(order.descending).with_nulls_last(true);
+            let mut sorted = frame
+                .sort([order.column.as_str()], options)
+                .map_err(|e| Error::internal(format!("cannot sort the table: {e}")))?;
+            write_frame(&out, &mut sorted)?;
+            Ok(JobOutput::Sorted { source, file: out, order })
+        });
+    }
+
     /// A new file name in the app's scratch folder (created on first use, removed when the app
     /// closes).
     pub(super) fn scratch_file(&mut self, stem: &str, extension: &str) -> crate::core::Result<PathBuf> {
@@ -151,6 +177,28 @@ impl MiradorApp {
         let reference = self.ws.form_reference.clone().filter(|p| p.is_file());
         self.jobs.spawn(ctx, JobKind::FormDefaults, self.strings().job_form, move |_, _| {
             Ok(JobOutput::FormDefaults(Box::new(form_defaults(&model, reference.as_deref())?)))
+        });
+    }
+
+    /// Fill the form with row `n` (1-based) of the Score screen's file (else the reference), read
+    /// without loading the rest of the file.
+    pub(super) fn load_form_row(&mut self, ctx: &egui::Context, n: u64) {
+        let Some(file) = self.ws.score_data.clone().or_else(|| self.ws.form_reference.clone()) else { return };
+        let name = format!("{} {n} — {}", self.strings().job_row, file_name(&file));
+        self.jobs.spawn(ctx, JobKind::Export, name, move |_, cancel| {
+            let mut reader = TableReader::open(&file, 65_536)?;
+            while let Some(batch) = reader.next_batch()? {
+                cancel.check()?;
+                let end = batch.first_row + batch.frame.height() as u64;
+                if n <= end {
+                    let at = usize::try_from(n - 1 - batch.first_row).unwrap_or(0);
+                    return Ok(JobOutput::FormRow(crate::core::table::row_text(&batch.frame, at)));
+                }
+            }
+            Err(Error::data(
+                format!("the file has only {} rows", reader.rows_done()),
+                crate::core::Location::file(Some(&file)).row(n),
+            ))
         });
     }
 
@@ -252,9 +300,37 @@ impl MiradorApp {
             Export::ModelCard => {
                 let Some(model) = self.model_or_note() else { return };
                 let reference = self.ws.monitor.reference.as_ref().map(|p| p.display().to_string());
+                // With labelled data chosen (the Compare screen's), the card carries the evaluation.
+                let labelled = self
+                    .ws
+                    .compare
+                    .data
+                    .clone()
+                    .zip(Some(self.ws.compare.target.trim().to_string()))
+                    .map(|(data, target)| {
+                        let target = if target.is_empty() {
+                            model.info().metadata.get("target").cloned().unwrap_or_default()
+                        } else {
+                            target
+                        };
+                        (data, target)
+                    })
+                    .filter(|(_, t)| !t.is_empty());
                 let path = path.clone();
                 Box::new(move || {
-                    let context = CardContext { reference: reference.as_deref(), ..Default::default() };
+                    let evaluation = match &labelled {
+                        Some((data, target)) => {
+                            let request = crate::core::EvaluateRequest { target: target.clone(), ..Default::default() };
+                            Some(crate::core::evaluate_file(&model, data, &request, &CancelToken::new(), &mut |_| {})?)
+                        }
+                        None => None,
+                    };
+                    let data_name = labelled.as_ref().map(|(d, _)| d.display().to_string());
+                    let context = CardContext {
+                        evaluation: evaluation.as_ref().zip(data_name.as_deref()),
+                        reference: reference.as_deref(),
+                        ..Default::default()
+                    };
                     write_atomic(&path, model_card(model.info(), &context).as_bytes(), "write the model card")
                 })
             }
@@ -287,6 +363,9 @@ impl MiradorApp {
         });
     }
 }
+
+/// The largest table the predictions table sorts (the sorted copy is made in memory).
+pub const MAX_SORTED_ROWS: usize = 1_000_000;
 
 /// Count each row's score — the positive-class probability or the predicted value, column `at`
 /// of the prediction columns after the label — into `histogram`.

@@ -56,6 +56,8 @@ pub struct MiradorApp {
     pub(super) scratch: Option<tempfile::TempDir>,
     /// Files made in the scratch folder so far (for unique names).
     pub(super) scratch_count: u64,
+    /// The workspace as last saved.
+    saved: Option<Workspace>,
 }
 
 impl MiradorApp {
@@ -79,6 +81,7 @@ impl MiradorApp {
             applied_theme: None,
             scratch: None,
             scratch_count: 0,
+            saved: None,
         };
         app.ws.models.clear();
         app.commands.extend(paths.into_iter().map(Command::OpenModel));
@@ -180,9 +183,16 @@ impl eframe::App for MiradorApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         // An autopilot run (screenshots, the smoke test) shows the samples; it must not replace
-        // the user's saved workspace.
-        if self.autopilot.is_none() {
+        // the user's saved workspace. Only a changed workspace is written.
+        if self.autopilot.is_none() && self.saved.as_ref() != Some(&self.ws) {
             eframe::set_value(storage, super::state::STORAGE_KEY, &self.ws);
+            self.saved = Some(self.ws.clone());
         }
+    }
+
+    /// The workspace is saved a couple of seconds after it changes (not only on exit), so a killed
+    /// window loses at most that.
+    fn auto_save_interval(&self) -> Duration {
+        Duration::from_secs(2)
     }
 }

@@ -65,8 +65,12 @@ pub enum Command {
     PredictRow,
     /// Prepare the prediction form of the current model.
     LoadFormDefaults,
+    /// Fill the prediction form with row N (1-based) of the Score screen's data file.
+    LoadFormRow(u64),
     /// Read a page of a table kept in a file (rows `page * PAGE_ROWS ..`).
     LoadPage(PathBuf, usize),
+    /// Show the predictions sorted by a column.
+    SortTable(crate::gui::table::Sorted),
     /// Compare the models ticked for comparison.
     Compare,
     /// Run the monitor.

@@ -35,7 +35,9 @@ impl MiradorApp {
             Command::Score => self.score(ctx),
             Command::PredictRow => self.predict_row(ctx),
             Command::LoadFormDefaults => self.load_form_defaults(ctx),
+            Command::LoadFormRow(n) => self.load_form_row(ctx, n),
             Command::LoadPage(file, page) => self.load_page(ctx, file, page),
+            Command::SortTable(order) => self.sort_table(ctx, order),
             Command::Compare => self.compare(ctx),
             Command::Monitor => self.monitor(ctx),
             Command::RunCurrent => match self.ws.tab {

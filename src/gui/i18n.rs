@@ -140,6 +140,14 @@ strings! {
     class_probabilities: "Class probabilities", "Probabilidades por clase";
     latency: "Latency", "Latencia";
     latency_tip: "Time spent in ONNX Runtime for one row, in milliseconds", "Tiempo en ONNX Runtime para una fila, en milisegundos";
+    load_row: "Row", "Fila";
+    load_from: "Load it from", "Cargarla de";
+    missing_tip: "Leave this value missing (a float input takes it as NaN)", "Dejar este valor ausente (una entrada decimal lo toma como NaN)";
+    outside_range: "outside the training range", "fuera del rango de entrenamiento";
+    training_range: "The reference's 1st–99th percentiles:", "Percentiles 1–99 de la referencia:";
+    class: "class", "clase";
+    probability: "probability", "probabilidad";
+    job_row: "Load a row", "Cargar una fila";
     // Score
     score_file: "Score a file", "Puntuar un archivo";
     data_file: "Data", "Datos";
@@ -169,6 +177,10 @@ strings! {
     cancel_tip: "Stop the job (Esc); no partial file is left behind", "Detener la tarea (Esc); no queda ningún archivo a medias";
     histogram: "Histogram", "Histograma";
     job_page: "Read a page of predictions", "Leer una página de predicciones";
+    job_sort: "Sort the predictions by", "Ordenar las predicciones por";
+    sort_limit: "Sorting is available for tables of up to", "La ordenación está disponible para tablas de hasta";
+    this_table_has: "this one has", "esta tiene";
+    all_rows: "all rows", "todas las filas";
     save_png: "Save PNG", "Guardar PNG";
     save_png_tip: "Save this plot as shown, as a PNG image", "Guardar este gráfico tal como se ve, como imagen PNG";
     save_table_csv: "Save table as CSV…", "Guardar tabla como CSV…";

@@ -24,6 +24,15 @@ pub enum JobOutput {
     Scored(Box<ScoredTable>),
     /// A page of a table kept in a file.
     Page(Box<Page>),
+    /// A sorted copy of a table kept in a file.
+    Sorted {
+        /// The table it is a copy of.
+        source: PathBuf,
+        /// The copy.
+        file: PathBuf,
+        /// How it is sorted.
+        order: crate::gui::table::Sorted,
+    },
     /// One row predicted.
     Predicted {
         /// The model's SHA-256.
@@ -35,6 +44,8 @@ pub enum JobOutput {
     },
     /// Defaults for the prediction form, from the reference data.
     FormDefaults(Box<FormDefaults>),
+    /// A data row for the prediction form, column → text.
+    FormRow(std::collections::BTreeMap<String, String>),
     /// Versions compared.
     Compared(Box<Comparison>, Stamp),
     /// Drift and performance over time.

@@ -30,12 +30,17 @@ impl MiradorApp {
                 self.panels.score.set_result(*table);
             }
             JobOutput::Page(page) => self.panels.score.pages.insert(&page.file, page.number, page.frame),
+            JobOutput::Sorted { source, file, order } => self.panels.score.set_sorted(&source, file, order),
             JobOutput::Predicted { model_sha, row, prediction } => {
                 if self.current_model().is_some_and(|m| m.info().sha256 == model_sha) {
                     self.panels.predict.set_result(Ok((row, prediction)));
+                } else {
+                    // Another model's answer: not shown, but the form may ask again.
+                    self.panels.predict.prediction_discarded();
                 }
             }
             JobOutput::FormDefaults(defaults) => self.panels.predict.set_defaults(*defaults),
+            JobOutput::FormRow(row) => self.panels.predict.set_row(row),
             JobOutput::Compared(c, stamp) => {
                 self.panels.compare.job = None;
                 self.panels.compare.set_result(*c, stamp);

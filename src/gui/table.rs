@@ -81,19 +81,31 @@ fn format_cell(v: &polars::prelude::AnyValue<'_>) -> String {
     }
 }
 
-/// Whether a column's cells are numbers (drawn right-aligned).
-fn numeric(name: &str) -> bool {
-    name == "label" || name.starts_with("p_") || name.starts_with("prediction")
+impl PageCache {
+    /// Whether column `j` holds numbers (drawn right-aligned), once a page shows its type.
+    fn numeric(&self, j: usize) -> bool {
+        self.pages.values().next().and_then(|f| f.columns().get(j)).is_some_and(|c| c.dtype().is_primitive_numeric())
+    }
+}
+
+/// The order a table is shown in: by a column, descending or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sorted {
+    /// The column.
+    pub column: String,
+    /// Largest first.
+    pub descending: bool,
 }
 
 /// Draw `rows` rows of the table in `cache` with these `columns` (fixed widths, numbers
-/// right-aligned), asking for the pages in view.
+/// right-aligned), asking for the pages in view. Clicking a column's name asks to sort by it.
 pub fn paged_table(
     ui: &mut egui::Ui,
     id: &str,
     columns: &[String],
     rows: usize,
     cache: &mut PageCache,
+    sorted: Option<&Sorted>,
     commands: &mut Vec<Command>,
 ) {
     let col_width = 120.0;
@@ -113,7 +125,24 @@ pub fn paged_table(
         ui.horizontal(|ui| {
             cell(ui, egui::RichText::new("#").strong(), true);
             for c in columns {
-                cell(ui, egui::RichText::new(c).strong(), numeric(c));
+                let mark = match sorted {
+                    Some(s) if &s.column == c => {
+                        if s.descending {
+                            " ▼"
+                        } else {
+                            " ▲"
+                        }
+                    }
+                    _ => "",
+                };
+                let header = ui.add_sized(
+                    [col_width, row_height],
+                    egui::Button::new(egui::RichText::new(format!("{c}{mark}")).strong()).frame(false),
+                );
+                if header.clicked() {
+                    let descending = !sorted.is_some_and(|s| &s.column == c && s.descending);
+                    commands.push(Command::SortTable(Sorted { column: c.clone(), descending }));
+                }
             }
         });
         egui::ScrollArea::vertical().id_salt((id, "v", &cache.file)).max_height(320.0).show_rows(
@@ -124,9 +153,10 @@ pub fn paged_table(
                 for row in range {
                     ui.horizontal(|ui| {
                         cell(ui, egui::RichText::new((row + 1).to_string()).weak(), true);
-                        for (j, name) in columns.iter().enumerate() {
+                        for j in 0..columns.len() {
                             let text = cache.cell(row, j, commands).unwrap_or_else(|| "…".into());
-                            cell(ui, egui::RichText::new(text).monospace(), numeric(name));
+                            let right = cache.numeric(j);
+                            cell(ui, egui::RichText::new(text).monospace(), right);
                         }
                     });
                 }

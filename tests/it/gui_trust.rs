@@ -143,3 +143,24 @@ fn a_regressor_and_a_classifier_in_compare_get_a_clear_message() {
     assert!(note.contains("churn_v1 is a classifier but spend_regressor is a regressor"), "{note}");
     assert!(h.state().panels.compare.result.is_none());
 }
+
+/// A typed value is taken as typed (with a badge when outside the training range), the row stays
+/// when another model is chosen, and a row can be loaded from the data file.
+#[test]
+fn the_predict_form_keeps_what_was_typed() {
+    let mut ws = workspace();
+    ws.models = vec![repo("sample-models/churn_v1.onnx"), repo("sample-models/churn_v2.onnx")];
+    ws.selected = 0;
+    ws.tab = Tab::Predict;
+    let mut h = harness(ws, repo(""));
+    models_open(&mut h);
+    wait_for(&mut h, "the form", |h| shows(h, "Predicted class"));
+    h.state_mut().panels.predict.set_value("monthly_charges", "500");
+    wait_for(&mut h, "the badge", |h| shows(h, "outside the training range"));
+    assert_eq!(h.state().panels.predict.row()["monthly_charges"], "500", "not clamped to the reference's range");
+    h.state_mut().send(Command::SelectModel(1));
+    wait_for(&mut h, "churn_v2's form", |h| shows(h, "Predict one row — churn_v2") && shows(h, "Predicted class"));
+    assert_eq!(h.state().panels.predict.row()["monthly_charges"], "500", "the row stays for the other model");
+    h.state_mut().send(Command::LoadFormRow(2));
+    wait_for(&mut h, "row 2", |h| h.state().panels.predict.row().get("customer_id").is_some_and(|v| v == "C100002"));
+}

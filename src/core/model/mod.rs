@@ -137,20 +137,28 @@ fn describe(path: &Path, bytes: &[u8], proto: &ModelProto, session: &ort::sessio
         model_version: proto.model_version.unwrap_or_default(),
         doc_string: proto.doc_string.clone().unwrap_or_default(),
         graph_name: graph.name.clone().unwrap_or_default(),
-        opsets: proto
-            .opset_import
-            .iter()
-            .map(|o| Opset {
-                domain: o.domain.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| "ai.onnx".into()),
-                version: o.version.unwrap_or_default(),
-            })
-            .collect(),
+        opsets: opsets(proto),
         known_categories: known_categories(&inputs, &graph, &metadata),
         metadata,
         inputs,
         outputs,
         task,
     })
+}
+
+/// The opset imports, one per domain: "" and "ai.onnx" are the same domain, and a domain imported
+/// twice is listed once, at its highest version.
+fn opsets(proto: &ModelProto) -> Vec<Opset> {
+    let mut out: Vec<Opset> = Vec::new();
+    for o in &proto.opset_import {
+        let domain = o.domain.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| "ai.onnx".into());
+        let version = o.version.unwrap_or_default();
+        match out.iter_mut().find(|x| x.domain == domain) {
+            Some(x) => x.version = x.version.max(version),
+            None => out.push(Opset { domain, version }),
+        }
+    }
+    out
 }
 
 /// Lowercase hex of a digest.

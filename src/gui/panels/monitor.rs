@@ -279,6 +279,8 @@ fn drift_table(
                 ui.end_row();
             }
         });
+        // Room for the scroll bar, which floats over the last row otherwise.
+        ui.add_space(12.0);
     });
     clicked
 }

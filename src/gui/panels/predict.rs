@@ -1,17 +1,20 @@
 //! Predict one row: a form generated from the model's inputs (numbers start at the reference
-//! median, text columns offer the known categories), predicting on every change.
+//! median, text columns offer the known categories), predicting on every change. Typed values are
+//! taken as typed (a badge says when one is outside the training range), a number can be left
+//! missing, a row can be loaded from the data file, and the row stays when another model is chosen,
+//! so two versions can be asked about the same customer.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use egui_plot::{Bar, BarChart, Plot};
+use egui_plot::{Bar, BarChart};
 use polars::prelude::*;
 
 use crate::core::{ColumnMapping, Model, Prediction, Result, expected_columns, plan_binding, read_table_inferred};
 use crate::gui::command::Command;
 use crate::gui::ctx::Ctx;
 use crate::gui::outputs::{FieldDefault, FormDefaults};
-use crate::gui::widgets::plot_frame;
+use crate::gui::widgets::{plot, plot_frame};
 
 /// The Predict screen.
 #[derive(Default)]
@@ -26,6 +29,8 @@ pub struct PredictPanel {
     in_flight: bool,
     /// The form changed since the last request.
     dirty: bool,
+    /// The data row to load (1-based).
+    load_row: u64,
 }
 
 impl PredictPanel {
@@ -56,11 +61,26 @@ impl PredictPanel {
         self.dirty = false;
     }
 
-    /// The form's defaults arrived.
+    /// The form's defaults arrived: fields the form already has (typed for another model) keep
+    /// their values, the others start at the defaults.
     pub fn set_defaults(&mut self, defaults: FormDefaults) {
-        self.values = defaults.fields.iter().map(|f| (f.column.clone(), f.value.clone())).collect();
+        for f in &defaults.fields {
+            self.values.entry(f.column.clone()).or_insert_with(|| f.value.clone());
+        }
         self.defaults = Some(defaults);
         self.last = None;
+        self.dirty = true;
+    }
+
+    /// A row loaded from a file replaces the form's values.
+    pub fn set_row(&mut self, row: BTreeMap<String, String>) {
+        self.values.extend(row);
+        self.dirty = true;
+    }
+
+    /// A prediction arrived for a model that is no longer the current one.
+    pub fn prediction_discarded(&mut self) {
+        self.in_flight = false;
         self.dirty = true;
     }
 
@@ -93,6 +113,16 @@ impl PredictPanel {
             return;
         };
         ui.heading(format!("{} — {name}", s.predict_one));
+        ui.horizontal(|ui| {
+            let file = ctx.ws.score_data.clone().or_else(|| ctx.ws.form_reference.clone());
+            let label = ui.label(s.load_row);
+            ui.add(egui::DragValue::new(&mut self.load_row).range(1..=u64::MAX)).labelled_by(label.id);
+            let name = file.as_ref().map_or_else(|| s.no_file.to_string(), |f| crate::gui::widgets::file_name(f));
+            let load = ui.add_enabled(file.is_some(), egui::Button::new(format!("{} {name}", s.load_from)));
+            if load.on_disabled_hover_text(s.choose_data_first).clicked() {
+                ctx.send(Command::LoadFormRow(self.load_row.max(1)));
+            }
+        });
         let mut changed = false;
         ui.columns(2, |cols| {
             egui::ScrollArea::vertical().id_salt("form").show(&mut cols[0], |ui| {
@@ -100,7 +130,7 @@ impl PredictPanel {
                     for field in &defaults.fields {
                         let value = self.values.entry(field.column.clone()).or_default();
                         let label = ui.label(&field.column);
-                        changed |= field_ui(ui, field, value, label.id);
+                        changed |= field_ui(ui, s, field, value, label.id);
                         ui.end_row();
                     }
                 });
@@ -114,8 +144,15 @@ impl PredictPanel {
     }
 }
 
-/// One input: a dropdown for categories, a drag value for numbers.
-fn field_ui(ui: &mut egui::Ui, field: &FieldDefault, value: &mut String, label: egui::Id) -> bool {
+/// One input: a dropdown for categories, a drag value for numbers (any value; a badge says when it
+/// is outside the reference's 1st–99th percentiles), and a toggle for a missing number.
+fn field_ui(
+    ui: &mut egui::Ui,
+    s: &crate::gui::i18n::Strings,
+    field: &FieldDefault,
+    value: &mut String,
+    label: egui::Id,
+) -> bool {
     if !field.choices.is_empty() {
         let mut changed = false;
         egui::ComboBox::from_id_salt(&field.column).selected_text(value.as_str()).show_ui(ui, |ui| {
@@ -125,20 +162,34 @@ fn field_ui(ui: &mut egui::Ui, field: &FieldDefault, value: &mut String, label: 
         });
         return changed;
     }
-    let mut number: f64 = value.parse().unwrap_or(0.0);
-    let (low, high) = field.range.unwrap_or((f64::MIN, f64::MAX));
-    let speed = ((high - low) / 200.0).clamp(0.01, 100.0);
-    let range = low.min(number)..=high.max(number);
-    let mut drag = egui::DragValue::new(&mut number).speed(speed).range(range);
-    if field.integer {
-        drag = drag.fixed_decimals(0).speed(speed.max(0.25));
-    }
-    let response = ui.add(drag).labelled_by(label);
-    if response.changed() {
-        *value = if field.integer { format!("{}", number.round()) } else { format!("{number}") };
-        return true;
-    }
-    false
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let missing = value.trim().is_empty();
+        let mut number: f64 = value.trim().parse().unwrap_or(field.range.map_or(0.0, |(lo, hi)| (lo + hi) / 2.0));
+        let (low, high) = field.range.unwrap_or((-1.0, 1.0));
+        let speed = ((high - low) / 200.0).clamp(0.01, 100.0);
+        let mut drag = egui::DragValue::new(&mut number).speed(speed);
+        if field.integer {
+            drag = drag.fixed_decimals(0).speed(speed.max(0.25));
+        }
+        let response = ui.add_enabled(!missing, drag).labelled_by(label);
+        if response.changed() {
+            *value = if field.integer { format!("{}", number.round()) } else { format!("{number}") };
+            changed = true;
+        }
+        let mut is_missing = missing;
+        if ui.toggle_value(&mut is_missing, "∅").on_hover_text(s.missing_tip).changed() {
+            *value = if is_missing { String::new() } else { field.value.clone() };
+            changed = true;
+        }
+        if let (Some((lo, hi)), false) = (field.range, missing)
+            && (number < lo || number > hi)
+        {
+            ui.colored_label(ui.visuals().warn_fg_color, s.outside_range)
+                .on_hover_text(format!("{} [{lo:.4}, {hi:.4}]", s.training_range));
+        }
+    });
+    changed
 }
 
 fn result_ui(ui: &mut egui::Ui, s: &crate::gui::i18n::Strings, last: Option<&Prediction>, error: Option<&str>) {
@@ -169,9 +220,12 @@ fn result_ui(ui: &mut egui::Ui, s: &crate::gui::i18n::Strings, last: Option<&Pre
             ui.monospace(l);
         }
         plot_frame(ui, |ui| {
-            Plot::new("probabilities").height(180.0).include_y(0.0).include_y(1.0).allow_drag(false).show(ui, |p| {
-                p.bar_chart(BarChart::new("p", bars));
-            });
+            plot(ui, "probabilities", 0, s.class, s.probability).height(180.0).include_y(0.0).include_y(1.0).show(
+                ui,
+                |p| {
+                    p.bar_chart(BarChart::new("p", bars));
+                },
+            );
         });
     }
 }

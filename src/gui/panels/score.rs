@@ -12,7 +12,7 @@ use crate::gui::ctx::Ctx;
 use crate::gui::jobs::JobId;
 use crate::gui::outputs::ScoredTable;
 use crate::gui::stamp::{Stamp, out_of_date_ui};
-use crate::gui::table::{PageCache, paged_table};
+use crate::gui::table::{PageCache, Sorted, paged_table};
 use crate::gui::widgets::{data_row, file_name, job_progress, saveable_plot};
 
 /// What the Score screen's results depend on: the model and the data file.
@@ -34,6 +34,8 @@ pub struct ScorePanel {
     pub result: Option<ScoredTable>,
     /// The pages of the predictions' file in memory.
     pub pages: PageCache,
+    /// The sorted copy shown instead of the file, and its order.
+    pub sorted: Option<(std::path::PathBuf, Sorted)>,
 }
 
 impl ScorePanel {
@@ -53,7 +55,16 @@ impl ScorePanel {
     /// New predictions arrived.
     pub fn set_result(&mut self, result: ScoredTable) {
         self.pages = PageCache::new(result.file.clone());
+        self.sorted = None;
         self.result = Some(result);
+    }
+
+    /// A sorted copy of `source` arrived (ignored if the predictions changed meanwhile).
+    pub fn set_sorted(&mut self, source: &std::path::Path, file: std::path::PathBuf, order: Sorted) {
+        if self.result.as_ref().is_some_and(|r| r.file == source) {
+            self.pages = PageCache::new(file.clone());
+            self.sorted = Some((file, order));
+        }
     }
 
     /// The check could not run (unreadable file): shown by the app's note; the screen stops waiting.
@@ -103,7 +114,8 @@ impl ScorePanel {
         if let Some(result) = &self.result {
             let what = format!("{} {} — {}", s.predictions_of, result.model_name, file_name(&result.data));
             out_of_date_ui(ui, s, &result.stamp, &now, &what);
-            result_ui(ui, ctx, result, &mut self.pages);
+            let sorted = self.sorted.as_ref().map(|(_, o)| o);
+            result_ui(ui, ctx, result, &mut self.pages, sorted);
         }
     }
 }
@@ -140,7 +152,8 @@ fn report_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, report: &ContractReport) {
                     ui.monospace(p.column.as_deref().or(p.input.as_deref()).unwrap_or("—"));
                     ui.label(p.row.map_or_else(|| "—".into(), |r| r.to_string()));
                     ui.monospace(p.value.as_deref().unwrap_or("—"));
-                    ui.label(p.count.to_string());
+                    // A schema problem (a column missing or unused) concerns every row.
+                    ui.label(if p.row.is_none() { s.all_rows.to_string() } else { p.count.to_string() });
                     ui.label(&p.message);
                     ui.end_row();
                 }
@@ -148,7 +161,13 @@ fn report_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, report: &ContractReport) {
         });
 }
 
-fn result_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, result: &ScoredTable, pages: &mut PageCache) {
+fn result_ui(
+    ui: &mut egui::Ui,
+    ctx: &mut Ctx<'_>,
+    result: &ScoredTable,
+    pages: &mut PageCache,
+    sorted: Option<&Sorted>,
+) {
     let s = ctx.s;
     let sum = &result.summary;
     ui.separator();
@@ -180,5 +199,5 @@ fn result_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, result: &ScoredTable, pages: 
                 });
         });
     }
-    paged_table(ui, "predictions", &result.columns, result.rows, pages, ctx.commands);
+    paged_table(ui, "predictions", &result.columns, result.rows, pages, sorted, ctx.commands);
 }
