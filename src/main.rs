@@ -26,6 +26,13 @@ fn main() -> std::process::ExitCode {
             });
             mirador::gui::run(autopilot, cli.files)
         }
+        Some(Command::Serve(args)) => match args.config() {
+            Ok(config) => mirador::serve::run(config, cli.verbose),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         #[cfg(not(feature = "gui"))]
         None => mirador::cli::run(Command::Gui { screen: None, screenshot: None }, cli.verbose),
         Some(command) => mirador::cli::run(command, cli.verbose),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::serve_args::ServeArgs;
 pub use super::versions_args::{BundleAction, RegistryAction};
 
 /// Exit code for a check or gate that did not pass (distinct from errors).
@@ -177,6 +178,9 @@ pub enum Command {
         #[command(subcommand)]
         action: BundleAction,
     },
+    /// Serve models over HTTP: the Open Inference Protocol (KServe V2, as Triton and KServe
+    /// clients speak it), KServe V1, Prometheus metrics, and a prediction log.
+    Serve(ServeArgs),
     /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
     Score {
         /// The .onnx file.

@@ -25,6 +25,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
             "this mirador was built without the window (cargo feature `gui`); use a subcommand — see mirador --help"
                 .into(),
         )),
+        Command::Serve(_) => Err(Error::internal("mirador serve is started by the binary, not the command line")),
         Command::Registry { dir, action } => super::versions::registry(dir, action, cancel),
         Command::Bundle { registry, action } => super::versions::bundle(registry, action),
         Command::Inspect { model, json } => {

@@ -8,13 +8,14 @@
 mod args;
 mod commands;
 mod render;
+mod serve_args;
 mod signals;
 mod versions;
 mod versions_args;
 
 use std::process::ExitCode;
 
-pub use args::{Cli, ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs};
+pub use args::{Cli, ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs, ServeArgs};
 pub use versions_args::{BundleAction, RegistryAction};
 
 /// Run one headless command and turn the outcome into an exit code; errors are printed once, to

@@ -140,6 +140,52 @@ pub fn convert_batch(
     binding.inputs.iter().map(|b| convert_input(frame, b, ctx, findings)).collect()
 }
 
+/// Check `frame`'s values for every bound input (as [`convert_batch`] does, naming each bad value)
+/// and return the bound columns typed as the model reads them — floats as `Float64` (missing as
+/// NaN), integers as `Int64`, text and booleans as `String` — in binding order, each once. Rows so
+/// typed stack with other rows so typed, whatever types they arrived in.
+pub fn canonical_columns(
+    frame: &DataFrame,
+    binding: &Binding,
+    ctx: &BatchContext,
+    findings: &mut Findings,
+) -> Result<Vec<Column>> {
+    let mut out: Vec<Column> = Vec::new();
+    for b in &binding.inputs {
+        for col in &b.columns {
+            if out.iter().any(|c| c.name().as_str() == col) {
+                continue;
+            }
+            let column = frame
+                .column(col)
+                .map_err(|_| Error::data("column not found", Location::file(ctx.file).column(col.clone())))?;
+            let s = column.as_materialized_series();
+            let typed = match &b.elem {
+                ElemType::Float32 | ElemType::Float64 => {
+                    Column::new(col.as_str().into(), floats(s, &b.input, ctx, findings)?)
+                }
+                ElemType::Int64 | ElemType::Int32 => {
+                    Column::new(col.as_str().into(), integers(s, &b.input, ctx, findings)?)
+                }
+                ElemType::Bool => {
+                    booleans(s, &b.input, ctx, findings)?;
+                    as_text(s, ctx)?.into_column()
+                }
+                ElemType::String => {
+                    let text = as_text(s, ctx)?;
+                    strings(&text, &b.input, ctx, findings)?;
+                    text.into_column()
+                }
+                ElemType::Other(t) => {
+                    return Err(Error::Invalid(format!("model input '{}' has the unsupported type {t}", b.input)));
+                }
+            };
+            out.push(typed);
+        }
+    }
+    Ok(out)
+}
+
 fn convert_input(
     frame: &DataFrame,
     b: &InputBinding,

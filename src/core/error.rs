@@ -23,6 +23,8 @@ pub enum ErrorKind {
     Timeout,
     /// A request or file over a size limit (HTTP 413).
     TooLarge,
+    /// Not able to take the work now: overloaded, or not ready yet (HTTP 503).
+    Unavailable,
     /// The model or ONNX Runtime failed: an unusable model, a failed inference (HTTP 500).
     Model,
     /// Reading or writing a file failed for a reason other than its absence (HTTP 500).
@@ -40,6 +42,7 @@ impl ErrorKind {
             Self::Cancelled => "cancelled",
             Self::Timeout => "timeout",
             Self::TooLarge => "too_large",
+            Self::Unavailable => "unavailable",
             Self::Model => "model",
             Self::Io => "io",
             Self::Internal => "internal",
@@ -163,6 +166,10 @@ pub enum Error {
     #[error("{0}")]
     TooLarge(String),
 
+    /// The work cannot be taken now (a full queue, a model not ready).
+    #[error("{0}")]
+    Unavailable(String),
+
     /// ONNX Runtime failed while running the model.
     #[error("inference failed: {summary}")]
     Inference {
@@ -243,6 +250,7 @@ impl Error {
             Self::Data { .. } | Self::Contract { .. } | Self::Invalid(_) => ErrorKind::Input,
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::TooLarge(_) => ErrorKind::TooLarge,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Internal(_) => ErrorKind::Internal,
             Self::Cancelled => ErrorKind::Cancelled,

@@ -38,6 +38,7 @@ pub mod problem;
 pub mod registry;
 pub mod runtime;
 pub mod score;
+pub mod serving;
 pub mod session;
 pub mod settings;
 pub mod table;

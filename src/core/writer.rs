@@ -369,3 +369,23 @@ mod tests {
         assert!(prediction_csv(&ids, &pred, &["prediction".into()], true, &mut Vec::new()).is_none());
     }
 }
+
+/// The order a table is shown or written in: by a column, descending or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortOrder {
+    /// The column.
+    pub column: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// Write `source`'s rows to `target` sorted by `order` (missing values last). The table is sorted
+/// in memory: callers bound its size.
+pub fn sort_file(source: &Path, target: &Path, order: &SortOrder) -> Result<u64> {
+    let frame = crate::core::read_table(source, &crate::core::ReadPlan::default())?;
+    let options = SortMultipleOptions::default().with_order_descending(order.descending).with_nulls_last(true);
+    let mut sorted = frame
+        .sort([order.column.as_str()], options)
+        .map_err(|e| Error::internal(format!("cannot sort the table by '{}': {e}", order.column)))?;
+    write_frame(target, &mut sorted)
+}

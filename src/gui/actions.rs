@@ -115,7 +115,7 @@ impl MiradorApp {
 
     /// Sort the predictions table by a column: a sorted copy in the scratch folder (tables up to
     /// [`MAX_SORTED_ROWS`] rows: the copy is made in memory).
-    pub(super) fn sort_table(&mut self, ctx: &egui::Context, order: crate::gui::table::Sorted) {
+    pub(super) fn sort_table(&mut self, ctx: &egui::Context, order: crate::core::writer::SortOrder) {
         let Some(result) = &self.panels.score.result else { return };
         let s = self.strings();
         if result.rows > MAX_SORTED_ROWS {
@@ -129,12 +129,7 @@ impl MiradorApp {
         };
         let name = format!("{} {}", s.job_sort, order.column);
         self.jobs.spawn(ctx, JobKind::Export, name, move |_, _| {
-            let frame = crate::core::read_table(&source, &crate::core::ReadPlan::default())?;
-            let options = SortMultipleOptions::default().with_order_descending(order.descending).with_nulls_last(true);
-            let mut sorted = frame
-                .sort([order.column.as_str()], options)
-                .map_err(|e| Error::internal(format!("cannot sort the table: {e}")))?;
-            write_frame(&out, &mut sorted)?;
+            crate::core::writer::sort_file(&source, &out, &order)?;
             Ok(JobOutput::Sorted { source, file: out, order })
         });
     }

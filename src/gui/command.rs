@@ -70,7 +70,7 @@ pub enum Command {
     /// Read a page of a table kept in a file (rows `page * PAGE_ROWS ..`).
     LoadPage(PathBuf, usize),
     /// Show the predictions sorted by a column.
-    SortTable(crate::gui::table::Sorted),
+    SortTable(crate::core::writer::SortOrder),
     /// Compare the models ticked for comparison.
     Compare,
     /// Run the monitor.

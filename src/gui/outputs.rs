@@ -31,7 +31,7 @@ pub enum JobOutput {
         /// The copy.
         file: PathBuf,
         /// How it is sorted.
-        order: crate::gui::table::Sorted,
+        order: crate::core::writer::SortOrder,
     },
     /// One row predicted.
     Predicted {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use polars::prelude::DataFrame;
 
 use super::command::Command;
+use crate::core::writer::SortOrder;
 
 /// Rows per page read from the file.
 pub const PAGE_ROWS: usize = 512;
@@ -88,15 +89,6 @@ impl PageCache {
     }
 }
 
-/// The order a table is shown in: by a column, descending or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sorted {
-    /// The column.
-    pub column: String,
-    /// Largest first.
-    pub descending: bool,
-}
-
 /// Draw `rows` rows of the table in `cache` with these `columns` (fixed widths, numbers
 /// right-aligned), asking for the pages in view. Clicking a column's name asks to sort by it.
 pub fn paged_table(
@@ -105,7 +97,7 @@ pub fn paged_table(
     columns: &[String],
     rows: usize,
     cache: &mut PageCache,
-    sorted: Option<&Sorted>,
+    sorted: Option<&SortOrder>,
     commands: &mut Vec<Command>,
 ) {
     let col_width = 120.0;
@@ -141,7 +133,7 @@ pub fn paged_table(
                 );
                 if header.clicked() {
                     let descending = !sorted.is_some_and(|s| &s.column == c && s.descending);
-                    commands.push(Command::SortTable(Sorted { column: c.clone(), descending }));
+                    commands.push(Command::SortTable(SortOrder { column: c.clone(), descending }));
                 }
             }
         });

@@ -23,5 +23,7 @@ mod profile_drift;
 mod properties;
 mod registry;
 mod scoring_golden;
+mod serve;
+mod serve_faults;
 #[cfg(feature = "gui")]
 mod window;

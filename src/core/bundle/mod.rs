@@ -42,7 +42,7 @@ use sha2::Digest;
 pub use examples::Example;
 pub use files::file_sha256;
 pub use manifest::{FORMAT_VERSION, Manifest, OptimisedLatency, read_manifest};
-pub use verify::{VerifyCheck, VerifyReport, verify};
+pub use verify::{OpenedBundle, VerifyCheck, VerifyReport, open_verified, verify};
 
 use super::CancelToken;
 use super::card::{CardContext, model_card};

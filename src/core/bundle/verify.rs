@@ -54,6 +54,44 @@ pub fn verify(path: &Path) -> Result<VerifyReport> {
     verify_dir(path)
 }
 
+/// A bundle opened for use: verified, and (for an archive) unpacked into a temporary folder that
+/// lives as long as this value.
+pub struct OpenedBundle {
+    /// The bundle's folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: super::Manifest,
+    /// The verification that passed.
+    pub report: VerifyReport,
+    _unpacked: Option<tempfile::TempDir>,
+}
+
+/// Open the bundle folder (or `.tar.gz`) at `path` for use, refusing one that does not verify
+/// (a tampered file, a missing file, a model that no longer gives its golden rows), naming what failed.
+pub fn open_verified(path: &Path) -> Result<OpenedBundle> {
+    let name = path.to_string_lossy();
+    let (dir, unpacked) = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        let temp = tempfile::tempdir().map_err(|e| Error::io("create a temporary folder", path, e))?;
+        let root = unpack(path, temp.path())?;
+        (root, Some(temp))
+    } else {
+        (path.to_path_buf(), None)
+    };
+    let mut report = verify_dir(&dir)?;
+    report.bundle = path.to_path_buf();
+    if !report.passed {
+        let failed: Vec<String> =
+            report.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.check, c.detail)).collect();
+        return Err(Error::Invalid(format!(
+            "the bundle does not verify, so it is not served — {} — {}",
+            failed.join("; "),
+            path.display()
+        )));
+    }
+    let manifest = read_manifest(&dir)?;
+    Ok(OpenedBundle { dir, manifest, report, _unpacked: unpacked })
+}
+
 fn verify_dir(dir: &Path) -> Result<VerifyReport> {
     let manifest = read_manifest(dir)?;
     let mut checks = Vec::new();

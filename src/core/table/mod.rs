@@ -8,6 +8,7 @@
 //! - [`parquet`]: row slices read through polars with the file's metadata parsed once.
 
 mod csv;
+mod folder;
 mod parquet;
 mod scan;
 
@@ -20,6 +21,7 @@ use polars::prelude::*;
 use crate::core::error::{Error, Location, Result};
 use csv::CsvSource;
 pub use csv::split_record;
+use folder::FolderSource;
 use parquet::ParquetSource;
 
 /// A tabular file format, chosen by file extension.
@@ -76,6 +78,7 @@ pub struct TableReader {
 enum Source {
     Csv(Box<CsvSource>),
     Parquet(ParquetSource),
+    Folder(FolderSource),
 }
 
 impl TableReader {
@@ -84,6 +87,11 @@ impl TableReader {
     pub fn open(path: impl AsRef<Path>, rows_per_batch: usize) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let rows_per_batch = rows_per_batch.max(1);
+        if path.is_dir() {
+            let folder = FolderSource::open(&path)?;
+            let columns = folder.columns().to_vec();
+            return Ok(Self { path, columns, rows_per_batch, rows_done: 0, source: Source::Folder(folder) });
+        }
         let (columns, source) = match Format::from_path(&path)? {
             Format::Csv => {
                 let csv = CsvSource::open(&path)?;
@@ -118,6 +126,7 @@ impl TableReader {
         match &mut self.source {
             Source::Csv(csv) => csv.set_plan(&wanted, &plan.dtypes),
             Source::Parquet(pq) => pq.set_wanted(wanted),
+            Source::Folder(folder) => folder.set_wanted(&wanted),
         }
         Ok(())
     }
@@ -127,6 +136,7 @@ impl TableReader {
         match &self.source {
             Source::Csv(_) => None,
             Source::Parquet(pq) => Some(pq.total_rows()),
+            Source::Folder(folder) => Some(folder.total_rows()),
         }
     }
 
@@ -135,6 +145,7 @@ impl TableReader {
         match &self.source {
             Source::Csv(csv) => csv.fraction_done(),
             Source::Parquet(pq) => pq.fraction_done(),
+            Source::Folder(folder) => folder.fraction_done(),
         }
     }
 
@@ -149,6 +160,7 @@ impl TableReader {
         let frame = match &mut self.source {
             Source::Csv(csv) => csv.next_frame(&self.path, first_row, self.rows_per_batch)?,
             Source::Parquet(pq) => pq.next_frame(&self.path, self.rows_per_batch)?,
+            Source::Folder(folder) => folder.next_frame(self.rows_per_batch)?,
         };
         Ok(frame.map(|frame| {
             self.rows_done += frame.height() as u64;

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use egui_plot::{Bar, BarChart, Plot};
 
+use crate::core::writer::SortOrder;
 use crate::core::{ContractReport, Severity};
 use crate::gui::command::{Command, DataSlot, Export};
 use crate::gui::ctx::Ctx;
 use crate::gui::jobs::JobId;
 use crate::gui::outputs::ScoredTable;
 use crate::gui::stamp::{Stamp, out_of_date_ui};
-use crate::gui::table::{PageCache, Sorted, paged_table};
+use crate::gui::table::{PageCache, paged_table};
 use crate::gui::widgets::{data_row, file_name, job_progress, saveable_plot};
 
 /// What the Score screen's results depend on: the model and the data file.
@@ -35,7 +36,7 @@ pub struct ScorePanel {
     /// The pages of the predictions' file in memory.
     pub pages: PageCache,
     /// The sorted copy shown instead of the file, and its order.
-    pub sorted: Option<(std::path::PathBuf, Sorted)>,
+    pub sorted: Option<(std::path::PathBuf, SortOrder)>,
 }
 
 impl ScorePanel {
@@ -60,7 +61,7 @@ impl ScorePanel {
     }
 
     /// A sorted copy of `source` arrived (ignored if the predictions changed meanwhile).
-    pub fn set_sorted(&mut self, source: &std::path::Path, file: std::path::PathBuf, order: Sorted) {
+    pub fn set_sorted(&mut self, source: &std::path::Path, file: std::path::PathBuf, order: SortOrder) {
         if self.result.as_ref().is_some_and(|r| r.file == source) {
             self.pages = PageCache::new(file.clone());
             self.sorted = Some((file, order));
@@ -166,7 +167,7 @@ fn result_ui(
     ctx: &mut Ctx<'_>,
     result: &ScoredTable,
     pages: &mut PageCache,
-    sorted: Option<&Sorted>,
+    sorted: Option<&SortOrder>,
 ) {
     let s = ctx.s;
     let sum = &result.summary;

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod server;
+
 use mirador::core::{Model, ReadPlan, read_table};
 use polars::prelude::*;
 

@@ -1,0 +1,101 @@
+//! `mirador serve`'s flags, and the server config they make (a config file first, then each flag
+//! given on top of it). The server itself is started by the binary (`src/main.rs`) through the
+//! server shell; the command line only parses.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::core::error::Result;
+use crate::core::serving::config::{ModelSpec, ServeConfig};
+
+/// Serve models over HTTP (Open Inference Protocol / KServe V2, KServe V1, Prometheus metrics).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// A model to serve: a .onnx file, a bundle folder or .tar.gz (verified first), or a registry
+    /// reference (NAME@STAGE, NAME@VERSION); NAME=REF serves it under another name. Repeatable.
+    #[arg(long = "model", value_name = "[NAME=]REF")]
+    pub models: Vec<String>,
+    /// A TOML file with the same options (and several models); flags given here override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1; anything else exposes the server beyond this machine].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port (0: any free port) [default: 8080].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The registry folder, for NAME@STAGE references.
+    #[arg(long, env = "MIRADOR_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Largest request body in bytes (413 beyond) [default: 16777216].
+    #[arg(long)]
+    pub max_body_bytes: Option<usize>,
+    /// Most rows in one request (413 beyond) [default: 100000].
+    #[arg(long)]
+    pub max_rows: Option<usize>,
+    /// Seconds a request may take (504 beyond) [default: 30].
+    #[arg(long)]
+    pub request_timeout: Option<f64>,
+    /// Most rows scored in one ONNX Runtime call by dynamic batching [default: 1024].
+    #[arg(long)]
+    pub batch_max_rows: Option<usize>,
+    /// Microseconds a batch's first request may wait for others (0: take what is waiting and go)
+    /// [default: 0].
+    #[arg(long)]
+    pub batch_delay_us: Option<u64>,
+    /// Requests that may wait per model; beyond, 503 [default: 1024].
+    #[arg(long)]
+    pub queue: Option<usize>,
+    /// Inference workers per model, each with its own ONNX Runtime session (0: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Write every served row to Parquet segments in this folder (one subfolder per model).
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// Close a log segment after this many rows [default: 100000].
+    #[arg(long)]
+    pub log_segment_rows: Option<usize>,
+    /// Close a log segment after this many seconds [default: 60].
+    #[arg(long)]
+    pub log_segment_secs: Option<f64>,
+    /// Seconds in-flight requests get to finish after SIGTERM / SIGINT [default: 10].
+    #[arg(long)]
+    pub shutdown_grace: Option<f64>,
+}
+
+impl ServeArgs {
+    /// The config: the file's (or the defaults), with every given flag on top; checked.
+    pub fn config(&self) -> Result<ServeConfig> {
+        let mut c = match &self.config {
+            Some(path) => ServeConfig::load(path)?,
+            None => ServeConfig::default(),
+        };
+        c.models.extend(self.models.iter().map(|m| ModelSpec::parse(m)));
+        macro_rules! set {
+            ($flag:expr => $field:expr) => {
+                if let Some(v) = $flag.clone() {
+                    $field = v;
+                }
+            };
+        }
+        set!(self.host => c.host);
+        set!(self.port => c.port);
+        set!(self.registry => c.registry);
+        set!(self.max_body_bytes => c.limits.max_body_bytes);
+        set!(self.max_rows => c.limits.max_rows);
+        set!(self.request_timeout => c.limits.request_timeout_secs);
+        set!(self.batch_max_rows => c.batching.max_rows);
+        set!(self.batch_delay_us => c.batching.max_delay_us);
+        set!(self.queue => c.batching.queue_requests);
+        set!(self.workers => c.workers);
+        set!(self.log_segment_rows => c.log.segment_rows);
+        set!(self.log_segment_secs => c.log.segment_secs);
+        set!(self.shutdown_grace => c.shutdown_grace_secs);
+        if self.log_dir.is_some() {
+            c.log_dir = self.log_dir.clone();
+        }
+        c.check()?;
+        Ok(c)
+    }
+}

@@ -1,0 +1,249 @@
+//! What `mirador serve` serves and how: models (files, registry references, bundles), the address,
+//! request limits, dynamic batching, workers and the prediction log. Built from command-line flags
+//! or from a TOML file with the same options; [`ServeConfig::check`] refuses out-of-range values.
+//!
+//! ```toml
+//! host = "127.0.0.1"
+//! port = 8080
+//! log_dir = "prediction-log"
+//!
+//! [[models]]
+//! source = "sample-models/churn_v1.onnx"
+//!
+//! [[models]]
+//! source = "churn@production"   # NAME@STAGE or NAME@VERSION from the registry
+//! name = "churn"
+//!
+//! [limits]
+//! max_body_bytes = 16777216
+//! max_rows = 100000
+//! request_timeout_secs = 30
+//!
+//! [batching]
+//! max_rows = 1024
+//! max_delay_us = 0
+//! queue_requests = 1024
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::error::{Error, Result};
+use crate::core::runtime;
+use crate::core::settings;
+
+/// One model to serve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    /// A model file, a bundle folder or `.tar.gz`, or a registry reference (`NAME@STAGE`,
+    /// `NAME@VERSION`).
+    pub source: String,
+    /// The protocol name (default: the file's stem, the registry name or the bundle's name).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl ModelSpec {
+    /// A spec from `--model REF` or `--model NAME=REF`.
+    pub fn parse(arg: &str) -> Self {
+        match arg.split_once('=') {
+            Some((name, source)) if !name.is_empty() && !name.contains(['/', '@', '.']) => {
+                Self { source: source.to_string(), name: Some(name.to_string()) }
+            }
+            _ => Self { source: arg.to_string(), name: None },
+        }
+    }
+}
+
+/// Limits on one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Largest request body, bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Most rows in one request (413 beyond).
+    pub max_rows: usize,
+    /// Longest a request may take, seconds (504 beyond).
+    pub request_timeout_secs: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_body_bytes: 16 << 20, max_rows: 100_000, request_timeout_secs: 30.0 }
+    }
+}
+
+/// Dynamic batching: rows of requests that wait together are scored in one ONNX Runtime call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Batching {
+    /// Most rows in one call (a single larger request is scored alone).
+    pub max_rows: usize,
+    /// How long the first request of a batch may wait for others, microseconds. 0: take what is
+    /// already waiting and go (no added latency; batches still form under load).
+    pub max_delay_us: u64,
+    /// Requests that may wait per model; beyond, the server answers 503 (overloaded).
+    pub queue_requests: usize,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Self { max_rows: 1024, max_delay_us: 0, queue_requests: 1024 }
+    }
+}
+
+/// The prediction log: every served row, as Parquet segments in a folder per model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// A segment is closed after this many rows.
+    pub segment_rows: usize,
+    /// …or after this many seconds.
+    pub segment_secs: f64,
+    /// Rows that may wait for the writer; beyond, rows are dropped (and counted).
+    pub queue_rows: usize,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { segment_rows: 100_000, segment_secs: 60.0, queue_rows: 200_000 }
+    }
+}
+
+/// Everything `mirador serve` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServeConfig {
+    /// The models.
+    pub models: Vec<ModelSpec>,
+    /// Address to listen on (loopback unless told otherwise).
+    pub host: String,
+    /// Port (0: any free port).
+    pub port: u16,
+    /// The registry folder, for `NAME@STAGE` references.
+    pub registry: PathBuf,
+    /// Request limits.
+    pub limits: Limits,
+    /// Dynamic batching.
+    pub batching: Batching,
+    /// Inference workers per model (each with its own ONNX Runtime session); 0: one per core.
+    pub workers: usize,
+    /// Where the prediction log goes (none when unset).
+    pub log_dir: Option<PathBuf>,
+    /// Prediction log settings.
+    pub log: LogSettings,
+    /// Seconds in-flight requests get to finish after SIGTERM / SIGINT.
+    pub shutdown_grace_secs: f64,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            host: "127.0.0.1".into(),
+            port: 8080,
+            registry: PathBuf::from("mirador-registry"),
+            limits: Limits::default(),
+            batching: Batching::default(),
+            workers: 0,
+            log_dir: None,
+            log: LogSettings::default(),
+            shutdown_grace_secs: 10.0,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Read a TOML config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read the server config", path, e))?;
+        let config: Self = toml::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("the server config is not valid: {e} — {}", path.display())))?;
+        Ok(config)
+    }
+
+    /// Refuse settings out of range, naming the setting.
+    pub fn check(&self) -> Result<()> {
+        if self.models.is_empty() {
+            return Err(Error::Invalid("nothing to serve: name at least one model (--model REF)".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for m in &self.models {
+            if let Some(name) = &m.name
+                && !valid_name(name)
+            {
+                return Err(Error::Invalid(format!(
+                    "'{name}' cannot be a served model's name: use letters, digits, '-', '_' and '.'"
+                )));
+            }
+            if let Some(name) = &m.name
+                && !names.insert(name.clone())
+            {
+                return Err(Error::Invalid(format!("two models are served as '{name}'")));
+            }
+        }
+        settings::count("the largest request body (max_body_bytes)", self.limits.max_body_bytes, 1024, 1 << 30)?;
+        settings::count("rows per request (max_rows)", self.limits.max_rows, 1, settings::MAX_BATCH_SIZE)?;
+        settings::seconds("the request timeout (request_timeout_secs)", self.limits.request_timeout_secs)?;
+        settings::count("rows per batch (batching.max_rows)", self.batching.max_rows, 1, settings::MAX_BATCH_SIZE)?;
+        settings::count("waiting requests (batching.queue_requests)", self.batching.queue_requests, 1, 1 << 20)?;
+        if self.batching.max_delay_us > 1_000_000 {
+            return Err(Error::Invalid(format!(
+                "the batching delay (max_delay_us) must be at most 1000000 µs (a second); got {}",
+                self.batching.max_delay_us
+            )));
+        }
+        settings::count("rows per log segment (log.segment_rows)", self.log.segment_rows, 1, 100_000_000)?;
+        settings::seconds("seconds per log segment (log.segment_secs)", self.log.segment_secs)?;
+        settings::count("rows waiting for the log (log.queue_rows)", self.log.queue_rows, 1, 100_000_000)?;
+        settings::seconds("the shutdown grace (shutdown_grace_secs)", self.shutdown_grace_secs)?;
+        Ok(())
+    }
+
+    /// Inference workers per model, capped at the machine's sane maximum.
+    pub fn workers(&self) -> (usize, Option<String>) {
+        match self.workers {
+            0 => (runtime::cores(), None),
+            n => settings::workers(n),
+        }
+    }
+}
+
+/// A name clients can put in a URL path.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_reads_and_is_checked() {
+        let text = r#"
+            port = 9000
+            [[models]]
+            source = "sample-models/churn_v1.onnx"
+            [[models]]
+            source = "churn@production"
+            name = "churn"
+            [batching]
+            max_rows = 64
+        "#;
+        let config: ServeConfig = toml::from_str(text).unwrap();
+        assert_eq!(config.port, 9000);
+        assert_eq!(config.host, "127.0.0.1", "loopback unless told otherwise");
+        assert_eq!(config.models[1].name.as_deref(), Some("churn"));
+        assert_eq!(config.batching.max_rows, 64);
+        assert_eq!(config.limits, Limits::default());
+        config.check().unwrap();
+        let mut bad = config.clone();
+        bad.batching.max_rows = 0;
+        assert!(bad.check().unwrap_err().to_string().contains("batching.max_rows"));
+        assert!(ServeConfig::default().check().is_err(), "no model");
+        assert_eq!(ModelSpec::parse("v2=churn@2").name.as_deref(), Some("v2"));
+        assert_eq!(ModelSpec::parse("churn@2").name, None);
+        assert_eq!(ModelSpec::parse("./models/x=y.onnx").name, None);
+    }
+}

@@ -1,0 +1,241 @@
+//! The prediction log: every served row — when, which request, which model and version, its input
+//! columns, its outputs, how long it took — written by a background thread as Parquet segments, one
+//! folder per model. A segment is written to a hidden temporary file and renamed when it closes
+//! (after so many rows or seconds), so a reader never sees half a file; a folder of segments is read
+//! like one table ([`crate::core::table::TableReader`] opens folders).
+//!
+//! Logging never slows or blocks inference: rows are handed over without waiting, and when the
+//! writer falls behind (more than `queue_rows` waiting) new rows are dropped and counted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use polars::prelude::*;
+
+use super::config::LogSettings;
+use crate::core::atomic::{Temporary, temp_beside};
+use crate::core::error::{Error, Result};
+use crate::core::session::BatchPredictions;
+use crate::core::writer::prediction_frame;
+
+/// The columns every log row starts with, before the model's inputs and outputs.
+pub const META_COLUMNS: [&str; 5] = ["time", "request_id", "model", "version", "latency_ms"];
+
+/// One request's rows, to be logged.
+pub struct LogEntry {
+    /// The served model's name.
+    pub model: String,
+    /// The version that answered.
+    pub version: String,
+    /// The request's id.
+    pub request_id: String,
+    /// When it arrived (RFC 3339, UTC, milliseconds).
+    pub time: String,
+    /// How long it took, milliseconds.
+    pub latency_ms: f64,
+    /// Its input rows (the model's columns).
+    pub inputs: DataFrame,
+    /// Its predictions.
+    pub predictions: BatchPredictions,
+    /// The prediction columns' names (`label`, `p_<class>`, `prediction`).
+    pub output_columns: Arc<Vec<String>>,
+}
+
+/// Counts a running log keeps.
+#[derive(Debug, Default)]
+pub struct LogCounts {
+    /// Rows written to segments.
+    pub written: AtomicU64,
+    /// Rows dropped because the writer was behind.
+    pub dropped: AtomicU64,
+    /// Segments closed.
+    pub segments: AtomicU64,
+    /// Rows handed over and not yet written.
+    waiting: AtomicUsize,
+}
+
+/// A running prediction log.
+pub struct PredictionLog {
+    tx: Option<Sender<LogEntry>>,
+    counts: Arc<LogCounts>,
+    limit: usize,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+    dir: PathBuf,
+}
+
+impl PredictionLog {
+    /// Start logging into `dir` (created if needed).
+    pub fn start(dir: &Path, settings: &LogSettings) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create the prediction log folder", dir, e))?;
+        let (tx, rx) = bounded(settings.queue_rows.clamp(1, 1 << 20));
+        let counts = Arc::new(LogCounts::default());
+        let (writer_counts, writer_dir, writer_settings) = (Arc::clone(&counts), dir.to_path_buf(), settings.clone());
+        let thread = std::thread::Builder::new()
+            .name("mirador-prediction-log".into())
+            .spawn(move || write_loop(&rx, &writer_dir, &writer_settings, &writer_counts))
+            .map_err(|e| Error::internal(format!("cannot start the prediction log's writer: {e}")))?;
+        Ok(Self { tx: Some(tx), counts, limit: settings.queue_rows, thread: Some(thread), dir: dir.to_path_buf() })
+    }
+
+    /// The log's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The counts (written, dropped, segments).
+    pub fn counts(&self) -> &Arc<LogCounts> {
+        &self.counts
+    }
+
+    /// Hand `entry` to the writer without waiting; when it is behind, the rows are dropped and
+    /// counted instead.
+    pub fn record(&self, entry: LogEntry) {
+        let rows = entry.inputs.height();
+        let waiting = self.counts.waiting.fetch_add(rows, Ordering::SeqCst);
+        let sent = waiting + rows <= self.limit && self.tx.as_ref().is_some_and(|tx| tx.try_send(entry).is_ok());
+        if !sent {
+            self.counts.waiting.fetch_sub(rows, Ordering::SeqCst);
+            self.counts.dropped.fetch_add(rows as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Write what is waiting, close the open segments and stop.
+    pub fn close(mut self) -> Result<()> {
+        self.tx = None;
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(p)) => Err(Error::panicked("prediction log", p.as_ref())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PredictionLog {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// An open segment of one model's log.
+struct Segment {
+    temp: Temporary,
+    target: PathBuf,
+    writer: polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    schema: SchemaRef,
+    rows: usize,
+    opened: Instant,
+}
+
+fn write_loop(rx: &Receiver<LogEntry>, dir: &Path, settings: &LogSettings, counts: &LogCounts) -> Result<()> {
+    let mut open: BTreeMap<String, Segment> = BTreeMap::new();
+    let max_age = Duration::from_secs_f64(settings.segment_secs);
+    let mut failure = None;
+    loop {
+        let entry = match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(entry) => Some(entry),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if let Some(entry) = entry {
+            let rows = entry.inputs.height();
+            let model = entry.model.clone();
+            match append(&mut open, dir, entry) {
+                Ok(()) => {
+                    counts.written.fetch_add(rows as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    counts.dropped.fetch_add(rows as u64, Ordering::Relaxed);
+                    failure.get_or_insert(e);
+                }
+            }
+            counts.waiting.fetch_sub(rows, Ordering::SeqCst);
+            if open.get(&model).is_some_and(|s| s.rows >= settings.segment_rows) {
+                close_segment(&mut open, &model, counts)?;
+            }
+        }
+        let old: Vec<String> =
+            open.iter().filter(|(_, s)| s.opened.elapsed() >= max_age).map(|(m, _)| m.clone()).collect();
+        for model in old {
+            close_segment(&mut open, &model, counts)?;
+        }
+    }
+    let models: Vec<String> = open.keys().cloned().collect();
+    for model in models {
+        close_segment(&mut open, &model, counts)?;
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// The rows of `entry` as one table: the meta columns, the inputs, the outputs.
+fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
+    let n = entry.inputs.height();
+    let mut columns = vec![
+        Column::new("time".into(), vec![entry.time.as_str(); n]),
+        Column::new("request_id".into(), vec![entry.request_id.as_str(); n]),
+        Column::new("model".into(), vec![entry.model.as_str(); n]),
+        Column::new("version".into(), vec![entry.version.as_str(); n]),
+        Column::new("latency_ms".into(), vec![entry.latency_ms; n]),
+    ];
+    columns.extend(entry.inputs.columns().iter().cloned());
+    let outputs = prediction_frame(&DataFrame::empty(), &entry.predictions, &entry.output_columns)?;
+    columns.extend(outputs.columns().iter().cloned());
+    DataFrame::new(n, columns).map_err(|e| Error::internal(format!("cannot assemble the log's rows: {e}")))
+}
+
+fn append(open: &mut BTreeMap<String, Segment>, dir: &Path, entry: LogEntry) -> Result<()> {
+    let mut frame = entry_frame(&entry)?;
+    let schema = frame.schema().clone();
+    // A new version with other outputs starts a new segment.
+    if open.get(&entry.model).is_some_and(|s| *s.schema != *schema) {
+        let closing = open.remove(&entry.model);
+        if let Some(segment) = closing {
+            finish(segment)?;
+        }
+    }
+    if !open.contains_key(&entry.model) {
+        let folder = dir.join(&entry.model);
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io("create the prediction log folder", &folder, e))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let target = folder.join(format!("{stamp}-{}.parquet", std::process::id()));
+        let temp = temp_beside(&target, "write the prediction log")?;
+        let file = temp.as_file().try_clone().map_err(|e| Error::io("write the prediction log", &target, e))?;
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(&schema)
+            .map_err(|e| Error::io("write the prediction log", &target, std::io::Error::other(e.to_string())))?;
+        open.insert(entry.model.clone(), Segment { temp, target, writer, schema, rows: 0, opened: Instant::now() });
+    }
+    let segment = open.get_mut(&entry.model).ok_or_else(|| Error::internal("a segment vanished"))?;
+    frame.align_chunks();
+    segment
+        .writer
+        .write_batch(&frame)
+        .map_err(|e| Error::io("write the prediction log", &segment.target, std::io::Error::other(e.to_string())))?;
+    segment.rows += frame.height();
+    Ok(())
+}
+
+fn close_segment(open: &mut BTreeMap<String, Segment>, model: &str, counts: &LogCounts) -> Result<()> {
+    if let Some(segment) = open.remove(model) {
+        finish(segment)?;
+        counts.segments.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Close a segment's Parquet file and make it appear under its name.
+fn finish(segment: Segment) -> Result<()> {
+    let Segment { temp, target, writer, .. } = segment;
+    writer
+        .finish()
+        .map_err(|e| Error::io("write the prediction log", &target, std::io::Error::other(e.to_string())))?;
+    temp.as_file().sync_all().map_err(|e| Error::io("write the prediction log", &target, e))?;
+    temp.persist(&target).map_err(|e| Error::io("write the prediction log", &target, e))
+}

@@ -1,0 +1,187 @@
+//! What a model answers, as V2 tensors: a classifier's label (`INT64` or `BYTES`, `[N]`) and
+//! probabilities (`FP32` `[N,k]`, class names in the model's metadata) — even when the model emits
+//! them as a ZipMap, which Triton refuses to serve — and a regressor's values, each output in its
+//! own shape. The same list describes the outputs in the model metadata.
+
+use serde::Serialize;
+
+use super::binary::encode_text;
+use super::wire::Datatype;
+use crate::core::error::{Error, Result};
+use crate::core::model::info::{Dim, ElemType, IoType, ModelInfo, Task};
+use crate::core::session::{BatchPredictions, Labels};
+
+/// What one output is made of.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    /// The labels.
+    Label,
+    /// The probability matrix.
+    Probabilities,
+    /// Values `offset..offset + width` of each row of the value matrix.
+    Values { offset: usize, width: usize, rank: usize },
+}
+
+/// One output the server offers for a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSpec {
+    /// The model output's name.
+    pub name: String,
+    /// Its V2 datatype.
+    pub datatype: Datatype,
+    /// Its shape, -1 for the rows.
+    pub shape: Vec<i64>,
+    part: Part,
+}
+
+fn datatype_of(elem: &ElemType) -> Datatype {
+    match elem {
+        ElemType::Float64 => Datatype::F64,
+        ElemType::Int64 => Datatype::Int(8),
+        ElemType::Int32 => Datatype::Int(4),
+        ElemType::String => Datatype::Bytes,
+        ElemType::Bool => Datatype::Bool,
+        ElemType::Float32 | ElemType::Other(_) => Datatype::F32,
+    }
+}
+
+/// The outputs `info`'s model offers, in its output order.
+pub fn output_specs(info: &ModelInfo) -> Vec<OutputSpec> {
+    let elem_of = |i: usize| match info.outputs.get(i).map(|o| &o.ty) {
+        Some(IoType::Tensor { elem, .. }) => elem.clone(),
+        Some(IoType::SequenceOfMaps { value, .. }) => value.clone(),
+        _ => ElemType::Float32,
+    };
+    let name_of = |i: usize| info.outputs.get(i).map(|o| o.name.clone()).unwrap_or_default();
+    let mut specs = Vec::new();
+    match &info.task {
+        Task::Classification { classes, label_output, probability_output, .. } => {
+            let label_type = match label_output {
+                Some(i) => datatype_of(&elem_of(*i)),
+                None => Datatype::Bytes,
+            };
+            if label_output.is_some() || probability_output.is_some() {
+                let name = label_output.map_or_else(|| "label".to_string(), name_of);
+                specs.push((
+                    label_output.unwrap_or(usize::MAX),
+                    OutputSpec { name, datatype: label_type, shape: vec![-1], part: Part::Label },
+                ));
+            }
+            if let Some(i) = probability_output {
+                let spec = OutputSpec {
+                    name: name_of(*i),
+                    datatype: datatype_of(&elem_of(*i)),
+                    shape: vec![-1, classes.len() as i64],
+                    part: Part::Probabilities,
+                };
+                specs.push((*i, spec));
+            }
+        }
+        Task::Regression { value_outputs } => {
+            let mut offset = 0;
+            for &i in value_outputs {
+                let (width, rank) = match info.outputs.get(i).map(|o| &o.ty) {
+                    Some(t @ IoType::Tensor { shape, .. }) => (t.width().unwrap_or(1), shape.len()),
+                    _ => (1, 1),
+                };
+                let shape = if rank <= 1 { vec![-1] } else { vec![-1, width as i64] };
+                let part = Part::Values { offset, width, rank };
+                specs.push((i, OutputSpec { name: name_of(i), datatype: datatype_of(&elem_of(i)), shape, part }));
+                offset += width;
+            }
+        }
+    }
+    specs.sort_by_key(|(i, _)| *i);
+    specs.into_iter().map(|(_, s)| s).collect()
+}
+
+/// An output tensor's values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum OutputData {
+    /// Integers.
+    Int(Vec<i64>),
+    /// Single-precision floats (written as such: shortest form that reads back exactly).
+    F32(Vec<f32>),
+    /// Double-precision floats.
+    F64(Vec<f64>),
+    /// Text.
+    Text(Vec<String>),
+}
+
+impl OutputData {
+    /// The values in the binary extension's form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Self::Int(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Self::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Self::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Self::Text(v) => encode_text(v, &mut out),
+        }
+        out
+    }
+}
+
+/// One output tensor of a response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputTensor {
+    /// Its name.
+    pub name: String,
+    /// Its V2 datatype.
+    pub datatype: Datatype,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its values.
+    pub data: OutputData,
+}
+
+/// The tensor `spec` describes, from `pred`.
+pub fn output_tensor(spec: &OutputSpec, pred: &BatchPredictions) -> Result<OutputTensor> {
+    let n = pred.rows;
+    let floats = |v: Vec<f64>| match spec.datatype {
+        Datatype::F64 => OutputData::F64(v),
+        _ => OutputData::F32(v.into_iter().map(|x| x as f32).collect()),
+    };
+    let missing = || Error::internal(format!("the model gave no values for output '{}'", spec.name));
+    let (shape, data) = match &spec.part {
+        Part::Label => {
+            let labels = pred.labels.as_ref().ok_or_else(missing)?;
+            let data = match (labels, spec.datatype) {
+                (Labels::Int(v), Datatype::Int(_)) => OutputData::Int(v.clone()),
+                (Labels::Int(v), _) => OutputData::Text(v.iter().map(ToString::to_string).collect()),
+                (Labels::Str(v), _) => OutputData::Text(v.clone()),
+            };
+            (vec![n], data)
+        }
+        Part::Probabilities => {
+            let p = pred.probabilities.as_ref().ok_or_else(missing)?;
+            (vec![n, pred.width()], floats(p.clone()))
+        }
+        Part::Values { offset, width, rank } => {
+            let v = pred.values.as_ref().ok_or_else(missing)?;
+            let total = pred.width();
+            let mut out = Vec::with_capacity(n * width);
+            for r in 0..n {
+                let row = v.get(r * total + offset..r * total + offset + width).ok_or_else(missing)?;
+                out.extend_from_slice(row);
+            }
+            (if *rank <= 1 { vec![n] } else { vec![n, *width] }, floats(out))
+        }
+    };
+    let datatype = match &data {
+        OutputData::Text(_) => Datatype::Bytes,
+        _ => spec.datatype,
+    };
+    Ok(OutputTensor { name: spec.name.clone(), datatype, shape, data })
+}
+
+/// A V2 shape for metadata: fixed sizes as they are, anything else -1.
+pub fn metadata_shape(shape: &[Dim]) -> Vec<i64> {
+    shape.iter().map(|d| if let Dim::Fixed(n) = d { *n } else { -1 }).collect()
+}
+
+/// The V2 datatype of a model input.
+pub fn input_datatype(elem: &ElemType) -> Datatype {
+    datatype_of(elem)
+}

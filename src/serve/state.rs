@@ -1,0 +1,120 @@
+//! What every request handler shares: the served models, the metrics, whether the server still
+//! takes requests; and the steps every inference route takes (read the body within its limit,
+//! queue the rows, wait for their predictions).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::StatusCode;
+
+use super::metrics::{Metrics, ModelLabels};
+use crate::core::error::{Error, Result};
+use crate::core::serving::{Answer, Endpoint, Service};
+
+/// What every handler shares.
+pub struct AppState {
+    /// The served models.
+    pub service: Service,
+    /// The metrics.
+    pub metrics: Metrics,
+    /// False once the server is stopping.
+    pub ready: AtomicBool,
+    next_id: AtomicU64,
+    id_prefix: String,
+}
+
+/// Shared state.
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// State over a started service.
+    pub fn new(service: Service) -> Self {
+        let metrics = Metrics::new(service.log().map(|l| Arc::clone(l.counts())));
+        for e in service.endpoints() {
+            metrics.set_ready(&labels(e), true);
+        }
+        let id_prefix = format!("{:x}", chrono::Utc::now().timestamp_millis());
+        Self { service, metrics, ready: AtomicBool::new(true), next_id: AtomicU64::new(1), id_prefix }
+    }
+
+    /// An id for a request that brought none (for the prediction log).
+    pub fn new_request_id(&self) -> String {
+        format!("{}-{}", self.id_prefix, self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The served model, when the server is ready.
+    pub fn endpoint(&self, name: &str, version: Option<&str>) -> Result<Arc<Endpoint>> {
+        if !self.ready.load(Ordering::SeqCst) {
+            return Err(Error::Unavailable("the server is stopping and takes no new requests".into()));
+        }
+        self.service.find(name, version)
+    }
+
+    /// Refuse a request of more rows than the server takes (before its rows are assembled).
+    pub fn check_rows(&self, rows: usize) -> Result<()> {
+        let limit = self.service.config().limits.max_rows;
+        if rows > limit {
+            return Err(Error::TooLarge(format!(
+                "the request has {rows} rows; this server takes at most {limit} per request (max_rows)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Count an answered request in the metrics and the window's figures.
+    pub fn answered(&self, model: &ModelLabels, status: StatusCode, rows: usize, started: Instant) {
+        let secs = started.elapsed().as_secs_f64();
+        self.metrics.request(model, status.as_u16(), rows, secs);
+        self.service.stats().record(crate::core::serving::stats::RequestRecord {
+            at: std::time::SystemTime::now(),
+            model: model.model.clone(),
+            status: status.as_u16(),
+            rows,
+            latency_secs: secs,
+        });
+    }
+}
+
+/// The metric labels of a served model.
+pub fn labels(e: &Endpoint) -> ModelLabels {
+    ModelLabels { model: e.served.name.clone(), version: e.served.version.clone() }
+}
+
+/// The path's model and optional version.
+pub fn model_and_version(params: &HashMap<String, String>) -> (&str, Option<&str>) {
+    (params.get("model").map_or("", String::as_str), params.get("version").map(String::as_str))
+}
+
+/// Read the body (refusing one over the limit), then the request.
+pub async fn read_body(s: &Shared, body: Body) -> Result<axum::body::Bytes> {
+    let limit = s.service.config().limits.max_body_bytes;
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            Error::TooLarge(format!("the request body is over this server's limit of {limit} bytes (max_body_bytes)"))
+        } else {
+            Error::Invalid(format!("the request body could not be read: {e}"))
+        }
+    })
+}
+
+/// Queue the rows and wait for their predictions.
+pub async fn submit(
+    s: &Shared,
+    endpoint: &Arc<Endpoint>,
+    frame: &polars::prelude::DataFrame,
+    request_id: String,
+) -> Result<Answer> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = Arc::clone(s);
+    let model = labels(endpoint);
+    s.service.infer(endpoint, frame, request_id, move |answer| {
+        if let Ok(a) = &answer {
+            state.metrics.scored(&model, a.queue_secs, a.first_in_batch.then_some(a.batch_rows));
+        }
+        let _ = tx.send(answer);
+    })?;
+    rx.await.map_err(|_| Error::internal("the inference worker stopped before answering"))?
+}

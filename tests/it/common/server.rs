@@ -1,0 +1,247 @@
+//! A real `mirador serve` for the server tests: the binary started as a process on a free port,
+//! a small raw HTTP/1.1 client (so malformed requests can be sent exactly as written), and Python
+//! with Triton's own client.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::{mirador_bin, repo};
+
+/// A running server; killed when dropped if still running.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    /// What it printed before it was ready.
+    pub banner: String,
+}
+
+impl Server {
+    /// Start `mirador serve ARGS --port 0` and wait until it says it is ready.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(mirador_bin())
+            .arg("serve")
+            .args(args)
+            .args(["--port", "0"])
+            .current_dir(repo(""))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mirador serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let reader = std::thread::Builder::new().name("serve-stdout".into()).spawn(move || {
+            let mut banner = String::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                banner.push_str(&line);
+                banner.push('\n');
+                if line.starts_with("ready in") {
+                    let _ = tx.try_send(banner.clone());
+                }
+            }
+        });
+        reader.expect("a thread reads the server's output");
+        let banner = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(b) => b,
+            Err(_) => {
+                let _ = child.kill();
+                let mut err = String::new();
+                let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                panic!("mirador serve did not become ready: {err}");
+            }
+        };
+        let port = banner
+            .lines()
+            .find_map(|l| l.strip_prefix("ready in").and_then(|r| r.split("http://127.0.0.1:").nth(1)))
+            .and_then(|r| r.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {banner}"));
+        Self { child, port, banner }
+    }
+
+    /// `host:port`, as tritonclient wants it.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Send a request; the answer.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        request(self.port, method, path, headers, body)
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, body: &str) -> Reply {
+        self.request("POST", path, &[("Content-Type", "application/json")], body.as_bytes())
+    }
+
+    /// Send `signal` (`TERM`, `INT`) to the server.
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Wait for the process to end (at most `limit`); its exit code and stdout/stderr rest.
+    pub fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                let _ = self.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                return (status.code(), err);
+            }
+            assert!(start.elapsed() < limit, "the server did not stop within {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The `error` of a JSON error body.
+    pub fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_else(|| panic!("no error in {}", self.text())).to_string()
+    }
+}
+
+/// One request on its own connection (`Connection: close`), the answer read to the end.
+pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    try_request(port, method, path, headers, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// As [`request`], with connection failures returned.
+pub fn try_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    // The server may answer (413) before reading everything; a broken pipe then is fine.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse(&raw).ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {}", String::from_utf8_lossy(&raw))))
+}
+
+fn parse(raw: &[u8]) -> Option<Reply> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body)?;
+    }
+    Some(Reply { status, headers, body })
+}
+
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).ok()?.trim(), 16).ok()?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(raw.get(..size)?);
+        raw = raw.get(size + 2..)?;
+    }
+}
+
+/// A Python that can import `tritonclient.http`: this machine's, or one with the pinned client
+/// installed (once) under `.cache/python-serve` by pip — the same first-use set-up as ONNX Runtime.
+pub fn python_with_tritonclient() -> (PathBuf, Vec<(String, String)>) {
+    static READY: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    let env = READY.get_or_init(|| {
+        let python = PathBuf::from("python3");
+        let can_import = |env: &[(String, String)]| {
+            Command::new(&python)
+                .args(["-c", "import tritonclient.http, pandas, numpy"])
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if can_import(&[]) {
+            return Vec::new();
+        }
+        let target = repo(".cache/python-serve");
+        let env = vec![("PYTHONPATH".to_string(), target.display().to_string())];
+        if !can_import(&env) {
+            let status = Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+                .arg(&target)
+                .arg("-r")
+                .arg(repo("tests/serve/requirements.txt"))
+                .status()
+                .expect("pip runs");
+            assert!(status.success(), "pip could not install tests/serve/requirements.txt");
+        }
+        assert!(can_import(&env), "tritonclient still cannot be imported from {}", target.display());
+        env
+    });
+    (PathBuf::from("python3"), env.clone())
+}
+
+/// Run a Python script with Triton's client importable; panics with its stderr when it fails.
+pub fn run_python(script: &Path, args: &[String]) -> String {
+    let (python, env) = python_with_tritonclient();
+    let out = Command::new(python)
+        .arg(script)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(repo(""))
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{} failed:\n{}", script.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
