@@ -32,7 +32,7 @@ pub enum Command {
     /// Open the desktop app (the default).
     Gui {
         /// Show this screen with its work done (sample data), save a screenshot and close.
-        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "versions", "jobs"])]
+        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "versions", "serve", "jobs"])]
         screen: Option<String>,
         /// Where the screenshot (PNG) goes.
         #[arg(long, requires = "screen")]

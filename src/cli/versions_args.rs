@@ -126,6 +126,10 @@ pub enum BundleAction {
         /// Share of traffic the KServe canary gets, in percent.
         #[arg(long, default_value_t = 10)]
         canary_percent: u8,
+        /// Carry this server-only `mirador` (`cargo build --release --no-default-features`) and ONNX
+        /// Runtime's library in the bundle, so its Dockerfile builds as it is.
+        #[arg(long, value_name = "MIRADOR_BINARY")]
+        with_server: Option<PathBuf>,
     },
     /// Re-check a bundle offline: checksums, model, golden rows, configs (exit 3 on a failure).
     Verify {

@@ -142,7 +142,7 @@ pub fn convert_batch(
 
 /// Check `frame`'s values for every bound input (as [`convert_batch`] does, naming each bad value)
 /// and return the bound columns typed as the model reads them — floats as `Float64` (missing as
-/// NaN), integers as `Int64`, text and booleans as `String` — in binding order, each once. Rows so
+/// null), integers as `Int64`, text and booleans as `String` — in binding order, each once. Rows so
 /// typed stack with other rows so typed, whatever types they arrived in.
 pub fn canonical_columns(
     frame: &DataFrame,

@@ -58,6 +58,10 @@ pub struct MiradorApp {
     pub(super) scratch_count: u64,
     /// The workspace as last saved.
     saved: Option<Workspace>,
+    /// How a server is started (the binary provides it; none in a window that cannot serve).
+    pub(super) launcher: Option<crate::core::serving::launch::Launcher>,
+    /// The server the window started, while it runs (stopped when the window closes).
+    pub(super) server: Option<Box<dyn crate::core::serving::launch::ServerHandle>>,
 }
 
 impl MiradorApp {
@@ -82,10 +86,18 @@ impl MiradorApp {
             scratch: None,
             scratch_count: 0,
             saved: None,
+            launcher: None,
+            server: None,
         };
         app.ws.models.clear();
         app.commands.extend(paths.into_iter().map(Command::OpenModel));
         app
+    }
+
+    /// Let the window serve models (the Serve screen), through the server shell's launcher.
+    pub fn with_launcher(mut self, launcher: crate::core::serving::launch::Launcher) -> Self {
+        self.launcher = Some(launcher);
+        self
     }
 
     /// Drive the app to a screenshot (see [`Autopilot`]).

@@ -20,6 +20,10 @@ impl MiradorApp {
             if !loading {
                 a.started = true;
                 self.ws.tab = a.tab;
+                // A screenshot's server must not collide with one already on the default port.
+                if a.tab == super::command::Tab::Serve {
+                    self.panels.serve.port = 0;
+                }
                 self.commands.push(Command::RunCurrent);
             }
             return;

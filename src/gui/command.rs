@@ -106,6 +106,10 @@ pub enum Command {
     RefreshRegistry,
     /// Close the window (File ▸ Quit).
     Quit,
+    /// Start serving with this config (in a job).
+    StartServer(Box<crate::core::serving::config::ServeConfig>),
+    /// Stop the running server (in a job).
+    StopServer,
     /// Register the current model under a name.
     Register {
         /// The registry name.

@@ -45,8 +45,14 @@ impl MiradorApp {
                 Tab::Compare => self.compare(ctx),
                 Tab::Monitor => self.monitor(ctx),
                 Tab::Predict => self.predict_row(ctx),
-                Tab::Model | Tab::Versions | Tab::Jobs => {}
+                Tab::Serve if self.server.is_none() => {
+                    let config = self.panels.serve.config(&self.models);
+                    self.start_server(ctx, config);
+                }
+                Tab::Model | Tab::Versions | Tab::Serve | Tab::Jobs => {}
             },
+            Command::StartServer(config) => self.start_server(ctx, *config),
+            Command::StopServer => self.stop_server(ctx),
             Command::CancelJob(id) => self.jobs.cancel(id),
             Command::ClearFinishedJobs => self.jobs.clear_finished(),
             Command::CancelAll => {

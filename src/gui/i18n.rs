@@ -67,7 +67,7 @@ strings! {
     running_jobs: "Running jobs", "Tareas en curso";
     frame_time: "Frame time", "Tiempo de fotograma";
     frame_time_tip: "CPU time the UI took per frame over the last 240 frames (99th percentile); under 16 ms keeps 60 fps", "Tiempo de CPU por fotograma en los últimos 240 (percentil 99); por debajo de 16 ms se mantienen 60 fps";
-    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…7 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…7 pantallas";
+    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…8 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…8 pantallas";
     tab_model: "Model", "Modelo";
     tab_predict: "Predict", "Predecir";
     tab_score: "Score file", "Puntuar archivo";
@@ -75,6 +75,33 @@ strings! {
     tab_monitor: "Monitor", "Monitorizar";
     tab_jobs: "Jobs", "Tareas";
     tab_versions: "Versions", "Versiones";
+    tab_serve: "Serve", "Servir";
+    serve_intro: "Serve the open models over HTTP from this machine: the Open Inference Protocol (KServe V2) that Triton, KServe and MLServer clients speak, KServe V1, and Prometheus metrics at /metrics.", "Servir los modelos abiertos por HTTP desde esta máquina: el Open Inference Protocol (KServe V2) que hablan los clientes de Triton, KServe y MLServer, KServe V1 y métricas de Prometheus en /metrics.";
+    serve_host: "Host", "Host";
+    serve_host_warning: "reachable from other machines", "accesible desde otras máquinas";
+    serve_port: "Port", "Puerto";
+    serve_port_tip: "0 picks any free port", "0 elige cualquier puerto libre";
+    serve_batch_rows: "Rows per batch", "Filas por lote";
+    serve_batch_delay: "Batch wait", "Espera del lote";
+    serve_batch_delay_tip: "How long the first request of a batch may wait for others (0: score what is waiting at once; batches still form under load)", "Cuánto puede esperar la primera petición de un lote a otras (0: puntuar lo que espera de inmediato; con carga se forman lotes igualmente)";
+    serve_models: "Models", "Modelos";
+    serve_no_models: "Tick at least one open model", "Marque al menos un modelo abierto";
+    serve_start: "Start serving", "Empezar a servir";
+    serve_stop: "Stop", "Detener";
+    serve_running_at: "serving", "sirviendo";
+    serve_requests: "Requests", "Peticiones";
+    serve_rate: "Requests per second", "Peticiones por segundo";
+    serve_latency: "Latency p50 / p99", "Latencia p50 / p99";
+    serve_statuses: "Answers by status", "Respuestas por estado";
+    serve_batches: "Rows per batch × batches", "Filas por lote × lotes";
+    serve_last: "Last requests", "Últimas peticiones";
+    serve_examples: "Call it from your application", "Llamarlo desde su aplicación";
+    serve_copy: "Copy", "Copiar";
+    serve_started: "Serving at", "Sirviendo en";
+    serve_stopped: "Server stopped", "Servidor detenido";
+    serve_unavailable: "This window cannot start a server", "Esta ventana no puede iniciar un servidor";
+    job_serve: "Start the server", "Iniciar el servidor";
+    job_stop_serve: "Stop the server", "Detener el servidor";
     // Results and what produced them
     out_of_date: "Out of date", "Desactualizado";
     changed_since: "changed since", "cambió desde entonces";
@@ -418,6 +445,7 @@ impl Strings {
             Tab::Compare => self.tab_compare,
             Tab::Monitor => self.tab_monitor,
             Tab::Versions => self.tab_versions,
+            Tab::Serve => self.tab_serve,
             Tab::Jobs => self.tab_jobs,
         }
     }

@@ -36,6 +36,8 @@ pub enum JobKind {
     Export,
     /// Reading or changing the registry.
     Registry,
+    /// Starting or stopping the server.
+    Serve,
     /// Running a promotion gate.
     Gate,
 }

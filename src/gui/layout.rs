@@ -45,6 +45,7 @@ impl MiradorApp {
                 Tab::Compare => self.panels.compare.ui(&mut ctx, ui),
                 Tab::Monitor => self.panels.monitor.ui(&mut ctx, ui),
                 Tab::Versions => self.panels.versions.ui(&mut ctx, ui),
+                Tab::Serve => self.panels.serve.ui(&mut ctx, ui),
                 Tab::Jobs => self.panels.jobs.ui(&mut ctx, ui),
             }
         });
@@ -75,7 +76,7 @@ impl MiradorApp {
                 self.commands.push(command);
             }
         }
-        let numbers = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7];
+        let numbers = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8];
         for (key, tab) in numbers.into_iter().zip(Tab::ALL) {
             if ctx.input_mut(|i| i.consume_shortcut(&shortcut(Modifiers::COMMAND, key))) {
                 self.commands.push(Command::SetTab(tab));

@@ -5,6 +5,7 @@
 
 mod actions;
 mod actions_registry;
+mod actions_serve;
 pub mod app;
 mod autopilot;
 pub mod command;
@@ -43,7 +44,11 @@ pub fn samples_root() -> PathBuf {
 /// Open the window; returns when it is closed. `open` are models to open (`mirador churn.onnx`,
 /// as Netron does), beside the saved workspace's. With `autopilot`, show one screen with its work
 /// done, save a screenshot and close (a fresh workspace: the samples, not the saved state).
-pub fn run(autopilot: Option<Autopilot>, open: Vec<PathBuf>) -> ExitCode {
+pub fn run(
+    autopilot: Option<Autopilot>,
+    open: Vec<PathBuf>,
+    launcher: Option<crate::core::serving::launch::Launcher>,
+) -> ExitCode {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_title("Mirador").with_inner_size([1280.0, 900.0]),
         persist_window: autopilot.is_none(),
@@ -66,7 +71,10 @@ pub fn run(autopilot: Option<Autopilot>, open: Vec<PathBuf>) -> ExitCode {
                 ws.selected = ws.models.iter().position(|m| m == &path).unwrap_or(0);
                 ws.tab = Tab::Model;
             }
-            let app = MiradorApp::new(ws, root);
+            let mut app = MiradorApp::new(ws, root);
+            if let Some(launcher) = launcher {
+                app = app.with_launcher(launcher);
+            }
             Ok(Box::new(match autopilot {
                 Some(a) => app.with_autopilot(a),
                 None => app,

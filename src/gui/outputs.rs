@@ -46,6 +46,10 @@ pub enum JobOutput {
     FormDefaults(Box<FormDefaults>),
     /// A data row for the prediction form, column → text.
     FormRow(std::collections::BTreeMap<String, String>),
+    /// A server started and ready.
+    ServerStarted(Box<dyn crate::core::serving::launch::ServerHandle>),
+    /// The server stopped (how, in words).
+    ServerStopped(String),
     /// Versions compared.
     Compared(Box<Comparison>, Stamp),
     /// Drift and performance over time.

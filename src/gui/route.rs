@@ -57,6 +57,19 @@ impl MiradorApp {
                 }
             }
             JobOutput::Gate(gate) => self.panels.versions.gate = Some(*gate),
+            JobOutput::ServerStarted(server) => {
+                self.panels.serve.busy = false;
+                let url = server.url();
+                self.note(format!("{} {url}", s.serve_started), false);
+                self.panels.serve.running =
+                    Some(super::panels::serve::Running { url, models: server.models(), stats: server.stats() });
+                self.server = Some(server);
+            }
+            JobOutput::ServerStopped(how) => {
+                self.panels.serve.busy = false;
+                self.panels.serve.running = None;
+                self.note(format!("{}: {how}", s.serve_stopped), false);
+            }
         }
     }
 
@@ -71,6 +84,7 @@ impl MiradorApp {
             JobKind::Score => self.panels.score.job = None,
             JobKind::Compare => self.panels.compare.job = None,
             JobKind::Monitor => self.panels.monitor.job = None,
+            JobKind::Serve => self.panels.serve.busy = false,
             JobKind::FormDefaults | JobKind::Page | JobKind::Export | JobKind::Registry | JobKind::Gate => {}
         }
         if error.is_cancelled() {

@@ -19,14 +19,16 @@ pub enum Tab {
     Monitor,
     /// Registered versions, stages and bundles.
     Versions,
+    /// Serve the open models over HTTP.
+    Serve,
     /// Running and finished jobs.
     Jobs,
 }
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 7] =
-        [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Versions, Tab::Jobs];
+    pub const ALL: [Tab; 8] =
+        [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Versions, Tab::Serve, Tab::Jobs];
 
     /// The screen's name on the command line (`mirador gui --screen NAME`).
     pub fn as_str(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Tab {
             Self::Compare => "compare",
             Self::Monitor => "monitor",
             Self::Versions => "versions",
+            Self::Serve => "serve",
             Self::Jobs => "jobs",
         }
     }

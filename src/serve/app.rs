@@ -23,11 +23,11 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::json;
 
-use super::outputs::{input_datatype, metadata_shape, output_specs};
 use super::reply;
 use super::state::{Shared, model_and_version};
 use crate::core::error::Error;
 use crate::core::model::info::{IoType, Task};
+use crate::core::serving::protocol::{input_datatype, metadata_shape, output_specs};
 
 /// The routes over `state`.
 pub fn router(state: Shared) -> Router {

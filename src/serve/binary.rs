@@ -10,6 +10,8 @@
 use super::tensors::Values;
 use super::wire::Datatype;
 use crate::core::error::{Error, Result};
+#[cfg(test)]
+use crate::core::serving::protocol::encode_text;
 
 /// The header giving the JSON part's length.
 pub const HEADER: &str = "inference-header-content-length";
@@ -160,14 +162,6 @@ fn f16_to_f64(h: u16) -> f64 {
         31 if frac == 0.0 => sign * f64::INFINITY,
         31 => f64::NAN,
         _ => sign * (1.0 + frac / 1024.0) * 2f64.powi(exp - 15),
-    }
-}
-
-/// Append BYTES elements in binary form.
-pub fn encode_text(values: &[String], out: &mut Vec<u8>) {
-    for v in values {
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        out.extend_from_slice(v.as_bytes());
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! - [`app`]: the routes; [`state`]: what they share; [`v2`], [`v1`]: inference;
 //! - [`wire`]: the V2 JSON; [`tensors`]: request tensors to the model's rows; [`binary`]: the
-//!   binary extension; [`outputs`]: predictions to V2 tensors;
+//!   binary extension (predictions become V2 tensors in [`crate::core::serving::protocol`]);
 //! - [`metrics`]: `/metrics`; [`reply`]: JSON answers and error statuses.
 //!
 //! HTTP runs on a tokio runtime of its own threads; inference runs on each model's batcher workers
@@ -14,7 +14,6 @@
 pub mod app;
 pub mod binary;
 pub mod metrics;
-pub mod outputs;
 pub mod reply;
 pub mod state;
 pub mod tensors;

@@ -15,12 +15,12 @@ use serde_json::json;
 
 use super::binary::{self, Tail};
 use super::metrics::ModelLabels;
-use super::outputs::{OutputData, OutputSpec, output_specs, output_tensor};
 use super::reply;
 use super::state::{Shared, labels, model_and_version, read_body, submit};
 use super::tensors::{Tensor, check_shape, from_json, to_frame};
 use super::wire::{Datatype, InferRequest, flag, parse_request, rewrite_non_finite};
 use crate::core::error::{Error, Result};
+use crate::core::serving::protocol::{OutputData, OutputSpec, output_specs, output_tensor};
 use crate::core::serving::{Answer, Endpoint};
 
 /// The handler.

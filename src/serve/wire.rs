@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::core::error::{Error, Result};
+pub use crate::core::serving::protocol::Datatype;
 
 /// A V2 inference request (`POST /v2/models/{m}/infer`).
 #[derive(Debug, Deserialize)]
@@ -56,78 +57,6 @@ pub struct RequestOutput {
 /// A parameter that is `true` (the binary extension's flags).
 pub fn flag(parameters: Option<&Map<String, Value>>, key: &str) -> bool {
     parameters.and_then(|p| p.get(key)).and_then(Value::as_bool).unwrap_or(false)
-}
-
-/// The V2 tensor datatypes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Datatype {
-    /// `BOOL`.
-    Bool,
-    /// `UINT8` … `UINT64`.
-    UInt(u8),
-    /// `INT8` … `INT64`.
-    Int(u8),
-    /// `FP16`.
-    F16,
-    /// `FP32`.
-    F32,
-    /// `FP64`.
-    F64,
-    /// `BYTES` (text, in JSON).
-    Bytes,
-}
-
-impl Datatype {
-    /// Parse a V2 datatype name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "BOOL" => Self::Bool,
-            "UINT8" => Self::UInt(1),
-            "UINT16" => Self::UInt(2),
-            "UINT32" => Self::UInt(4),
-            "UINT64" => Self::UInt(8),
-            "INT8" => Self::Int(1),
-            "INT16" => Self::Int(2),
-            "INT32" => Self::Int(4),
-            "INT64" => Self::Int(8),
-            "FP16" => Self::F16,
-            "FP32" => Self::F32,
-            "FP64" => Self::F64,
-            "BYTES" => Self::Bytes,
-            _ => return None,
-        })
-    }
-
-    /// Its V2 name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bool => "BOOL",
-            Self::UInt(1) => "UINT8",
-            Self::UInt(2) => "UINT16",
-            Self::UInt(4) => "UINT32",
-            Self::UInt(_) => "UINT64",
-            Self::Int(1) => "INT8",
-            Self::Int(2) => "INT16",
-            Self::Int(4) => "INT32",
-            Self::Int(_) => "INT64",
-            Self::F16 => "FP16",
-            Self::F32 => "FP32",
-            Self::F64 => "FP64",
-            Self::Bytes => "BYTES",
-        }
-    }
-
-    /// Bytes per element in binary form (`None` for BYTES, which is length-prefixed).
-    pub fn size(self) -> Option<usize> {
-        match self {
-            Self::Bool => Some(1),
-            Self::UInt(n) | Self::Int(n) => Some(usize::from(n)),
-            Self::F16 => Some(2),
-            Self::F32 => Some(4),
-            Self::F64 => Some(8),
-            Self::Bytes => None,
-        }
-    }
 }
 
 /// What a sentinel string stands for, after [`rewrite_non_finite`].
@@ -213,16 +142,5 @@ mod tests {
         assert_eq!(v["s"], "NaN \" Infinity");
         assert!(rewrite_non_finite(br#"{"a":[1,2]}"#).is_none());
         assert!(rewrite_non_finite(br#"{"a":"NaN"}"#).is_none(), "only inside a string");
-    }
-
-    #[test]
-    fn datatypes_round_trip() {
-        for name in [
-            "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64",
-            "BYTES",
-        ] {
-            assert_eq!(Datatype::parse(name).unwrap().as_str(), name);
-        }
-        assert_eq!(Datatype::parse("fp32"), None);
     }
 }

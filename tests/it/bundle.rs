@@ -21,6 +21,7 @@ fn request(model: PathBuf, reference: bool) -> BundleRequest {
         drift_share: 0.5,
         tar: true,
         expected_sha256: None,
+        with_server: None,
     }
 }
 
@@ -55,7 +56,9 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
         "triton/churn/config.pbtxt",
         "triton/churn/3/model.onnx",
         "kserve/inferenceservice.yaml",
+        "kserve/servingruntime.yaml",
         "Dockerfile",
+        "triton/Dockerfile",
         "plots/roc.png",
     ] {
         assert!(manifest.files.contains_key(rel), "{rel} missing from the manifest");
@@ -91,6 +94,22 @@ fn serving_configs_follow_their_schemas() {
     assert_eq!(kserve["metadata"]["name"].as_str(), Some("churn"));
     assert_eq!(kserve["spec"]["predictor"]["canaryTrafficPercent"].as_i64(), Some(10));
     assert_eq!(kserve["spec"]["predictor"]["model"]["modelFormat"]["name"].as_str(), Some("onnx"));
+    assert_eq!(kserve["spec"]["predictor"]["model"]["protocolVersion"].as_str(), Some("v2"));
+    assert_eq!(kserve["spec"]["predictor"]["model"]["runtime"].as_str(), Some("mirador"));
+    let runtime = parse_yaml(&std::fs::read_to_string(out.join("kserve/servingruntime.yaml")).unwrap()).unwrap();
+    assert_eq!(runtime["kind"].as_str(), Some("ServingRuntime"));
+    assert_eq!(runtime["spec"]["protocolVersions"][0].as_str(), Some("v2"));
+    let container = &runtime["spec"]["containers"][0];
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"].as_str(), Some("/v2/health/ready"));
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"].as_str(), Some("/v2/health/live"));
+    assert_eq!(container["args"][1].as_str(), Some("{{.Name}}=/mnt/models"));
+    let docker = std::fs::read_to_string(out.join("Dockerfile")).unwrap();
+    assert!(
+        docker.contains("ENTRYPOINT [\"mirador\", \"serve\"]") && docker.contains("localhost:8080/v2/health/ready"),
+        "{docker}"
+    );
+    assert!(docker.contains("FROM debian:bookworm-slim") && docker.contains("libonnxruntime.so.1.31.1"), "{docker}");
+    assert!(std::fs::read_to_string(out.join("triton/Dockerfile")).unwrap().contains("tritonserver"));
     let openapi = parse_yaml(&std::fs::read_to_string(out.join("openapi.yaml")).unwrap()).unwrap();
     assert_eq!(openapi["openapi"].as_str(), Some("3.0.3"));
     let row = &openapi["components"]["schemas"]["Row"]["properties"];
@@ -104,8 +123,17 @@ fn serving_configs_follow_their_schemas() {
             .any(|r| r["expr"].as_str().unwrap().contains("column=\"monthly_charges\",test=\"wasserstein\"} >= 0.1"))
     );
     let config = std::fs::read_to_string(out.join("triton/churn/config.pbtxt")).unwrap();
-    assert!(config.starts_with("name: \"churn\"\nplatform: \"onnxruntime_onnx\""));
-    assert!(config.contains("name: \"contract\"\n    data_type: TYPE_STRING\n    dims: [ -1, 1 ]"));
+    // churn_v2's ZipMap keeps it off Triton (the config says so); its tensors still batch.
+    assert!(config.starts_with("# This model's probabilities are a ZipMap"), "{config}");
+    assert!(config.contains("name: \"churn\"\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: 1024\n"), "{config}");
+    assert!(config.contains("name: \"contract\"\n    data_type: TYPE_STRING\n    dims: [ 1 ]\n"), "{config}");
+    assert!(
+        config.contains(
+            "name: \"output_label\"\n    data_type: TYPE_INT64\n    dims: [ 1 ]\n    reshape: { shape: [ ] }"
+        ),
+        "{config}"
+    );
+    assert!(config.contains("dynamic_batching {\n  max_queue_delay_microseconds: 100\n}"), "{config}");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("schema.json")).unwrap()).unwrap();
     assert_eq!(schema["required"].as_array().unwrap().len(), 9);

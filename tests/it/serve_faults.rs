@@ -440,7 +440,11 @@ fn metrics_parse_as_prometheus_text_and_count_what_was_sent() {
     if let Ok(out) = run_promtool(&text) {
         assert!(out.status.success(), "promtool check metrics: {}", String::from_utf8_lossy(&out.stderr));
     } else {
-        // .ci/run installs Prometheus' promtool, so CI always runs this part.
+        // .ci/run installs Prometheus' promtool and sets this, so CI always runs this part.
+        assert!(
+            std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(),
+            "promtool is required here (apt-get install prometheus)"
+        );
         eprintln!("promtool is not installed here: its check was skipped (the format checks above ran)");
     }
 }
@@ -558,5 +562,42 @@ fn sigterm_during_load_finishes_in_flight_requests_and_leaves_whole_log_segments
     for column in ["time", "request_id", "model", "version", "latency_ms", "tenure_months", "contract", "label", "p_1"]
     {
         assert!(logged.column(column).is_ok(), "the log has {column}");
+    }
+}
+
+#[test]
+fn the_prediction_log_is_current_data_for_drift_with_the_same_scores_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let log_arg = log.display().to_string();
+    let server = Server::start(&["--model", "sample-models/churn_v1.onnx", "--log-dir", &log_arg]);
+    let current = read_text(&repo("sample-data/churn_current.csv"));
+    for start in (0..current.rows()).step_by(250) {
+        let rows: Vec<usize> = (start..(start + 250).min(current.rows())).collect();
+        assert_eq!(server.post("/v2/models/churn_v1/infer", &request_for(&current, &rows)).status, 200);
+    }
+    server.signal("INT");
+    assert_eq!(server.wait(Duration::from_secs(15)).0, Some(0));
+    let drift = |current: &std::path::Path| -> Value {
+        let out = std::process::Command::new(crate::common::mirador_bin())
+            .current_dir(repo(""))
+            .args(["drift", "--reference", "sample-data/churn_reference.csv", "--json", "--current"])
+            .arg(current)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let from_log = drift(&log.join("churn_v1"));
+    let from_file = drift(&repo("sample-data/churn_current.csv"));
+    let columns = from_log["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 9, "the model's nine input columns (meta and output columns are not in the reference)");
+    for c in columns {
+        let name = c["column"].as_str().unwrap();
+        let same = from_file["columns"].as_array().unwrap().iter().find(|f| f["column"] == name).unwrap();
+        assert_eq!(c["test"], same["test"], "{name}");
+        assert_eq!(c["current_rows"], same["current_rows"], "{name}");
+        assert_eq!(c["current_missing"], same["current_missing"], "{name}: missing values stay missing in the log");
+        let (a, b) = (c["score"].as_f64().unwrap(), same["score"].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-12, "{name}: {a} from the log, {b} from the file");
     }
 }

@@ -6,12 +6,15 @@
 //! MODEL_CARD.md, MODEL_CARD.html purpose, inputs/outputs, data, metrics with intervals, plots, limits, history
 //! plots/*.png                    ROC and calibration curves (when evaluated)
 //! schema.json                    JSON Schema of one request row
-//! openapi.yaml                   the prediction API
+//! openapi.yaml                   what `mirador serve` answers for it (V2, V1, health, metrics)
 //! examples.json                  golden rows and the outputs the model gave for them
 //! reference_profile.json         the drift reference; alerts.json and prometheus_rules.yaml the alerts
-//! triton/<name>/config.pbtxt     a Triton model repository (…/<version>/model.onnx)
-//! kserve/inferenceservice.yaml   a KServe InferenceService with a canary share
-//! Dockerfile                     Triton serving the repository
+//! Dockerfile                     a small image running `mirador serve` on the bundle
+//! bin/mirador, lib/…             the server-only binary and ONNX Runtime (with `with_server`)
+//! kserve/servingruntime.yaml     that image as a KServe V2 runtime
+//! kserve/inferenceservice.yaml   a KServe InferenceService on it with a canary share
+//! triton/<name>/config.pbtxt     a Triton model repository (…/<version>/model.onnx), dynamic
+//!                                batching where the model batches; triton/Dockerfile serves it
 //! manifest.json                  SHA-256 of every file, the Mirador version, the source version
 //! ```
 //!
@@ -53,7 +56,7 @@ use super::evaluate::{EvaluateRequest, Evaluation, evaluate_file};
 use super::model::Model;
 use super::predict::Predictor;
 use super::registry::Registry;
-use super::session::{Prediction, output_columns};
+use super::session::Prediction;
 use super::table::cell_text;
 use files::{checksums, json_bytes, put};
 use schema::Field;
@@ -86,6 +89,9 @@ pub struct BundleRequest {
     pub tar: bool,
     /// The SHA-256 the model file must have (a registered version's); a file changed since is refused.
     pub expected_sha256: Option<String>,
+    /// A server-only `mirador` build to carry in `bin/` (with ONNX Runtime's library in `lib/`), so
+    /// the bundle's Dockerfile builds as it is.
+    pub with_server: Option<PathBuf>,
 }
 
 /// The model a bundle is made from.
@@ -145,6 +151,7 @@ impl BundleRequest {
             drift_share: 0.5,
             tar: false,
             expected_sha256,
+            with_server: None,
         })
     }
 }
@@ -173,6 +180,23 @@ pub fn create_bundle(request: &BundleRequest, output: &Path) -> Result<Manifest>
         archive::write_tar_gz(output)?;
     }
     Ok(manifest)
+}
+
+/// Copy the server binary and ONNX Runtime's library into the bundle (executable, for the image).
+fn carry_server(dir: &Path, server: &Path) -> Result<()> {
+    let library = super::runtime::library_path()?;
+    for (from, rel) in [(server, docker::SERVER_BINARY), (library.as_path(), docker::RUNTIME_LIBRARY)] {
+        let bytes = std::fs::read(from).map_err(|e| Error::io("read the file to carry in the bundle", from, e))?;
+        put(dir, rel, &bytes)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let target = dir.join(rel);
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::io("make the server executable", &target, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
@@ -238,11 +262,19 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     let examples: Vec<Example> = pairs.into_iter().map(|(row, p)| Example::from_prediction(row, &p)).collect();
     put(dir, "examples.json", &json_bytes(&examples)?)?;
 
+    let binding_for_docs = binding.clone();
     let latency = optimise(&model, dir, &rows, binding)?;
 
     let schema = schema::request_schema(name, &fields);
     put(dir, "schema.json", &json_bytes(&schema)?)?;
-    put(dir, "openapi.yaml", openapi::openapi_yaml(&info, &schema, &output_columns(&info))?.as_bytes())?;
+    let facts = openapi::ApiFacts {
+        info: &info,
+        version: request.version,
+        binding: &binding_for_docs,
+        row_schema: &schema,
+        rows: &rows,
+    };
+    put(dir, "openapi.yaml", openapi::openapi_yaml(&facts)?.as_bytes())?;
 
     // Evaluation, plots and the drift reference.
     let evaluation = match (&request.reference, &request.target) {
@@ -311,9 +343,15 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
 
     put(dir, &format!("triton/{name}/config.pbtxt"), triton::triton_config(name, &info).as_bytes())?;
     put(dir, &format!("triton/{name}/{}/model.onnx", request.version), &model_bytes)?;
-    let storage = format!("s3://models/{name}/triton");
+    put(dir, "triton/Dockerfile", docker::triton_dockerfile(name).as_bytes())?;
+    let storage = format!("s3://models/{name}/{}", request.version);
     put(dir, "kserve/inferenceservice.yaml", kserve::kserve_yaml(name, &storage, request.canary_percent)?.as_bytes())?;
-    put(dir, "Dockerfile", docker::dockerfile(name).as_bytes())?;
+    let image = format!("registry.example.com/{}-mirador:{}", name.replace('_', "-"), request.version);
+    put(dir, "kserve/servingruntime.yaml", kserve::serving_runtime_yaml(&image)?.as_bytes())?;
+    if let Some(server) = &request.with_server {
+        carry_server(dir, server)?;
+    }
+    put(dir, "Dockerfile", docker::dockerfile(name, request.with_server.is_some()).as_bytes())?;
 
     let manifest = Manifest {
         format_version: FORMAT_VERSION,

@@ -7,32 +7,60 @@ use super::files::{file_sha256, read};
 use crate::core::model::Model;
 use crate::core::model::info::{Dim, ElemType, IoType, ModelInfo};
 
-// `max_batch_size: 0` turns Triton's dynamic batching off; the serving work sets it above zero
-// (with `dynamic_batching`) where the model's first dimension is the batch.
+/// Rows per batch Triton may coalesce when the model batches.
+const MAX_BATCH: usize = 1024;
 
 /// Triton's `config.pbtxt` for the ONNX Runtime backend, from the model's inputs and outputs.
+/// When every tensor's first dimension is the batch (dynamic), `max_batch_size` is above zero,
+/// the batch dimension is left out of `dims` (a `[N]` tensor becomes `dims: [ 1 ]` reshaped to a
+/// scalar per row) and dynamic batching is on; otherwise `max_batch_size: 0` and full shapes.
+/// ZipMap outputs (sequences of maps) are not tensors and are left out — Triton's ONNX Runtime
+/// backend refuses to load such models; `mirador serve` serves them.
 pub fn triton_config(name: &str, info: &ModelInfo) -> String {
-    let mut out = format!("name: \"{name}\"\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: 0\n");
+    let tensors = || {
+        info.inputs.iter().chain(&info.outputs).filter_map(|s| match &s.ty {
+            IoType::Tensor { shape, .. } => Some(shape),
+            _ => None,
+        })
+    };
+    let batched = tensors().all(|shape| matches!(shape.first(), Some(Dim::Symbolic(_))));
+    let zipmap = info.outputs.iter().any(|o| matches!(o.ty, IoType::SequenceOfMaps { .. }));
+    let mut out = String::new();
+    if zipmap {
+        out.push_str("# This model's probabilities are a ZipMap (a sequence of maps), which Triton's ONNX Runtime\n");
+        out.push_str("# backend refuses to load; serve it with `mirador serve` (see the Dockerfile) instead.\n");
+    }
+    let max_batch = if batched { MAX_BATCH } else { 0 };
+    out.push_str(&format!("name: \"{name}\"\nplatform: \"onnxruntime_onnx\"\nmax_batch_size: {max_batch}\n"));
     let tensor = |spec: &crate::core::model::info::IoSpec| -> Option<String> {
         let IoType::Tensor { elem, shape } = &spec.ty else { return None };
-        let dims: Vec<String> = shape
+        let shape = if batched { &shape[1..] } else { &shape[..] };
+        let mut dims: Vec<String> = shape
             .iter()
             .map(|d| match d {
                 Dim::Fixed(n) => n.to_string(),
                 Dim::Symbolic(_) => "-1".into(),
             })
             .collect();
+        let reshape = if dims.is_empty() {
+            dims.push("1".into());
+            "\n    reshape: { shape: [ ] }"
+        } else {
+            ""
+        };
         Some(format!(
-            "  {{\n    name: \"{}\"\n    data_type: {}\n    dims: [ {} ]\n  }}",
+            "  {{\n    name: \"{}\"\n    data_type: {}\n    dims: [ {} ]{reshape}\n  }}",
             spec.name,
             triton_type(elem),
             dims.join(", ")
         ))
     };
     for (kind, specs) in [("input", &info.inputs), ("output", &info.outputs)] {
-        // ZipMap outputs (sequences of maps) are not tensors; Triton serves the tensor outputs.
         let blocks: Vec<String> = specs.iter().filter_map(tensor).collect();
         out.push_str(&format!("{kind} [\n{}\n]\n", blocks.join(",\n")));
+    }
+    if batched {
+        out.push_str("dynamic_batching {\n  max_queue_delay_microseconds: 100\n}\n");
     }
     out
 }

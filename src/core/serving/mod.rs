@@ -7,6 +7,9 @@
 //!   typed as the model reads them;
 //! - [`batcher`]: dynamic batching over a bounded queue, each request getting its own rows back;
 //! - [`predlog`]: the prediction log, Parquet segments that appear whole, never blocking inference;
+//! - [`protocol`]: the V2 datatypes and a model's outputs as V2 tensors (what the server answers
+//!   and the bundle's OpenAPI documents);
+//! - [`snippets`]: ready-to-paste `curl` and Python for a served model;
 //! - [`stats`]: live figures for the window; [`launch`]: how the window starts a server.
 //!
 //! [`Service`] ties them together: the served models, each with its batcher, and the log.
@@ -15,7 +18,9 @@ pub mod batcher;
 pub mod config;
 pub mod launch;
 pub mod predlog;
+pub mod protocol;
 pub mod rows;
+pub mod snippets;
 pub mod source;
 pub mod stats;
 

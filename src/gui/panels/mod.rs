@@ -7,6 +7,7 @@ pub mod models;
 pub mod monitor;
 pub mod predict;
 pub mod score;
+pub mod serve;
 pub mod versions;
 
 /// Every panel's state.
@@ -26,6 +27,8 @@ pub struct Panels {
     pub monitor: monitor::MonitorPanel,
     /// Registered versions.
     pub versions: versions::VersionsPanel,
+    /// The local server.
+    pub serve: serve::ServePanel,
     /// The job list.
     pub jobs: jobs::JobsPanel,
 }

@@ -22,7 +22,7 @@ pub struct Server {
 impl Server {
     /// Start `mirador serve ARGS --port 0` and wait until it says it is ready.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(mirador_bin())
+        let child = Command::new(mirador_bin())
             .arg("serve")
             .args(args)
             .args(["--port", "0"])
@@ -31,6 +31,11 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("mirador serve starts");
+        Self::adopt(child)
+    }
+
+    /// Wait until a started `mirador serve` (stdout and stderr piped, `--port 0`) is ready.
+    pub fn adopt(mut child: Child) -> Self {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = crossbeam_channel::bounded(1);
         let reader = std::thread::Builder::new().name("serve-stdout".into()).spawn(move || {

@@ -1,15 +1,94 @@
-//! What a model answers, as V2 tensors: a classifier's label (`INT64` or `BYTES`, `[N]`) and
+//! The Open Inference Protocol's formats that are not HTTP: the V2 datatypes, and what a model
+//! answers as V2 tensors: a classifier's label (`INT64` or `BYTES`, `[N]`) and
 //! probabilities (`FP32` `[N,k]`, class names in the model's metadata) — even when the model emits
 //! them as a ZipMap, which Triton refuses to serve — and a regressor's values, each output in its
 //! own shape. The same list describes the outputs in the model metadata.
 
 use serde::Serialize;
 
-use super::binary::encode_text;
-use super::wire::Datatype;
 use crate::core::error::{Error, Result};
 use crate::core::model::info::{Dim, ElemType, IoType, ModelInfo, Task};
 use crate::core::session::{BatchPredictions, Labels};
+
+/// The V2 tensor datatypes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Datatype {
+    /// `BOOL`.
+    Bool,
+    /// `UINT8` … `UINT64`.
+    UInt(u8),
+    /// `INT8` … `INT64`.
+    Int(u8),
+    /// `FP16`.
+    F16,
+    /// `FP32`.
+    F32,
+    /// `FP64`.
+    F64,
+    /// `BYTES` (text, in JSON).
+    Bytes,
+}
+
+impl Datatype {
+    /// Parse a V2 datatype name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "BOOL" => Self::Bool,
+            "UINT8" => Self::UInt(1),
+            "UINT16" => Self::UInt(2),
+            "UINT32" => Self::UInt(4),
+            "UINT64" => Self::UInt(8),
+            "INT8" => Self::Int(1),
+            "INT16" => Self::Int(2),
+            "INT32" => Self::Int(4),
+            "INT64" => Self::Int(8),
+            "FP16" => Self::F16,
+            "FP32" => Self::F32,
+            "FP64" => Self::F64,
+            "BYTES" => Self::Bytes,
+            _ => return None,
+        })
+    }
+
+    /// Its V2 name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bool => "BOOL",
+            Self::UInt(1) => "UINT8",
+            Self::UInt(2) => "UINT16",
+            Self::UInt(4) => "UINT32",
+            Self::UInt(_) => "UINT64",
+            Self::Int(1) => "INT8",
+            Self::Int(2) => "INT16",
+            Self::Int(4) => "INT32",
+            Self::Int(_) => "INT64",
+            Self::F16 => "FP16",
+            Self::F32 => "FP32",
+            Self::F64 => "FP64",
+            Self::Bytes => "BYTES",
+        }
+    }
+
+    /// Bytes per element in binary form (`None` for BYTES, which is length-prefixed).
+    pub fn size(self) -> Option<usize> {
+        match self {
+            Self::Bool => Some(1),
+            Self::UInt(n) | Self::Int(n) => Some(usize::from(n)),
+            Self::F16 => Some(2),
+            Self::F32 => Some(4),
+            Self::F64 => Some(8),
+            Self::Bytes => None,
+        }
+    }
+}
+
+/// Append BYTES elements in the binary extension's form: a 4-byte little-endian length, then the bytes.
+pub fn encode_text(values: &[String], out: &mut Vec<u8>) {
+    for v in values {
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+}
 
 /// What one output is made of.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,4 +263,20 @@ pub fn metadata_shape(shape: &[Dim]) -> Vec<i64> {
 /// The V2 datatype of a model input.
 pub fn input_datatype(elem: &ElemType) -> Datatype {
     datatype_of(elem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datatypes_round_trip() {
+        for name in [
+            "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64",
+            "BYTES",
+        ] {
+            assert_eq!(Datatype::parse(name).unwrap().as_str(), name);
+        }
+        assert_eq!(Datatype::parse("fp32"), None);
+    }
 }

@@ -1,0 +1,237 @@
+//! Serve: the open models served locally over HTTP with one click (host, port, batching), the URL
+//! of each, ready-to-paste `curl` and Python built from the model's own inputs, and live figures
+//! while it runs — requests per second, latency p50 / p99, answers by status, batch sizes, the last
+//! requests. The server runs on its own threads; starting and stopping are jobs, and this screen
+//! only reads the figures the server keeps.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::core::contract::{ColumnMapping, expected_columns, plan_binding};
+use crate::core::serving::config::{ModelSpec, ServeConfig};
+use crate::core::serving::snippets;
+use crate::core::serving::stats::ServeStats;
+use crate::gui::command::Command;
+use crate::gui::ctx::Ctx;
+
+/// A server the window started.
+pub struct Running {
+    /// Its base URL.
+    pub url: String,
+    /// (name, version) of each served model.
+    pub models: Vec<(String, String)>,
+    /// Its live figures.
+    pub stats: Arc<ServeStats>,
+}
+
+/// The Serve screen.
+pub struct ServePanel {
+    /// Address to listen on.
+    pub host: String,
+    /// Port (0: any free one).
+    pub port: u16,
+    /// Most rows per ONNX Runtime call.
+    pub batch_rows: usize,
+    /// How long a batch may wait for more requests, µs.
+    pub batch_delay_us: u64,
+    /// Open models left out (by path); the others are served.
+    pub left_out: BTreeSet<PathBuf>,
+    /// The running server, when one is.
+    pub running: Option<Running>,
+    /// A start or stop is under way.
+    pub busy: bool,
+}
+
+impl Default for ServePanel {
+    fn default() -> Self {
+        let defaults = ServeConfig::default();
+        Self {
+            host: defaults.host,
+            port: defaults.port,
+            batch_rows: defaults.batching.max_rows,
+            batch_delay_us: defaults.batching.max_delay_us,
+            left_out: BTreeSet::new(),
+            running: None,
+            busy: false,
+        }
+    }
+}
+
+impl ServePanel {
+    /// The config a click on Start would serve with.
+    pub fn config(&self, models: &[crate::core::Model]) -> ServeConfig {
+        let mut c = ServeConfig { host: self.host.trim().to_string(), port: self.port, ..ServeConfig::default() };
+        c.batching.max_rows = self.batch_rows;
+        c.batching.max_delay_us = self.batch_delay_us;
+        c.models = models
+            .iter()
+            .filter(|m| !self.left_out.contains(&m.info().path))
+            .map(|m| ModelSpec { source: m.info().path.display().to_string(), name: None })
+            .collect();
+        c
+    }
+
+    /// Draw it.
+    pub fn ui(&mut self, ctx: &mut Ctx, ui: &mut egui::Ui) {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.body(ctx, ui));
+    }
+
+    fn body(&mut self, ctx: &mut Ctx, ui: &mut egui::Ui) {
+        let s = ctx.s;
+        ui.heading(s.tab_serve);
+        ui.label(s.serve_intro);
+        ui.add_space(6.0);
+        let running = self.running.is_some();
+        ui.add_enabled_ui(!running && !self.busy, |ui| {
+            egui::Grid::new("serve-settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                let label = ui.label(s.serve_host);
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut self.host).desired_width(140.0)).labelled_by(label.id);
+                    if self.host.trim() != "127.0.0.1" && self.host.trim() != "localhost" {
+                        ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {}", s.serve_host_warning));
+                    }
+                });
+                ui.end_row();
+                let label = ui.label(s.serve_port);
+                ui.add(egui::DragValue::new(&mut self.port).range(0..=65535))
+                    .labelled_by(label.id)
+                    .on_hover_text(s.serve_port_tip);
+                ui.end_row();
+                let label = ui.label(s.serve_batch_rows);
+                ui.add(egui::DragValue::new(&mut self.batch_rows).range(1..=65536)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label(s.serve_batch_delay);
+                ui.add(egui::DragValue::new(&mut self.batch_delay_us).range(0..=100_000).suffix(" µs"))
+                    .labelled_by(label.id)
+                    .on_hover_text(s.serve_batch_delay_tip);
+                ui.end_row();
+                ui.label(s.serve_models);
+                ui.vertical(|ui| {
+                    if ctx.models.is_empty() {
+                        ui.label(s.no_model);
+                    }
+                    for m in ctx.models {
+                        let path = &m.info().path;
+                        let mut on = !self.left_out.contains(path);
+                        if ui.checkbox(&mut on, &m.info().name).changed() {
+                            if on {
+                                self.left_out.remove(path);
+                            } else {
+                                self.left_out.insert(path.clone());
+                            }
+                        }
+                    }
+                });
+                ui.end_row();
+            });
+        });
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            if running {
+                if ui.add_enabled(!self.busy, egui::Button::new(format!("■ {}", s.serve_stop))).clicked() {
+                    self.busy = true;
+                    ctx.send(Command::StopServer);
+                }
+            } else {
+                let config = self.config(ctx.models);
+                let why = if config.models.is_empty() { Some(s.serve_no_models) } else { None };
+                let start =
+                    ui.add_enabled(!self.busy && why.is_none(), egui::Button::new(format!("▸ {}", s.serve_start)));
+                if let Some(why) = why {
+                    start.on_disabled_hover_text(why);
+                } else if start.clicked() {
+                    self.busy = true;
+                    ctx.send(Command::StartServer(Box::new(config)));
+                }
+            }
+            if self.busy {
+                ui.spinner();
+            }
+        });
+        if let Some(r) = &self.running {
+            ui.add_space(6.0);
+            live_ui(ctx, ui, r);
+            // The figures change without input: look again twice a second.
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+        }
+        ui.add_space(8.0);
+        self.examples_ui(ctx, ui);
+    }
+
+    /// `curl` and Python for the current model, at the running server's URL (or the one it would have).
+    fn examples_ui(&self, ctx: &Ctx, ui: &mut egui::Ui) {
+        let s = ctx.s;
+        let Some(model) = ctx.model() else { return };
+        let info = model.info();
+        let (binding, _) = plan_binding(info, &expected_columns(info), &ColumnMapping::default(), &[]);
+        let Some(binding) = binding else { return };
+        let base = self
+            .running
+            .as_ref()
+            .map_or_else(|| format!("http://{}:{}", self.host.trim(), self.port), |r| r.url.clone());
+        ui.strong(format!("{} — {}", s.serve_examples, info.name));
+        for (title, text) in [
+            ("curl (V2)", snippets::curl(&base, &info.name, info, &binding)),
+            ("Python (KServe V1)", snippets::python(&base, &info.name, info, &binding)),
+        ] {
+            let label = ui
+                .horizontal(|ui| {
+                    let label = ui.label(title);
+                    if ui.small_button(s.serve_copy).clicked() {
+                        ui.ctx().copy_text(text.clone());
+                    }
+                    label
+                })
+                .inner;
+            let mut shown = text.as_str();
+            ui.add(egui::TextEdit::multiline(&mut shown).code_editor().desired_rows(2).desired_width(f32::INFINITY))
+                .labelled_by(label.id);
+        }
+    }
+}
+
+fn live_ui(ctx: &Ctx, ui: &mut egui::Ui, r: &Running) {
+    let s = ctx.s;
+    for (name, version) in &r.models {
+        ui.horizontal(|ui| {
+            ui.label(format!("● {} {name} v{version}:", s.serve_running_at));
+            let url = format!("{}/v2/models/{name}", r.url);
+            ui.monospace(&url);
+            if ui.small_button(s.serve_copy).clicked() {
+                ui.ctx().copy_text(url);
+            }
+        });
+    }
+    let f = r.stats.snapshot();
+    ui.add_space(4.0);
+    egui::Grid::new("serve-figures").num_columns(2).spacing([12.0, 4.0]).show(ui, |ui| {
+        let mut figure = |label: &str, value: String| {
+            ui.label(label);
+            ui.monospace(value);
+            ui.end_row();
+        };
+        figure(s.serve_requests, f.requests.to_string());
+        figure(s.serve_rate, format!("{:.1} /s", f.requests_per_sec));
+        figure(s.serve_latency, format!("{:.2} ms / {:.2} ms", f.p50_secs * 1e3, f.p99_secs * 1e3));
+        let statuses: Vec<String> = f.by_status.iter().map(|(code, n)| format!("{code}: {n}")).collect();
+        figure(s.serve_statuses, if statuses.is_empty() { "—".into() } else { statuses.join(" · ") });
+        let batches: Vec<String> = f.batch_sizes.iter().rev().take(8).map(|(rows, n)| format!("{rows}×{n}")).collect();
+        figure(s.serve_batches, if batches.is_empty() { "—".into() } else { batches.join(" · ") });
+    });
+    if !f.last.is_empty() {
+        ui.add_space(4.0);
+        ui.label(s.serve_last);
+        egui::Grid::new("serve-last").striped(true).num_columns(4).show(ui, |ui| {
+            for rec in f.last.iter().take(10) {
+                let at: chrono::DateTime<chrono::Local> = rec.at.into();
+                ui.monospace(at.format("%H:%M:%S%.3f").to_string());
+                ui.label(&rec.model);
+                let text = egui::RichText::new(rec.status.to_string());
+                ui.label(if rec.status == 200 { text } else { text.color(ui.visuals().error_fg_color) });
+                ui.label(format!("{} × {:.2} ms", rec.rows, rec.latency_secs * 1e3));
+                ui.end_row();
+            }
+        });
+    }
+}

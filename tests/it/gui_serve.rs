@@ -1,0 +1,99 @@
+//! The Serve screen: one click serves the open models with the real server, the URL and the live
+//! figures show what real clients do, the examples it offers work as pasted, and Stop stops it.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use mirador::gui::{MiradorApp, Tab, Workspace};
+
+use crate::common::repo;
+use crate::common::server::request;
+
+fn wait_for(h: &mut Harness<'static, MiradorApp>, what: &str, done: impl Fn(&Harness<'static, MiradorApp>) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            h.step();
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn shows(h: &Harness<'static, MiradorApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
+    let mut ws = Workspace::first_run(&repo(""));
+    ws.models = vec![repo("sample-models/churn_v1.onnx"), repo("sample-models/spend_regressor.onnx")];
+    ws.selected = 1;
+    ws.tab = Tab::Serve;
+    let app = MiradorApp::new(ws, repo("")).with_launcher(mirador::serve::launcher());
+    let mut h =
+        Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
+    wait_for(&mut h, "the models to open", |h| h.state().models.len() == 2);
+    h.state_mut().panels.serve.port = 0;
+    h.step();
+    h.get_by_label_contains("Start serving").click();
+    wait_for(&mut h, "the server", |h| h.state().panels.serve.running.is_some());
+    let url = h.state().panels.serve.running.as_ref().unwrap().url.clone();
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    assert!(shows(&h, &format!("{url}/v2/models/churn_v1")) && shows(&h, &format!("{url}/v2/models/spend_regressor")));
+
+    // The Python example, as pasted, answers through the running server.
+    let python = mirador::core::serving::snippets::python(
+        &url,
+        "spend_regressor",
+        h.state().models[1].info(),
+        &mirador::core::contract::plan_binding(
+            h.state().models[1].info(),
+            &mirador::core::contract::expected_columns(h.state().models[1].info()),
+            &Default::default(),
+            &[],
+        )
+        .0
+        .unwrap(),
+    );
+    assert!(shows(&h, "Python (KServe V1)") && shows(&h, "curl (V2)"), "the screen offers the examples");
+    let out = std::process::Command::new("python3").args(["-c", &python]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("predictions"));
+    let info = h.state().models[0].info().clone();
+    let binding = mirador::core::contract::plan_binding(
+        &info,
+        &mirador::core::contract::expected_columns(&info),
+        &Default::default(),
+        &[],
+    )
+    .0
+    .unwrap();
+    let curl = mirador::core::serving::snippets::curl(&url, "churn_v1", &info, &binding);
+    let out = std::process::Command::new("sh").args(["-c", &curl]).output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["outputs"][1]["shape"], serde_json::json!([1, 2]), "the curl example, as pasted: {answer}");
+
+    // Requests from outside show in the figures: the two examples and a refused one (health and
+    // metadata calls are not inference requests).
+    request(port, "GET", "/v2/models/churn_v1/ready", &[], b"");
+    let bad = request(port, "POST", "/v2/models/churn_v1/infer", &[], b"{");
+    assert_eq!(bad.status, 400);
+    wait_for(&mut h, "the figures", |h| {
+        let f = h.state().panels.serve.running.as_ref().unwrap().stats.snapshot();
+        f.requests == 3 && f.by_status.get(&400) == Some(&1)
+    });
+    assert!(shows(&h, "400: 1"), "answers by status are shown");
+
+    h.get_by_label_contains("Stop").click();
+    wait_for(&mut h, "the server to stop", |h| {
+        h.state().panels.serve.running.is_none() && !h.state().panels.serve.busy
+    });
+    assert!(
+        crate::common::server::try_request(port, "GET", "/v2/health/live", &[], b"").is_err(),
+        "nothing listens any more"
+    );
+}
