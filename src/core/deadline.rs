@@ -5,7 +5,9 @@
 //!
 //! Deadlines are watched by one thread for the whole process (`mirador-watchdog`): a run registers
 //! its deadline before it starts ([`Stop::arm`]) and the returned guard removes it when the run
-//! ends, so a run that finishes in time costs a lock and a map insert.
+//! ends, so a run that finishes in time costs a lock and a map insert. The watchdog is woken only
+//! when a deadline comes before the time it sleeps until — not for every run, which would add a
+//! thread switch to each of a server's requests.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -84,11 +86,11 @@ impl Stop {
         let watchdog = watchdog();
         let id = watchdog.next.fetch_add(1, Ordering::Relaxed);
         let at = Instant::now() + deadline;
-        let mut due = watchdog.due.lock().unwrap_or_else(PoisonError::into_inner);
-        let earliest = due.keys().next().is_none_or(|(first, _)| at < *first);
-        due.insert((at, id), Arc::clone(self));
-        drop(due);
-        if earliest {
+        let mut state = watchdog.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.due.insert((at, id), Arc::clone(self));
+        let sooner = state.sleeping_until.is_none_or(|until| at < until);
+        drop(state);
+        if sooner {
             watchdog.wake.notify_one();
         }
         Armed { key: (at, id) }
@@ -103,14 +105,20 @@ pub struct Armed {
 
 impl Drop for Armed {
     fn drop(&mut self) {
-        watchdog().due.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key);
+        watchdog().state.lock().unwrap_or_else(PoisonError::into_inner).due.remove(&self.key);
     }
 }
 
 struct Watchdog {
-    due: Mutex<BTreeMap<(Instant, u64), Arc<Stop>>>,
+    state: Mutex<Watched>,
     wake: Condvar,
     next: AtomicU64,
+}
+
+/// The deadlines, and when the watchdog will look at them next (`None`: when woken).
+struct Watched {
+    due: BTreeMap<(Instant, u64), Arc<Stop>>,
+    sleeping_until: Option<Instant>,
 }
 
 /// The process's watchdog, its thread started on first use. If the thread cannot be started, the
@@ -119,7 +127,7 @@ fn watchdog() -> &'static Watchdog {
     static WATCHDOG: OnceLock<Watchdog> = OnceLock::new();
     static STARTED: OnceLock<()> = OnceLock::new();
     let w = WATCHDOG.get_or_init(|| Watchdog {
-        due: Mutex::new(BTreeMap::new()),
+        state: Mutex::new(Watched { due: BTreeMap::new(), sleeping_until: None }),
         wake: Condvar::new(),
         next: AtomicU64::new(0),
     });
@@ -130,20 +138,22 @@ fn watchdog() -> &'static Watchdog {
 }
 
 fn watch(w: &'static Watchdog) {
-    let mut due = w.due.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut state = w.state.lock().unwrap_or_else(PoisonError::into_inner);
     loop {
         let now = Instant::now();
-        while let Some(entry) = due.first_entry() {
+        while let Some(entry) = state.due.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             entry.remove().stop(StopReason::Timeout);
         }
-        due = match due.keys().next().map(|(at, _)| *at) {
+        let next = state.due.keys().next().map(|(at, _)| *at);
+        state.sleeping_until = next;
+        state = match next {
             Some(at) => {
-                w.wake.wait_timeout(due, at.saturating_duration_since(now)).unwrap_or_else(PoisonError::into_inner).0
+                w.wake.wait_timeout(state, at.saturating_duration_since(now)).unwrap_or_else(PoisonError::into_inner).0
             }
-            None => w.wake.wait(due).unwrap_or_else(PoisonError::into_inner),
+            None => w.wake.wait(state).unwrap_or_else(PoisonError::into_inner),
         };
     }
 }

@@ -116,6 +116,10 @@ fn serve(
             stopping.ready.store(false, Ordering::SeqCst);
             let _ = begun_tx.send(());
         };
+        // Answers go out at once (no Nagle delay waiting for the client's ACK).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = tokio::spawn(axum::serve(listener, router).with_graceful_shutdown(signal).into_future());
         tokio::pin!(server);
         tokio::select! {
