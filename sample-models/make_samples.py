@@ -34,7 +34,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pandas as pd
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 from sklearn.compose import ColumnTransformer
@@ -396,6 +396,86 @@ def make_fixtures() -> None:
     onnx.save(model, fixtures / "wrong_width.onnx")
 
 
+SLOW_PRODUCTS = 40
+
+
+def make_rollout_fixtures() -> None:
+    """Challengers for the deployment-strategy tests, made from churn_v1 (same inputs, classes and
+    outputs, so each can roll out over it):
+    - constant_class: every coefficient zeroed, intercepts (3, -3): always class 0 with P(1) = 0.0474,
+      a bad model whose agreement with a champion that rarely predicts churn still looks high;
+    - slow_v1: churn_v1's exact answers plus a heavy side computation (each row widened to [64, 512], then 40
+      products by [512, 512], multiplied by zero and added): a slow challenger;
+    - failing_v1: churn_v1 plus a Gather at index 5 of its 2-wide probabilities: every run fails.
+    """
+    fixtures = ROOT / "tests" / "fixtures"
+    fixtures.mkdir(exist_ok=True)
+    base = onnx.load(MODELS / "churn_v1.onnx")
+
+    constant = onnx.ModelProto()
+    constant.CopyFrom(base)
+    linear = next(n for n in constant.graph.node if n.op_type == "LinearClassifier")
+    for a in linear.attribute:
+        if a.name == "coefficients":
+            a.floats[:] = [0.0] * len(a.floats)
+        if a.name == "intercepts":
+            a.floats[:] = [3.0, -3.0]
+    onnx.save(constant, fixtures / "constant_class.onnx")
+
+    def rewire(model: onnx.ModelProto, extra_nodes, extra_inits) -> None:
+        linear = next(n for n in model.graph.node if n.op_type == "LinearClassifier")
+        linear.output[1] = "probabilities_raw"
+        model.graph.node.extend(extra_nodes)
+        model.graph.initializer.extend(extra_inits)
+
+    slow = onnx.ModelProto()
+    slow.CopyFrom(base)
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array((rng.standard_normal((512, 512)) / 512).astype(np.float32), "slow_w")
+    # Each row becomes 64 rows of 512 values, pushed through SLOW_PRODUCTS products, folded back.
+    nodes = [
+        helper.make_node("MatMul", ["probabilities_raw", "slow_in"], ["slow_wide"]),
+        helper.make_node("Reshape", ["slow_wide", "slow_rows"], ["slow_0"]),
+    ]
+    inits = [
+        weight,
+        numpy_helper.from_array(np.ones((2, 64 * 512), np.float32), "slow_in"),
+        numpy_helper.from_array(np.array([-1, 512], np.int64), "slow_rows"),
+    ]
+    for i in range(SLOW_PRODUCTS):
+        nodes.append(helper.make_node("MatMul", [f"slow_{i}", "slow_w"], [f"slow_{i + 1}"]))
+    nodes += [
+        helper.make_node("MatMul", [f"slow_{SLOW_PRODUCTS}", "slow_out"], ["slow_back"]),
+        helper.make_node("Reshape", ["slow_back", "slow_per_row"], ["slow_folded"]),
+        helper.make_node("ReduceSum", ["slow_folded"], ["slow_sum"], axes=[1], keepdims=1),
+        helper.make_node("Mul", ["slow_sum", "slow_zero"], ["slow_nothing"]),
+        helper.make_node("Add", ["probabilities_raw", "slow_nothing"], ["probabilities"]),
+    ]
+    inits += [
+        numpy_helper.from_array(np.ones((512, 2), np.float32), "slow_out"),
+        numpy_helper.from_array(np.array([-1, 128], np.int64), "slow_per_row"),
+        numpy_helper.from_array(np.zeros((1,), np.float32), "slow_zero"),
+    ]
+    rewire(slow, nodes, inits)
+    onnx.checker.check_model(slow)
+    onnx.save(slow, fixtures / "slow_v1.onnx")
+
+    failing = onnx.ModelProto()
+    failing.CopyFrom(base)
+    nodes = [
+        helper.make_node("Gather", ["probabilities_raw", "bad_index"], ["bad_column"], axis=1),
+        helper.make_node("Mul", ["bad_column", "fail_zero"], ["bad_nothing"]),
+        helper.make_node("Add", ["probabilities_raw", "bad_nothing"], ["probabilities"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([5], np.int64), "bad_index"),
+        numpy_helper.from_array(np.zeros((1,), np.float32), "fail_zero"),
+    ]
+    rewire(failing, nodes, inits)
+    onnx.checker.check_model(failing)
+    onnx.save(failing, fixtures / "failing_v1.onnx")
+
+
 def with_early_missing(reference: pd.DataFrame) -> pd.DataFrame:
     """The reference with missing values in its first rows (empty CSV fields): float columns the
     models take as NaN, so golden rows and profiles must carry missing values through."""
@@ -427,6 +507,7 @@ def main() -> None:
         write_csv(golden(model, current), GOLDEN / f"predictions_{name}.csv")
         print(f"wrote {name}")
     make_fixtures()
+    make_rollout_fixtures()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::replay_args::ReplayArgs;
 pub use super::serve_args::ServeArgs;
 pub use super::versions_args::{BundleAction, RegistryAction};
 
@@ -180,7 +181,11 @@ pub enum Command {
     },
     /// Serve models over HTTP: the Open Inference Protocol (KServe V2, as Triton and KServe
     /// clients speak it), KServe V1, Prometheus metrics, and a prediction log.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Play a canary or shadow rollout offline on recorded traffic (a prediction log or any
+    /// timestamped file): the timeline, the gate's measurements and the verdict (exit code 3 when
+    /// it would abort).
+    Replay(Box<ReplayArgs>),
     /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
     Score {
         /// The .onnx file.

@@ -8,6 +8,8 @@
 mod args;
 mod commands;
 mod render;
+mod replay_args;
+mod rollout;
 mod serve_args;
 mod signals;
 mod versions;

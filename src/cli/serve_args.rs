@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::core::error::Result;
-use crate::core::serving::config::{ModelSpec, ServeConfig};
+use crate::core::serving::config::{ModelSpec, RouteSpec, ServeConfig};
 
 /// Serve models over HTTP (Open Inference Protocol / KServe V2, KServe V1, Prometheus metrics).
 #[derive(Debug, Clone, Args)]
@@ -62,6 +62,37 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM / SIGINT [default: 10].
     #[arg(long)]
     pub shutdown_grace: Option<f64>,
+    /// A route: a served name over a champion and a challenger (with --champion, --challenger,
+    /// --strategy, …). A basic route on NAME@STAGE follows the stage as it moves.
+    #[arg(long, value_name = "NAME")]
+    pub route: Option<String>,
+    /// The route's champion: a .onnx file, a bundle, or NAME@STAGE / NAME@VERSION.
+    #[arg(long, value_name = "REF", requires = "route")]
+    pub champion: Option<String>,
+    /// The route's challenger.
+    #[arg(long, value_name = "REF", requires = "route")]
+    pub challenger: Option<String>,
+    /// basic | blue-green | canary:PCT[,PCT…][@INTERVAL] | shadow[:PCT][@INTERVAL] [default: basic].
+    #[arg(long, requires = "route")]
+    pub strategy: Option<String>,
+    /// The column (or the request parameter "key") whose value keeps a customer on one version.
+    #[arg(long, value_name = "COL", requires = "route")]
+    pub sticky_key: Option<String>,
+    /// Gate rules on the challenger, ';'-separated, e.g. 'score_psi <= 0.2; error_rate <= 0.01'.
+    #[arg(long, requires = "route")]
+    pub gate: Option<String>,
+    /// Failed gate measurements tolerated before the rollout aborts [default: 0].
+    #[arg(long, requires = "route")]
+    pub failure_limit: Option<u32>,
+    /// Rows the challenger needs in an interval for a measurement (fewer: inconclusive) [default: 100].
+    #[arg(long, requires = "route")]
+    pub min_rows: Option<u64>,
+    /// Seconds between looks at the registry for routes that follow a stage [default: 2].
+    #[arg(long)]
+    pub follow_secs: Option<f64>,
+    /// The token /admin requires (Authorization: Bearer …); without one /admin is off.
+    #[arg(long, env = "MIRADOR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 impl ServeArgs {
@@ -92,8 +123,27 @@ impl ServeArgs {
         set!(self.log_segment_rows => c.log.segment_rows);
         set!(self.log_segment_secs => c.log.segment_secs);
         set!(self.shutdown_grace => c.shutdown_grace_secs);
+        set!(self.follow_secs => c.follow_secs);
         if self.log_dir.is_some() {
             c.log_dir = self.log_dir.clone();
+        }
+        if self.admin_token.is_some() {
+            c.admin_token = self.admin_token.clone();
+        }
+        if let Some(name) = &self.route {
+            let champion = self.champion.clone().ok_or_else(|| {
+                crate::core::Error::Invalid(format!("route '{name}' needs its champion: --champion REF"))
+            })?;
+            c.routes.push(RouteSpec {
+                name: name.clone(),
+                champion,
+                challenger: self.challenger.clone(),
+                strategy: self.strategy.clone().unwrap_or_else(|| "basic".into()),
+                sticky_key: self.sticky_key.clone(),
+                gate: self.gate.clone().unwrap_or_default(),
+                failure_limit: self.failure_limit.unwrap_or(0),
+                min_rows: self.min_rows.unwrap_or(100),
+            });
         }
         c.check()?;
         Ok(c)

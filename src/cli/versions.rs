@@ -164,7 +164,7 @@ fn show_entry(entry: &Entry) -> String {
 /// Run a bundle action; `registry_dir` resolves NAME@VERSION models.
 pub fn bundle(registry_dir: PathBuf, action: BundleAction) -> Result<ExitCode> {
     match action {
-        BundleAction::Create { model, reference, target, output, tar, canary_percent, with_server } => {
+        BundleAction::Create { model, reference, target, output, tar, canary_percent, strategy, with_server } => {
             let registry = Registry::open(registry_dir);
             let source = if model.contains('@') && !model.ends_with(".onnx") {
                 let (name, version) = registry.resolve(&model)?;
@@ -174,6 +174,14 @@ pub fn bundle(registry_dir: PathBuf, action: BundleAction) -> Result<ExitCode> {
             };
             let mut request = BundleRequest::new(&registry, source, reference, target)?;
             request.canary_percent = canary_percent.min(100);
+            if let Some(text) = strategy {
+                let strategy = crate::core::rollout::Strategy::parse(&text)?;
+                if let crate::core::rollout::Strategy::Canary { steps, .. } = &strategy {
+                    request.canary_percent =
+                        steps.first().map_or(request.canary_percent, |s| (s * 100.0).round() as u8);
+                }
+                request.rollout = Some(strategy);
+            }
             request.tar = tar;
             request.with_server = with_server;
             let manifest = create_bundle(&request, &output)?;

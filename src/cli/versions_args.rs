@@ -126,6 +126,10 @@ pub enum BundleAction {
         /// Share of traffic the KServe canary gets, in percent.
         #[arg(long, default_value_t = 10)]
         canary_percent: u8,
+        /// The rollout written into rollout/ (Argo Rollouts, Seldon): canary:5,25,50,100@5m or
+        /// shadow[:PCT][@INTERVAL] [default: canary from --canary-percent to 50 % to 100 %, 5m a step].
+        #[arg(long)]
+        strategy: Option<String>,
         /// Carry this server-only `mirador` (`cargo build --release --no-default-features`) and ONNX
         /// Runtime's library in the bundle, so its Dockerfile builds as it is.
         #[arg(long, value_name = "MIRADOR_BINARY")]

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     TooLarge,
     /// Not able to take the work now: overloaded, or not ready yet (HTTP 503).
     Unavailable,
+    /// Not allowed for this caller: an admin action without the token, or from afar (HTTP 403).
+    Forbidden,
     /// The model or ONNX Runtime failed: an unusable model, a failed inference (HTTP 500).
     Model,
     /// Reading or writing a file failed for a reason other than its absence (HTTP 500).
@@ -43,6 +45,7 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::TooLarge => "too_large",
             Self::Unavailable => "unavailable",
+            Self::Forbidden => "forbidden",
             Self::Model => "model",
             Self::Io => "io",
             Self::Internal => "internal",
@@ -170,6 +173,10 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
 
+    /// The caller may not do this (an admin action without the token, or not from this machine).
+    #[error("{0}")]
+    Forbidden(String),
+
     /// ONNX Runtime failed while running the model.
     #[error("inference failed: {summary}")]
     Inference {
@@ -251,6 +258,7 @@ impl Error {
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::TooLarge(_) => ErrorKind::TooLarge,
             Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Internal(_) => ErrorKind::Internal,
             Self::Cancelled => ErrorKind::Cancelled,

@@ -36,6 +36,7 @@ pub mod pool;
 pub mod predict;
 pub mod problem;
 pub mod registry;
+pub mod rollout;
 pub mod runtime;
 pub mod score;
 pub mod serving;

@@ -448,6 +448,30 @@ impl Registry {
         })
     }
 
+    /// Record that a rollout of `from` over `stage` (serving `to`) was aborted: a rollback event
+    /// with the reason, the stage itself unchanged (it never left `to`).
+    pub fn record_aborted_rollout(
+        &self,
+        name: &str,
+        stage: &str,
+        from: u32,
+        to: u32,
+        by: &str,
+        reason: &str,
+    ) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid("a rollback needs a reason".into()));
+        }
+        self.update(|index| {
+            let entry = index.models.get_mut(name).ok_or_else(|| self.unknown(name))?;
+            if entry.version(from).is_none() || entry.version(to).is_none() {
+                return Err(Error::Invalid(format!("{name} has no version {from} or {to}")));
+            }
+            entry.history.push(event(by, Action::Rollback, Some(stage), Some(from), Some(to), reason));
+            Ok(())
+        })
+    }
+
     /// Delete `version` of `name`: it leaves every stage and can no longer be staged; its file and
     /// its history stay.
     pub fn delete(&self, name: &str, version: u32, by: &str, reason: &str) -> Result<()> {

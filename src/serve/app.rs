@@ -11,6 +11,7 @@
 //! | `GET /v1/models`, `GET /v1/models/{m}`, `POST /v1/models/{m}:predict` | KServe V1 ([`super::v1`]) |
 //! | `GET /` | `{"status":"alive"}` (KServe V1 liveness) |
 //! | `GET /metrics` | Prometheus metrics ([`super::metrics`]) |
+//! | `GET /admin/routes`, `POST /admin/routes/{name}` | routes' state; promote, abort, weight ([`super::admin`]) |
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
@@ -45,6 +46,8 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/models", get(super::v1::list))
         .route("/v1/models/{model}", get(super::v1::status).post(super::v1::predict))
         .route("/metrics", get(metrics))
+        .route("/admin/routes", get(super::admin::routes))
+        .route("/admin/routes/{name}", post(super::admin::change))
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .with_state(state)

@@ -60,8 +60,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The metrics, with the prediction log's counts when a log is kept.
-    pub fn new(log: Option<Arc<LogCounts>>) -> Self {
+    /// The metrics, with the prediction log's counts when a log is kept, and the figures of the
+    /// routes that have a challenger.
+    pub fn new(log: Option<Arc<LogCounts>>, routes: Vec<Arc<crate::core::serving::route::Route>>) -> Self {
         let mut registry = Registry::default();
         let requests = Family::default();
         let rows = Family::default();
@@ -103,6 +104,9 @@ impl Metrics {
         registry.register("mirador_build_info", "The running Mirador's version", build);
         if let Some(counts) = log {
             registry.register_collector(Box::new(LogCollector(counts)));
+        }
+        if !routes.is_empty() {
+            registry.register_collector(Box::new(super::route_metrics::RouteCollector(routes)));
         }
         Self { registry, requests, rows, duration, queue, batch, in_flight, ready }
     }

@@ -11,10 +11,12 @@
 //! HTTP runs on a tokio runtime of its own threads; inference runs on each model's batcher workers
 //! (plain threads holding ONNX Runtime sessions), so a slow model never stalls the accept loop.
 
+pub mod admin;
 pub mod app;
 pub mod binary;
 pub mod metrics;
 pub mod reply;
+pub mod route_metrics;
 pub mod state;
 pub mod tensors;
 pub mod v1;
@@ -61,9 +63,21 @@ pub fn start(config: ServeConfig) -> Result<Server> {
     listener.set_nonblocking(true).map_err(|e| Error::internal(format!("cannot set up the listener: {e}")))?;
     let addr = listener.local_addr().map_err(|e| Error::internal(format!("cannot read the bound address: {e}")))?;
     let models = service
-        .endpoints()
+        .routes()
         .iter()
-        .map(|e| (e.served.name.clone(), e.served.version.clone(), e.served.source.clone()))
+        .map(|r| {
+            let arms = r.arms();
+            let mut source = arms.champion.served.source.clone();
+            if let Some(c) = &arms.challenger {
+                source = format!(
+                    "{source}; {} with challenger version {} ({})",
+                    r.strategy.describe(),
+                    c.served.version,
+                    c.served.source
+                );
+            }
+            (r.name.clone(), arms.champion.served.version.clone(), source)
+        })
         .collect();
     let stats = Arc::clone(service.stats());
     let notes = service.notes().to_vec();
@@ -120,6 +134,7 @@ fn serve(
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
             let _ = tcp.set_nodelay(true);
         });
+        let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(axum::serve(listener, router).with_graceful_shutdown(signal).into_future());
         tokio::pin!(server);
         tokio::select! {

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 
 use super::metrics::{Metrics, ModelLabels};
 use crate::core::error::{Error, Result};
+use crate::core::serving::dispatch::Routing;
 use crate::core::serving::{Answer, Endpoint, Service};
 
 /// What every handler shares.
@@ -32,9 +33,10 @@ pub type Shared = Arc<AppState>;
 impl AppState {
     /// State over a started service.
     pub fn new(service: Service) -> Self {
-        let metrics = Metrics::new(service.log().map(|l| Arc::clone(l.counts())));
+        let rollouts = service.routes().iter().filter(|r| r.arms().challenger.is_some()).cloned().collect();
+        let metrics = Metrics::new(service.log().map(|l| Arc::clone(l.counts())), rollouts);
         for e in service.endpoints() {
-            metrics.set_ready(&labels(e), true);
+            metrics.set_ready(&labels(&e), true);
         }
         let id_prefix = format!("{:x}", chrono::Utc::now().timestamp_millis());
         Self { service, metrics, ready: AtomicBool::new(true), next_id: AtomicU64::new(1), id_prefix }
@@ -100,21 +102,52 @@ pub async fn read_body(s: &Shared, body: Body) -> Result<axum::body::Bytes> {
     })
 }
 
-/// Queue the rows and wait for their predictions.
+/// Route the rows and wait for their predictions.
 pub async fn submit(
     s: &Shared,
     endpoint: &Arc<Endpoint>,
+    routing: Routing,
     frame: &polars::prelude::DataFrame,
     request_id: String,
 ) -> Result<Answer> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let state = Arc::clone(s);
-    let model = labels(endpoint);
-    s.service.infer(endpoint, frame, request_id, move |answer| {
-        if let Ok(a) = &answer {
+    let name = endpoint.served.name.clone();
+    s.service.infer(&endpoint.served.name, routing, frame, request_id, move |answer| {
+        if let Ok(a) = &answer
+            && a.batch_rows > 0
+        {
+            let model = ModelLabels { model: name.clone(), version: a.version.clone() };
             state.metrics.scored(&model, a.queue_secs, a.first_in_batch.then_some(a.batch_rows));
         }
         let _ = tx.send(answer);
     })?;
     rx.await.map_err(|_| Error::internal("the inference worker stopped before answering"))?
+}
+
+/// The sticky keys of a request: the route's key column when the rows carry it (taken out of
+/// `columns`, which the model does not read), else the request's `key` parameter for every row.
+pub fn sticky_keys(
+    s: &Shared,
+    name: &str,
+    rows: usize,
+    column: Option<Vec<Option<String>>>,
+    parameter: Option<&serde_json::Value>,
+) -> Option<Vec<Option<String>>> {
+    if let Some(keys) = column {
+        return Some(keys);
+    }
+    let key = match parameter? {
+        serde_json::Value::String(k) => k.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    s.service.route(name).ok()?;
+    Some(vec![Some(key); rows])
+}
+
+/// The route's sticky key column, when it has one the model does not read.
+pub fn key_column(s: &Shared, endpoint: &Endpoint) -> Option<String> {
+    let route = s.service.route(&endpoint.served.name).ok()?;
+    route.sticky_key.clone().filter(|k| !endpoint.served.columns.contains(k))
 }

@@ -31,6 +31,16 @@ pub enum Values {
 }
 
 impl Values {
+    /// The values as sticky keys (text; numbers written as JSON writes them; missing stays missing).
+    pub fn as_keys(&self) -> Vec<Option<String>> {
+        match self {
+            Self::Float(v) => v.iter().map(|x| x.map(|x| x.to_string())).collect(),
+            Self::Int(v) => v.iter().map(|x| x.map(|x| x.to_string())).collect(),
+            Self::Bool(v) => v.iter().map(|x| x.map(|x| x.to_string())).collect(),
+            Self::Text(v) => v.clone(),
+        }
+    }
+
     /// Empty values of the kind `datatype` holds, room for `n`.
     pub fn with_capacity(datatype: Datatype, n: usize) -> Self {
         match datatype {

@@ -17,15 +17,16 @@ use serde_json::{Value, json};
 
 use super::metrics::ModelLabels;
 use super::reply;
-use super::state::{Shared, labels, read_body, submit};
+use super::state::{Shared, key_column, labels, read_body, sticky_keys, submit};
 use crate::core::error::{Error, Result};
 use crate::core::model::info::Task;
+use crate::core::serving::dispatch::Routing;
 use crate::core::serving::{Answer, Endpoint};
 use crate::core::session::Labels;
 
 /// `GET /v1/models`.
 pub async fn list(State(s): State<Shared>) -> Response {
-    let names: Vec<&str> = s.service.endpoints().iter().map(|e| e.served.name.as_str()).collect();
+    let names: Vec<&str> = s.service.routes().iter().map(|r| r.name.as_str()).collect();
     reply::json(StatusCode::OK, &json!({ "models": names }))
 }
 
@@ -54,17 +55,20 @@ pub async fn predict(State(s): State<Shared>, Path(name): Path<String>, body: Bo
             return response;
         }
     };
-    let model = labels(&endpoint);
+    let mut model = labels(&endpoint);
     let _in_flight = s.metrics.in_flight(&model);
     let (response, rows) = match handle(&s, &endpoint, body).await {
-        Ok(done) => done,
+        Ok((response, rows, version)) => {
+            model.version = version;
+            (response, rows)
+        }
         Err(e) => (reply::error(&e), 0),
     };
     s.answered(&model, response.status(), rows, started);
     response
 }
 
-async fn handle(s: &Shared, endpoint: &std::sync::Arc<Endpoint>, body: Body) -> Result<(Response, usize)> {
+async fn handle(s: &Shared, endpoint: &std::sync::Arc<Endpoint>, body: Body) -> Result<(Response, usize, String)> {
     let body = read_body(s, body).await?;
     let request: Value = serde_json::from_slice(&body)
         .map_err(|e| Error::Invalid(format!("the request body is not valid JSON: {e}")))?;
@@ -73,16 +77,30 @@ async fn handle(s: &Shared, endpoint: &std::sync::Arc<Endpoint>, body: Body) -> 
             Error::Invalid("a V1 request is {\"instances\": [ … ]}: one object (column → value) per row".into())
         })?;
     s.check_rows(instances.len())?;
-    let frame = instances_frame(instances, &endpoint.served.columns)?;
+    let mut frame = instances_frame(instances, &endpoint.served.columns)?;
     let rows = frame.height();
+    let column_keys = match key_column(s, endpoint) {
+        Some(k) if frame.column(&k).is_ok() => {
+            let keys = frame
+                .column(&k)
+                .and_then(|c| c.cast(&DataType::String))
+                .map_err(|e| Error::Invalid(format!("the key column '{k}' cannot be read as text: {e}")))?;
+            let keys: Vec<Option<String>> =
+                keys.str().map_err(|e| Error::internal(e.to_string()))?.iter().map(|v| v.map(str::to_string)).collect();
+            frame = frame.drop(&k).map_err(|e| Error::internal(e.to_string()))?;
+            Some(keys)
+        }
+        _ => None,
+    };
+    let keys = sticky_keys(s, &endpoint.served.name, rows, column_keys, request.get("key"));
     let request_id = s.new_request_id();
     let answer = tokio::time::timeout(
         std::time::Duration::from_secs_f64(s.service.config().limits.request_timeout_secs),
-        submit(s, endpoint, &frame, request_id),
+        submit(s, endpoint, Routing { version: None, keys }, &frame, request_id),
     )
     .await
     .map_err(|_| Error::Timeout("the request took longer than the server's request_timeout_secs".into()))??;
-    Ok((reply::json(StatusCode::OK, &predictions(endpoint, &answer)), rows))
+    Ok((reply::json(StatusCode::OK, &predictions(endpoint, &answer)), rows, answer.version))
 }
 
 /// The instances as rows: objects by key, lists in `columns` order.

@@ -16,10 +16,11 @@ use serde_json::json;
 use super::binary::{self, Tail};
 use super::metrics::ModelLabels;
 use super::reply;
-use super::state::{Shared, labels, model_and_version, read_body, submit};
+use super::state::{Shared, key_column, labels, model_and_version, read_body, sticky_keys, submit};
 use super::tensors::{Tensor, check_shape, from_json, to_frame};
 use super::wire::{Datatype, InferRequest, flag, parse_request, rewrite_non_finite};
 use crate::core::error::{Error, Result};
+use crate::core::serving::dispatch::Routing;
 use crate::core::serving::protocol::{OutputData, OutputSpec, output_specs, output_tensor};
 use crate::core::serving::{Answer, Endpoint};
 
@@ -40,25 +41,36 @@ pub async fn infer(
             return response;
         }
     };
-    let model = labels(&endpoint);
+    let mut model = labels(&endpoint);
     let _in_flight = s.metrics.in_flight(&model);
     let limit = s.service.config().limits.request_timeout_secs;
+    let pinned = version.map(str::to_string);
     let outcome =
-        match tokio::time::timeout(Duration::from_secs_f64(limit), handle(&s, &endpoint, &headers, body)).await {
+        match tokio::time::timeout(Duration::from_secs_f64(limit), handle(&s, &endpoint, pinned, &headers, body)).await
+        {
             Ok(outcome) => outcome,
             Err(_) => Err(Error::Timeout(format!(
                 "the request took longer than {limit} s (the server's request_timeout_secs) and was abandoned"
             ))),
         };
     let (response, rows) = match outcome {
-        Ok((response, rows)) => (response, rows),
+        Ok((response, rows, version)) => {
+            model.version = version;
+            (response, rows)
+        }
         Err(e) => (reply::error(&e), 0),
     };
     s.answered(&model, response.status(), rows, started);
     response
 }
 
-async fn handle(s: &Shared, endpoint: &Arc<Endpoint>, headers: &HeaderMap, body: Body) -> Result<(Response, usize)> {
+async fn handle(
+    s: &Shared,
+    endpoint: &Arc<Endpoint>,
+    pinned: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Response, usize, String)> {
     let body = read_body(s, body).await?;
     let (json_part, tail) = match headers.get(binary::HEADER) {
         Some(v) => binary::split(&body, v.to_str().unwrap_or("?"))?,
@@ -68,14 +80,19 @@ async fn handle(s: &Shared, endpoint: &Arc<Endpoint>, headers: &HeaderMap, body:
     let request = parse_request(rewritten.as_deref().unwrap_or(json_part))?;
     let specs = output_specs(endpoint.served.model.info());
     let wanted = wanted_outputs(&request, &specs)?;
-    let tensors = read_tensors(&request, tail)?;
+    let mut tensors = read_tensors(&request, tail)?;
     s.check_rows(tensors.iter().map(|t| t.shape[0]).max().unwrap_or(0))?;
+    let column_keys = key_column(s, endpoint)
+        .and_then(|k| tensors.iter().position(|t| t.name == k))
+        .map(|i| tensors.remove(i).values.as_keys());
     let frame = to_frame(tensors, &endpoint.served.binding)?;
     let rows = frame.height();
+    let key_parameter = request.parameters.as_ref().and_then(|p| p.get("key"));
+    let keys = sticky_keys(s, &endpoint.served.name, rows, column_keys, key_parameter);
     let request_id = request.id.clone().unwrap_or_else(|| s.new_request_id());
-    let answer = submit(s, endpoint, &frame, request_id).await?;
+    let answer = submit(s, endpoint, Routing { version: pinned, keys }, &frame, request_id).await?;
     let response = respond(endpoint, request.id.as_deref(), &wanted, &answer)?;
-    Ok((response, rows))
+    Ok((response, rows, answer.version))
 }
 
 /// The request's input tensors, each read from JSON or from its binary bytes.
@@ -157,6 +174,9 @@ struct InferResponse<'a> {
     model_version: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
+    /// Each row's version, when a canary split the rows between two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<serde_json::Value>,
     outputs: Vec<ResponseOutput<'a>>,
 }
 
@@ -184,8 +204,9 @@ fn respond(endpoint: &Endpoint, id: Option<&str>, wanted: &[(&OutputSpec, bool)]
             data,
         });
     }
+    let parameters = answer.row_versions.as_ref().map(|v| json!({ "model_versions": v }));
     let body =
-        InferResponse { model_name: &endpoint.served.name, model_version: &endpoint.served.version, id, outputs };
+        InferResponse { model_name: &endpoint.served.name, model_version: &answer.version, id, parameters, outputs };
     let mut json = serde_json::to_vec(&body).map_err(|e| Error::internal(format!("cannot write the answer: {e}")))?;
     if tail.is_empty() {
         return Ok(reply::bytes(StatusCode::OK, "application/json", json));

@@ -18,6 +18,7 @@ fn request(model: PathBuf, reference: bool) -> BundleRequest {
         target: reference.then(|| "churned".into()),
         history: vec!["v3 promoted to production".into()],
         canary_percent: 10,
+        rollout: None,
         drift_share: 0.5,
         tar: true,
         expected_sha256: None,
@@ -41,7 +42,7 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
     let manifest = create_bundle(&request(model, true), &out).unwrap();
     let report = verify(&out).unwrap();
     assert!(report.passed, "{:#?}", report.checks);
-    assert_eq!(report.checks.len(), 9);
+    assert_eq!(report.checks.len(), 10);
     // Every file is in the manifest with its checksum; the model is the registered one.
     for rel in [
         "model.onnx",
@@ -57,6 +58,10 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
         "triton/churn/3/model.onnx",
         "kserve/inferenceservice.yaml",
         "kserve/servingruntime.yaml",
+        "rollout/argo-rollout.yaml",
+        "rollout/argo-analysis.yaml",
+        "rollout/seldon-canary.yaml",
+        "rollout/seldon-shadow.yaml",
         "Dockerfile",
         "triton/Dockerfile",
         "plots/roc.png",

@@ -24,6 +24,7 @@ mod monitor;
 mod profile_drift;
 mod properties;
 mod registry;
+mod rollout;
 mod scoring_golden;
 mod serve;
 mod serve_faults;

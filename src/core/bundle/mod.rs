@@ -13,6 +13,10 @@
 //! bin/mirador, lib/…             the server-only binary and ONNX Runtime (with `with_server`)
 //! kserve/servingruntime.yaml     that image as a KServe V2 runtime
 //! kserve/inferenceservice.yaml   a KServe InferenceService on it with a canary share
+//! rollout/argo-rollout.yaml      an Argo Rollouts canary with the rollout strategy's steps
+//! rollout/argo-analysis.yaml     its gate: Prometheus queries on mirador serve's metrics
+//! rollout/seldon-canary.yaml     a Seldon Core 2 Experiment splitting traffic at the first step
+//! rollout/seldon-shadow.yaml     a Seldon Core 2 Experiment mirroring traffic to the new version
 //! triton/<name>/config.pbtxt     a Triton model repository (…/<version>/model.onnx), dynamic
 //!                                batching where the model batches; triton/Dockerfile serves it
 //! manifest.json                  SHA-256 of every file, the Mirador version, the source version
@@ -30,6 +34,7 @@ mod manifest;
 mod openapi;
 mod plot;
 mod prometheus;
+mod rollout;
 pub mod schema;
 mod triton;
 mod verify;
@@ -83,6 +88,9 @@ pub struct BundleRequest {
     pub history: Vec<String>,
     /// Share of traffic the KServe canary gets.
     pub canary_percent: u8,
+    /// The rollout strategy written into `rollout/` (default: a canary from `canary_percent` to
+    /// 50 % to 100 %, five minutes a step).
+    pub rollout: Option<crate::core::rollout::Strategy>,
     /// Share of drifted columns at which the dataset alert fires.
     pub drift_share: f64,
     /// Also write `<output>.tar.gz`.
@@ -148,6 +156,7 @@ impl BundleRequest {
             target,
             history,
             canary_percent: 10,
+            rollout: None,
             drift_share: 0.5,
             tar: false,
             expected_sha256,
@@ -348,6 +357,19 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     put(dir, "kserve/inferenceservice.yaml", kserve::kserve_yaml(name, &storage, request.canary_percent)?.as_bytes())?;
     let image = format!("registry.example.com/{}-mirador:{}", name.replace('_', "-"), request.version);
     put(dir, "kserve/servingruntime.yaml", kserve::serving_runtime_yaml(&image)?.as_bytes())?;
+    let strategy = request.rollout.clone().unwrap_or_else(|| {
+        let first = f64::from(request.canary_percent.clamp(1, 49)) / 100.0;
+        crate::core::rollout::Strategy::Canary { steps: vec![first, 0.5, 1.0], interval_secs: 300.0 }
+    });
+    put(
+        dir,
+        "rollout/argo-rollout.yaml",
+        rollout::argo_rollout_yaml(name, request.version, &image, &strategy)?.as_bytes(),
+    )?;
+    put(dir, "rollout/argo-analysis.yaml", rollout::argo_analysis_yaml(name, &strategy)?.as_bytes())?;
+    let (seldon_canary, seldon_shadow) = rollout::seldon_yaml(name, request.version, &strategy)?;
+    put(dir, "rollout/seldon-canary.yaml", seldon_canary.as_bytes())?;
+    put(dir, "rollout/seldon-shadow.yaml", seldon_shadow.as_bytes())?;
     if let Some(server) = &request.with_server {
         carry_server(dir, server)?;
     }

@@ -14,6 +14,7 @@ use super::kserve::check_kserve;
 use super::manifest::read_manifest;
 use super::openapi::check_openapi;
 use super::prometheus::check_prometheus;
+use super::rollout::check_rollout;
 use super::schema::check_schema;
 use super::triton::check_triton;
 use crate::core::error::{Error, Result};
@@ -156,6 +157,7 @@ fn verify_dir(dir: &Path) -> Result<VerifyReport> {
             model.map_err(|e| e.to_string()).and_then(|m| check_triton(dir, &m, &manifest.name, manifest.version)),
         ),
         ("kserve inferenceservice.yaml", check_kserve(dir)),
+        ("rollout/ (Argo, Seldon)", check_rollout(dir)),
         ("prometheus_rules.yaml", check_prometheus(dir)),
         ("Dockerfile", check_dockerfile(dir)),
     ];

@@ -138,6 +138,19 @@ impl Chunking {
 
 /// Seconds since 1970-01-01T00:00:00 (no time zone) of an ISO-8601-like timestamp.
 fn epoch_seconds(text: &str) -> Option<i64> {
+    iso_seconds(text).map(|s| s.floor() as i64)
+}
+
+/// [`epoch_seconds`] keeping fractions of a second (`2026-12-02T10:00:00.125Z`), or a bare number
+/// of seconds since the epoch.
+pub fn precise_epoch_seconds(text: &str) -> Option<f64> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) => secs.is_finite().then_some(secs),
+        Err(_) => iso_seconds(text),
+    }
+}
+
+fn iso_seconds(text: &str) -> Option<f64> {
     let text = text.trim();
     let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, ""));
     let mut d = date.split('-');
@@ -145,16 +158,19 @@ fn epoch_seconds(text: &str) -> Option<i64> {
     if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
-    let mut secs = 0;
+    let mut secs = 0.0;
     if !time.is_empty() {
-        let time = time.trim_end_matches('Z');
+        let time = time.trim_end_matches('Z').trim_end_matches("+00:00");
         let mut t = time.split(':');
         let h: i64 = t.next()?.parse().ok()?;
         let min: i64 = t.next()?.parse().ok()?;
         let s: f64 = t.next().map_or(Some(0.0), |s| s.parse().ok())?;
-        secs = h * 3600 + min * 60 + s as i64;
+        if !(0.0..61.0).contains(&s) {
+            return None;
+        }
+        secs = (h * 3600 + min * 60) as f64 + s;
     }
-    Some(days_from_civil(y, m, day) * 86_400 + secs)
+    Some((days_from_civil(y, m, day) * 86_400) as f64 + secs)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -10,7 +10,7 @@
 
 pub mod alerts;
 pub mod cbpe;
-mod chunks;
+pub mod chunks;
 mod request;
 
 use std::collections::BTreeMap;

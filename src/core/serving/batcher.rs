@@ -168,7 +168,7 @@ fn score(session: &mut crate::core::session::Session, binding: &Binding, batch: 
 }
 
 /// The same error for each request of a failed batch (errors are not `Clone`: their I/O sources).
-fn copy_error(e: &Error) -> Error {
+pub fn copy_error(e: &Error) -> Error {
     match e {
         Error::Cancelled => Error::Cancelled,
         Error::Timeout(m) => Error::Timeout(m.clone()),

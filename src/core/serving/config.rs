@@ -23,6 +23,14 @@
 //! max_rows = 1024
 //! max_delay_us = 0
 //! queue_requests = 1024
+//!
+//! [[routes]]                     # a name over a champion and a challenger
+//! name = "churn-rollout"
+//! champion = "churn@production"
+//! challenger = "churn@staging"
+//! strategy = "canary:5,25,50,100@60s"
+//! sticky_key = "customer_id"
+//! gate = "score_psi <= 0.2; positive_rate_diff <= 0.05; error_rate <= 0.01"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -54,6 +62,42 @@ impl ModelSpec {
             _ => Self { source: arg.to_string(), name: None },
         }
     }
+}
+
+/// A route: a served name over a champion and, for blue/green, canary and shadow, a challenger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteSpec {
+    /// The name clients call.
+    pub name: String,
+    /// The version serving now: a model file, a bundle, or `NAME@STAGE` / `NAME@VERSION`. A basic
+    /// route on `NAME@STAGE` follows the stage: when it moves, the new version takes over.
+    pub champion: String,
+    /// The version rolling out.
+    #[serde(default)]
+    pub challenger: Option<String>,
+    /// `basic`, `blue-green`, `canary:5,25,50,100@60s`, `shadow[:PCT][@INTERVAL]`.
+    #[serde(default = "basic")]
+    pub strategy: String,
+    /// The column (or the request parameter `key`) whose value keeps a customer on one version.
+    #[serde(default)]
+    pub sticky_key: Option<String>,
+    /// Gate rules on the challenger, `;`-separated (see `mirador replay --help`).
+    #[serde(default)]
+    pub gate: String,
+    /// Failed measurements tolerated before aborting.
+    #[serde(default)]
+    pub failure_limit: u32,
+    /// Rows the challenger needs in an interval for a measurement (fewer: inconclusive).
+    #[serde(default = "default_min_rows")]
+    pub min_rows: u64,
+}
+
+fn basic() -> String {
+    "basic".into()
+}
+
+fn default_min_rows() -> u64 {
+    100
 }
 
 /// Limits on one request.
@@ -135,6 +179,13 @@ pub struct ServeConfig {
     pub log: LogSettings,
     /// Seconds in-flight requests get to finish after SIGTERM / SIGINT.
     pub shutdown_grace_secs: f64,
+    /// Routes over a champion and a challenger.
+    pub routes: Vec<RouteSpec>,
+    /// Seconds between looks at the registry, for routes that follow a stage.
+    pub follow_secs: f64,
+    /// The token `/admin` requires (`Authorization: Bearer …`); none: `/admin` is off. Also read
+    /// from `MIRADOR_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -150,6 +201,9 @@ impl Default for ServeConfig {
             log_dir: None,
             log: LogSettings::default(),
             shutdown_grace_secs: 10.0,
+            routes: Vec::new(),
+            follow_secs: 2.0,
+            admin_token: None,
         }
     }
 }
@@ -165,10 +219,45 @@ impl ServeConfig {
 
     /// Refuse settings out of range, naming the setting.
     pub fn check(&self) -> Result<()> {
-        if self.models.is_empty() {
-            return Err(Error::Invalid("nothing to serve: name at least one model (--model REF)".into()));
-        }
         let mut names = std::collections::BTreeSet::new();
+        if self.models.is_empty() && self.routes.is_empty() {
+            return Err(Error::Invalid(
+                "nothing to serve: name at least one model (--model REF) or route (--route NAME --champion REF)".into(),
+            ));
+        }
+        for r in &self.routes {
+            if !valid_name(&r.name) {
+                return Err(Error::Invalid(format!(
+                    "'{}' cannot be a route's name: use letters, digits, '-', '_' and '.'",
+                    r.name
+                )));
+            }
+            if !names.insert(r.name.clone()) {
+                return Err(Error::Invalid(format!("two models are served as '{}'", r.name)));
+            }
+            let strategy = crate::core::rollout::Strategy::parse(&r.strategy)?;
+            if strategy.needs_challenger() != r.challenger.is_some() {
+                return Err(Error::Invalid(if r.challenger.is_none() {
+                    format!(
+                        "route '{}': the {} strategy needs a challenger (--challenger REF)",
+                        r.name,
+                        strategy.kind()
+                    )
+                } else {
+                    format!("route '{}': a challenger needs a strategy: blue-green, canary:PCT… or shadow", r.name)
+                }));
+            }
+            crate::core::rollout::Gate::parse(&r.gate, r.failure_limit, r.min_rows)?;
+        }
+        if !(self.follow_secs.is_finite() && (0.05..=3600.0).contains(&self.follow_secs)) {
+            return Err(Error::Invalid(format!(
+                "the registry polling interval (follow_secs) must be from 0.05 to 3600 seconds; got {}",
+                self.follow_secs
+            )));
+        }
+        if self.admin_token.as_ref().is_some_and(|t| t.trim().len() < 16) {
+            return Err(Error::Invalid("the admin token (admin_token) must have at least 16 characters".into()));
+        }
         for m in &self.models {
             if let Some(name) = &m.name
                 && !valid_name(name)

@@ -10,30 +10,35 @@
 //! - [`protocol`]: the V2 datatypes and a model's outputs as V2 tensors (what the server answers
 //!   and the bundle's OpenAPI documents);
 //! - [`snippets`]: ready-to-paste `curl` and Python for a served model;
+//! - [`route`]: a served name over a champion and a challenger, with its strategy and live gate;
+//!   [`dispatch`]: one request's rows split between them; [`controller`]: the clock that measures
+//!   the gate, steps, promotes or aborts, and follows registry stages;
 //! - [`stats`]: live figures for the window; [`launch`]: how the window starts a server.
 //!
-//! [`Service`] ties them together: the served models, each with its batcher, and the log.
+//! [`Service`] ties them together: the routes, each version with its batcher, and the log.
 
 pub mod batcher;
 pub mod config;
+pub mod controller;
+pub mod dispatch;
 pub mod launch;
 pub mod predlog;
 pub mod protocol;
+pub mod route;
 pub mod rows;
 pub mod snippets;
 pub mod source;
 pub mod stats;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use polars::prelude::DataFrame;
 
 use crate::core::error::{Error, Result};
+use crate::core::rollout::{Gate, Strategy};
 use crate::core::session::{BatchPredictions, output_columns};
-use batcher::{Batcher, Scored};
+use batcher::Batcher;
 use config::ServeConfig;
-use predlog::{LogEntry, PredictionLog};
+use predlog::PredictionLog;
+use route::Route;
 use source::ServedModel;
 use stats::ServeStats;
 
@@ -60,49 +65,76 @@ pub struct Answer {
     pub batch_rows: usize,
     /// Whether it was its batch's first request (so each batch is counted once).
     pub first_in_batch: bool,
+    /// The version that answered (`1,2` when a canary request's rows were split between two).
+    pub version: String,
+    /// Each row's version, when they differ.
+    pub row_versions: Option<Vec<String>>,
 }
 
-/// Everything a server serves: the models, the log, the live figures.
+/// Everything a server serves: the routes, the log, the live figures.
 pub struct Service {
-    endpoints: Vec<Arc<Endpoint>>,
+    routes: Vec<Arc<Route>>,
     log: Option<Arc<PredictionLog>>,
     stats: Arc<ServeStats>,
     config: ServeConfig,
     notes: Vec<String>,
+    controller: Option<controller::Controller>,
 }
 
 impl Service {
     /// Load every model (bundles verified, registry files checked against their hash), start and
-    /// warm their workers, open the prediction log. Ready when this returns.
+    /// warm their workers, open the prediction log, start the routes' clock. Ready when this
+    /// returns.
     pub fn start(config: &ServeConfig) -> Result<Self> {
         config.check()?;
         let (workers, note) = config.workers();
-        let mut endpoints = Vec::with_capacity(config.models.len());
-        for spec in &config.models {
-            let served = ServedModel::load(spec, &config.registry)?;
-            if endpoints.iter().any(|e: &Arc<Endpoint>| e.served.name == served.name) {
+        let mut routes: Vec<Arc<Route>> = Vec::with_capacity(config.models.len() + config.routes.len());
+        let taken = |routes: &[Arc<Route>], name: &str| -> Result<()> {
+            if routes.iter().any(|r| r.name == name) {
                 return Err(Error::Invalid(format!(
-                    "two models would be served as '{}': name one with --model NAME=REF",
-                    served.name
+                    "two models would be served as '{name}': name one with --model NAME=REF"
                 )));
             }
-            let batcher = Batcher::start(&served.model, &served.binding, &config.batching, workers)?;
-            let output_columns = Arc::new(output_columns(served.model.info()));
-            endpoints.push(Arc::new(Endpoint { served, batcher, output_columns }));
+            Ok(())
+        };
+        for spec in &config.models {
+            let champion = Arc::new(Endpoint::start(ServedModel::load(spec, &config.registry)?, config, workers)?);
+            taken(&routes, &champion.served.name)?;
+            let arms = route::Arms { champion, challenger: None };
+            let name = arms.champion.served.name.clone();
+            routes.push(Arc::new(Route::new(
+                name,
+                Strategy::Basic,
+                Gate::default(),
+                None,
+                arms,
+                (spec.source.clone(), None),
+            )?));
+        }
+        for spec in &config.routes {
+            taken(&routes, &spec.name)?;
+            routes.push(Arc::new(spec.start(config, workers)?));
         }
         let log = config.log_dir.as_ref().map(|dir| PredictionLog::start(dir, &config.log)).transpose()?.map(Arc::new);
+        let controller = controller::Controller::start(&routes, config)?;
         Ok(Self {
-            endpoints,
+            routes,
             log,
             stats: Arc::new(ServeStats::default()),
             config: config.clone(),
             notes: note.into_iter().collect(),
+            controller,
         })
     }
 
-    /// The served models.
-    pub fn endpoints(&self) -> &[Arc<Endpoint>] {
-        &self.endpoints
+    /// The routes.
+    pub fn routes(&self) -> &[Arc<Route>] {
+        &self.routes
+    }
+
+    /// Each route's champion now (what a client gets by default).
+    pub fn endpoints(&self) -> Vec<Arc<Endpoint>> {
+        self.routes.iter().map(|r| r.arms().champion).collect()
     }
 
     /// The config it runs with.
@@ -125,94 +157,61 @@ impl Service {
         self.log.as_ref()
     }
 
-    /// The model served as `name` (and `version`, when given): not found otherwise, saying what is.
-    pub fn find(&self, name: &str, version: Option<&str>) -> Result<Arc<Endpoint>> {
-        let Some(e) = self.endpoints.iter().find(|e| e.served.name == name) else {
-            let served: Vec<&str> = self.endpoints.iter().map(|e| e.served.name.as_str()).collect();
+    /// The route served as `name`: not found otherwise, saying what is.
+    pub fn route(&self, name: &str) -> Result<Arc<Route>> {
+        self.routes.iter().find(|r| r.name == name).cloned().ok_or_else(|| {
+            let served: Vec<&str> = self.routes.iter().map(|r| r.name.as_str()).collect();
             let hint = crate::core::text::did_you_mean(name, served.iter().copied());
-            return Err(Error::NotFound(format!(
-                "no model '{name}' is served here{hint}; served: {}",
-                served.join(", ")
-            )));
-        };
-        match version {
-            Some(v) if v != e.served.version => Err(Error::NotFound(format!(
-                "model '{name}' has no version '{v}' here; it serves version {}",
-                e.served.version
-            ))),
-            _ => Ok(Arc::clone(e)),
-        }
-    }
-
-    /// Check `frame` (one request's rows) against `endpoint`'s model, queue it, and call `reply`
-    /// with its predictions from the worker that scores it. The rows (and predictions) go to the
-    /// prediction log when one is kept. Refused at once: too many rows (`TooLarge`), a value that
-    /// does not fit (`Input`, naming row and column), a full queue (`Unavailable`).
-    pub fn infer(
-        &self,
-        endpoint: &Arc<Endpoint>,
-        frame: &DataFrame,
-        request_id: String,
-        reply: impl FnOnce(Result<Answer>) + Send + 'static,
-    ) -> Result<()> {
-        let arrived = Instant::now();
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let limit = self.config.limits.max_rows;
-        if frame.height() > limit {
-            return Err(Error::TooLarge(format!(
-                "the request has {} rows; this server takes at most {limit} per request (max_rows)",
-                frame.height()
-            )));
-        }
-        if frame.height() == 0 {
-            return Err(Error::Invalid("the request has no rows".into()));
-        }
-        let served = &endpoint.served;
-        let rows = rows::prepare(served.model.info(), &served.binding, frame)?;
-        let deadline = Duration::from_secs_f64(self.config.limits.request_timeout_secs);
-        let log = self.log.clone();
-        let stats = Arc::clone(&self.stats);
-        let logged = log.as_ref().map(|_| rows.clone());
-        let (model, version, columns) =
-            (served.name.clone(), served.version.clone(), Arc::clone(&endpoint.output_columns));
-        endpoint.batcher.submit(rows, deadline, move |scored: Result<Scored>| {
-            let answer = scored.map(|s| Answer {
-                predictions: s.predictions,
-                queue_secs: s.queue_secs,
-                infer_secs: s.infer_secs,
-                batch_rows: s.batch_rows,
-                first_in_batch: s.first_in_batch,
-            });
-            if let Ok(a) = &answer {
-                if a.first_in_batch {
-                    stats.record_batch(a.batch_rows);
-                }
-                if let (Some(log), Some(inputs)) = (log, logged) {
-                    log.record(LogEntry {
-                        model,
-                        version,
-                        request_id,
-                        time,
-                        latency_ms: arrived.elapsed().as_secs_f64() * 1e3,
-                        inputs,
-                        predictions: a.predictions.clone(),
-                        output_columns: columns,
-                    });
-                }
-            }
-            reply(answer);
+            Error::NotFound(format!("no model '{name}' is served here{hint}; served: {}", served.join(", ")))
         })
     }
 
-    /// Stop: the workers end when the last request is answered; the log writes what is waiting and
-    /// closes its segments.
-    pub fn shutdown(self) -> Result<()> {
-        let Self { endpoints, log, .. } = self;
-        drop(endpoints);
-        match log.map(Arc::try_unwrap) {
-            Some(Ok(log)) => log.close(),
-            // Still shared by a request in flight: its drop will flush.
-            Some(Err(_)) | None => Ok(()),
+    /// The version of `name` a client reaches: `version` when given (the champion's or the
+    /// challenger's), else the champion.
+    pub fn find(&self, name: &str, version: Option<&str>) -> Result<Arc<Endpoint>> {
+        let arms = self.route(name)?.arms();
+        match version {
+            None => Ok(arms.champion),
+            Some(v) if v == arms.champion.served.version => Ok(arms.champion),
+            Some(v) => match arms.challenger {
+                Some(c) if c.served.version == v => Ok(c),
+                _ => Err(Error::NotFound(format!(
+                    "model '{name}' has no version '{v}' here; it serves version {}",
+                    arms.champion.served.version
+                ))),
+            },
         }
+    }
+
+    /// Stop: the routes' clock stops; the workers end when the last request is answered; the log
+    /// writes what is waiting and closes its segments.
+    pub fn shutdown(self) -> Result<()> {
+        let Self { routes, log, controller, config, .. } = self;
+        drop(controller);
+        drop(routes);
+        let Some(mut log) = log else { return Ok(()) };
+        // Requests still queued (a shadow's copies) hold the log until they are scored: wait for
+        // them, within the shutdown grace, so their rows and the open segments are written.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(config.shutdown_grace_secs);
+        loop {
+            match Arc::try_unwrap(log) {
+                Ok(log) => return log.close(),
+                Err(shared) if std::time::Instant::now() < deadline => {
+                    log = shared;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                // Still shared past the grace: the last request's drop flushes what it can.
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+}
+
+impl Endpoint {
+    /// Start `served`'s workers (warm: its sessions open now).
+    pub fn start(served: ServedModel, config: &ServeConfig, workers: usize) -> Result<Self> {
+        let batcher = Batcher::start(&served.model, &served.binding, &config.batching, workers)?;
+        let output_columns = Arc::new(output_columns(served.model.info()));
+        Ok(Self { served, batcher, output_columns })
     }
 }

@@ -1,4 +1,5 @@
-//! The prediction log: every served row — when, which request, which model and version, its input
+//! The prediction log: every served row — when, which request, which model, version and arm
+//! (champion, canary, shadow), whether a sticky key placed it, its input
 //! columns, its outputs, how long it took — written by a background thread as Parquet segments, one
 //! folder per model. A segment is written to a hidden temporary file and renamed when it closes
 //! (after so many rows or seconds), so a reader never sees half a file; a folder of segments is read
@@ -23,7 +24,7 @@ use crate::core::session::BatchPredictions;
 use crate::core::writer::prediction_frame;
 
 /// The columns every log row starts with, before the model's inputs and outputs.
-pub const META_COLUMNS: [&str; 5] = ["time", "request_id", "model", "version", "latency_ms"];
+pub const META_COLUMNS: [&str; 7] = ["time", "request_id", "model", "version", "arm", "sticky", "latency_ms"];
 
 /// One request's rows, to be logged.
 pub struct LogEntry {
@@ -31,6 +32,10 @@ pub struct LogEntry {
     pub model: String,
     /// The version that answered.
     pub version: String,
+    /// Its arm: `champion`, `canary` or `shadow`.
+    pub arm: &'static str,
+    /// Per row: whether a sticky key chose its version (empty: none did).
+    pub sticky: Vec<bool>,
     /// The request's id.
     pub request_id: String,
     /// When it arrived (RFC 3339, UTC, milliseconds).
@@ -123,6 +128,10 @@ impl Drop for PredictionLog {
     }
 }
 
+/// Rows gathered before they are written as one Parquet row group (a row group per request would
+/// cost kilobytes of metadata per row).
+const ROW_GROUP_ROWS: usize = 8192;
+
 /// An open segment of one model's log.
 struct Segment {
     temp: Temporary,
@@ -131,6 +140,21 @@ struct Segment {
     schema: SchemaRef,
     rows: usize,
     opened: Instant,
+    /// Rows not yet written.
+    pending: Option<DataFrame>,
+}
+
+impl Segment {
+    /// Write the gathered rows as one row group.
+    fn flush(&mut self) -> Result<()> {
+        if let Some(mut frame) = self.pending.take() {
+            frame.align_chunks();
+            self.writer.write_batch(&frame).map_err(|e| {
+                Error::io("write the prediction log", &self.target, std::io::Error::other(e.to_string()))
+            })?;
+        }
+        Ok(())
+    }
 }
 
 fn write_loop(rx: &Receiver<LogEntry>, dir: &Path, settings: &LogSettings, counts: &LogCounts) -> Result<()> {
@@ -181,6 +205,11 @@ fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
         Column::new("request_id".into(), vec![entry.request_id.as_str(); n]),
         Column::new("model".into(), vec![entry.model.as_str(); n]),
         Column::new("version".into(), vec![entry.version.as_str(); n]),
+        Column::new("arm".into(), vec![entry.arm; n]),
+        Column::new(
+            "sticky".into(),
+            (0..n).map(|i| entry.sticky.get(i).copied().unwrap_or(false)).collect::<Vec<bool>>(),
+        ),
         Column::new("latency_ms".into(), vec![entry.latency_ms; n]),
     ];
     columns.extend(entry.inputs.columns().iter().cloned());
@@ -190,7 +219,7 @@ fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
 }
 
 fn append(open: &mut BTreeMap<String, Segment>, dir: &Path, entry: LogEntry) -> Result<()> {
-    let mut frame = entry_frame(&entry)?;
+    let frame = entry_frame(&entry)?;
     let schema = frame.schema().clone();
     // A new version with other outputs starts a new segment.
     if open.get(&entry.model).is_some_and(|s| *s.schema != *schema) {
@@ -210,15 +239,20 @@ fn append(open: &mut BTreeMap<String, Segment>, dir: &Path, entry: LogEntry) -> 
             .with_compression(ParquetCompression::Zstd(None))
             .batched(&schema)
             .map_err(|e| Error::io("write the prediction log", &target, std::io::Error::other(e.to_string())))?;
-        open.insert(entry.model.clone(), Segment { temp, target, writer, schema, rows: 0, opened: Instant::now() });
+        let opened = Instant::now();
+        open.insert(entry.model.clone(), Segment { temp, target, writer, schema, rows: 0, opened, pending: None });
     }
     let segment = open.get_mut(&entry.model).ok_or_else(|| Error::internal("a segment vanished"))?;
-    frame.align_chunks();
-    segment
-        .writer
-        .write_batch(&frame)
-        .map_err(|e| Error::io("write the prediction log", &segment.target, std::io::Error::other(e.to_string())))?;
     segment.rows += frame.height();
+    match &mut segment.pending {
+        Some(pending) => {
+            pending.vstack_mut(&frame).map_err(|e| Error::internal(format!("cannot gather the log's rows: {e}")))?;
+        }
+        None => segment.pending = Some(frame),
+    }
+    if segment.pending.as_ref().is_some_and(|p| p.height() >= ROW_GROUP_ROWS) {
+        segment.flush()?;
+    }
     Ok(())
 }
 
@@ -231,7 +265,8 @@ fn close_segment(open: &mut BTreeMap<String, Segment>, model: &str, counts: &Log
 }
 
 /// Close a segment's Parquet file and make it appear under its name.
-fn finish(segment: Segment) -> Result<()> {
+fn finish(mut segment: Segment) -> Result<()> {
+    segment.flush()?;
     let Segment { temp, target, writer, .. } = segment;
     writer
         .finish()
