@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use super::replay_args::ReplayArgs;
+pub use super::replay_args::{ReplayArgs, RolloutAction, RolloutArgs};
 pub use super::serve_args::ServeArgs;
 pub use super::versions_args::{BundleAction, RegistryAction};
 
@@ -33,7 +33,7 @@ pub enum Command {
     /// Open the desktop app (the default).
     Gui {
         /// Show this screen with its work done (sample data), save a screenshot and close.
-        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "versions", "serve", "jobs"])]
+        #[arg(long, requires = "screenshot", value_parser = ["model", "predict", "score", "compare", "monitor", "versions", "serve", "deploy", "jobs"])]
         screen: Option<String>,
         /// Where the screenshot (PNG) goes.
         #[arg(long, requires = "screen")]
@@ -186,6 +186,9 @@ pub enum Command {
     /// timestamped file): the timeline, the gate's measurements and the verdict (exit code 3 when
     /// it would abort).
     Replay(Box<ReplayArgs>),
+    /// A running server's routes: status, or promote, abort or weigh a challenger by hand
+    /// (through its loopback /admin endpoint and token).
+    Rollout(RolloutArgs),
     /// Score a CSV or Parquet file into a CSV or Parquet file of predictions.
     Score {
         /// The .onnx file.

@@ -27,6 +27,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
         )),
         Command::Serve(_) => Err(Error::internal("mirador serve is started by the binary, not the command line")),
         Command::Replay(args) => super::rollout::run(*args, cancel),
+        Command::Rollout(args) => super::rollout::admin(&args),
         Command::Registry { dir, action } => super::versions::registry(dir, action, cancel),
         Command::Bundle { registry, action } => super::versions::bundle(registry, action),
         Command::Inspect { model, json } => {

@@ -47,3 +47,50 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// What `mirador rollout` asks a running server.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum RolloutAction {
+    /// Every route: versions, weights, the gate's measurements, what it did.
+    Status,
+    /// The challenger takes over now (recorded in the registry when both are registry versions).
+    Promote {
+        /// The route.
+        route: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// All traffic back to the champion now (recorded as a rollback).
+    Abort {
+        /// The route.
+        route: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Set the challenger's share (canary; blue/green: 0 or 100 switches; shadow: the copied share).
+    Weight {
+        /// The route.
+        route: String,
+        /// Percent, 0 to 100.
+        percent: f64,
+    },
+}
+
+/// The flags of `mirador rollout`.
+#[derive(Debug, Clone, Args)]
+pub struct RolloutArgs {
+    /// The server (loopback only: /admin answers no one else).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// The server's admin token.
+    #[arg(long, env = "MIRADOR_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: RolloutAction,
+}

@@ -1,17 +1,18 @@
 //! `mirador replay`: a canary or shadow rollout played offline on recorded traffic, with its verdict
-//! (exit code 3 when it would abort).
+//! (exit code 3 when it would abort); `mirador rollout`: a running server's routes, promoted,
+//! aborted or weighed by hand through its `/admin` endpoint.
 
 use std::fmt::Write;
 use std::process::ExitCode;
 
-use super::args::{EXIT_CHECK_FAILED, ReplayArgs};
+use super::args::{EXIT_CHECK_FAILED, ReplayArgs, RolloutAction, RolloutArgs};
 use super::render::emit;
 use crate::core::rollout::replay::{ReplayReport, Verdict};
 use crate::core::rollout::strategy::format_duration;
 use crate::core::rollout::{Gate, Phase, ReplayRequest, Strategy, replay};
 use crate::core::serving::config::ModelSpec;
 use crate::core::serving::source::ServedModel;
-use crate::core::{CancelToken, Result};
+use crate::core::{CancelToken, Error, Result};
 
 /// Run `mirador replay`.
 pub fn run(args: ReplayArgs, cancel: &CancelToken) -> Result<ExitCode> {
@@ -130,4 +131,105 @@ pub fn render(r: &ReplayReport) -> String {
         let _ = writeln!(s, "note: {c}");
     }
     s
+}
+
+/// Run `mirador rollout`: one request to the server's `/admin`.
+pub fn admin(args: &RolloutArgs) -> Result<ExitCode> {
+    let (method, path, body) = match &args.action {
+        RolloutAction::Status => ("GET", "/admin/routes".to_string(), String::new()),
+        RolloutAction::Promote { route, reason } => (
+            "POST",
+            format!("/admin/routes/{route}"),
+            serde_json::json!({"action": "promote", "reason": reason}).to_string(),
+        ),
+        RolloutAction::Abort { route, reason } => (
+            "POST",
+            format!("/admin/routes/{route}"),
+            serde_json::json!({"action": "abort", "reason": reason}).to_string(),
+        ),
+        RolloutAction::Weight { route, percent } => {
+            if !(percent.is_finite() && (0.0..=100.0).contains(percent)) {
+                return Err(Error::Invalid(format!("the weight is a percentage from 0 to 100; got {percent}")));
+            }
+            let weight = percent / 100.0;
+            (
+                "POST",
+                format!("/admin/routes/{route}"),
+                serde_json::json!({"action": "weight", "weight": weight}).to_string(),
+            )
+        }
+    };
+    let (status, text) = http(&args.server, method, &path, &args.token, &body)?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| Error::Unavailable(format!("{} did not answer like mirador serve: {text}", args.server)))?;
+    if status != 200 {
+        let message = value["error"].as_str().unwrap_or(&text).to_string();
+        return Err(if status == 403 { Error::Forbidden(message) } else { Error::Invalid(message) });
+    }
+    let routes = match value.get("routes") {
+        Some(list) => list.as_array().cloned().unwrap_or_default(),
+        None => vec![value.clone()],
+    };
+    if args.json {
+        emit(true, &value, |_| String::new())?;
+    } else {
+        let mut s = String::new();
+        for r in &routes {
+            let state = r["state"]["state"].as_str().unwrap_or("serving");
+            let challenger = r["challenger"].as_str().map(|c| format!(" ← challenger {c}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "{}: {} — champion {}{challenger}, weight {:.0}%, {state}",
+                r["name"].as_str().unwrap_or("?"),
+                r["strategy"].as_str().unwrap_or("?"),
+                r["champion"].as_str().unwrap_or("?"),
+                r["weight"].as_f64().unwrap_or(0.0) * 100.0,
+            );
+            let events = r["events"].as_array().cloned().unwrap_or_default();
+            for e in &events[events.len().saturating_sub(5)..] {
+                let _ = writeln!(s, "  {}  {}", e["at"].as_str().unwrap_or(""), e["what"].as_str().unwrap_or(""));
+            }
+        }
+        super::render::say(&s)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One HTTP/1.1 request to a loopback server; its status and body.
+fn http(server: &str, method: &str, path: &str, token: &str, body: &str) -> Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let address = server.trim_end_matches('/').strip_prefix("http://").ok_or_else(|| {
+        Error::Invalid(format!("'{server}' is not an http:// address (the admin endpoint is plain HTTP on loopback)"))
+    })?;
+    let unreachable = |e: std::io::Error| Error::Unavailable(format!("cannot reach mirador serve at {server}: {e}"));
+    let mut stream = std::net::TcpStream::connect(address).map_err(unreachable)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).map_err(unreachable)?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(unreachable)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(unreachable)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) =
+        text.split_once("\r\n\r\n").ok_or_else(|| Error::Unavailable(format!("{server} sent no HTTP answer")))?;
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    Ok((status, body))
+}
+
+fn dechunk(mut raw: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = raw.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        raw = rest[n..].trim_start_matches("\r\n");
+    }
+    out
 }

@@ -110,6 +110,10 @@ pub enum Command {
     StartServer(Box<crate::core::serving::config::ServeConfig>),
     /// Stop the running server (in a job).
     StopServer,
+    /// Promote, abort or weigh a live route's challenger (in a job: it writes the registry).
+    RouteAction(RouteRef, crate::core::serving::controller::Action),
+    /// Replay a rollout on recorded traffic (in a job).
+    Replay(Box<ReplaySpec>),
     /// Register the current model under a name.
     Register {
         /// The registry name.
@@ -148,4 +152,29 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+}
+
+/// A live route, compared by identity.
+#[derive(Debug, Clone)]
+pub struct RouteRef(pub std::sync::Arc<crate::core::serving::route::Route>);
+
+impl PartialEq for RouteRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A replay to run: the two versions (files or registry references) and the rollout to play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplaySpec {
+    /// The champion: a model file, or `NAME@STAGE` / `NAME@VERSION`.
+    pub champion: String,
+    /// The challenger.
+    pub challenger: String,
+    /// The registry the references are in.
+    pub registry: PathBuf,
+    /// What to replay and how.
+    pub request: crate::core::rollout::ReplayRequest,
+    /// The settings, as text, that made it (the result is stale when they change).
+    pub key: String,
 }

@@ -49,10 +49,13 @@ impl MiradorApp {
                     let config = self.panels.serve.config(&self.models);
                     self.start_server(ctx, config);
                 }
+                Tab::Deploy => self.replay_current(ctx),
                 Tab::Model | Tab::Versions | Tab::Serve | Tab::Jobs => {}
             },
             Command::StartServer(config) => self.start_server(ctx, *config),
             Command::StopServer => self.stop_server(ctx),
+            Command::RouteAction(route, action) => self.route_action(ctx, route.0, action),
+            Command::Replay(spec) => self.replay(ctx, *spec),
             Command::CancelJob(id) => self.jobs.cancel(id),
             Command::ClearFinishedJobs => self.jobs.clear_finished(),
             Command::CancelAll => {

@@ -67,7 +67,7 @@ strings! {
     running_jobs: "Running jobs", "Tareas en curso";
     frame_time: "Frame time", "Tiempo de fotograma";
     frame_time_tip: "CPU time the UI took per frame over the last 240 frames (99th percentile); under 16 ms keeps 60 fps", "Tiempo de CPU por fotograma en los últimos 240 (percentil 99); por debajo de 16 ms se mantienen 60 fps";
-    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…8 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…8 pantallas";
+    shortcuts_hint: "Ctrl+O model · Ctrl+D data · Ctrl+Enter run · Esc cancel · Ctrl+1…9 screens", "Ctrl+O modelo · Ctrl+D datos · Ctrl+Intro ejecutar · Esc cancelar · Ctrl+1…9 pantallas";
     tab_model: "Model", "Modelo";
     tab_predict: "Predict", "Predecir";
     tab_score: "Score file", "Puntuar archivo";
@@ -102,6 +102,68 @@ strings! {
     serve_unavailable: "This window cannot start a server", "Esta ventana no puede iniciar un servidor";
     job_serve: "Start the server", "Iniciar el servidor";
     job_stop_serve: "Stop the server", "Detener el servidor";
+    tab_deploy: "Deploy", "Desplegar";
+    deploy_intro: "Roll a new version out over the current one on the local server — canary (a growing share, sticky per customer), shadow (a copy of the traffic, never answering) or blue/green — with a gate measured every interval that aborts or promotes on its own; or replay recorded traffic first to see what the rollout would have done.", "Desplegar una nueva versión sobre la actual en el servidor local — canario (una cuota creciente, fija por cliente), sombra (una copia del tráfico que nunca responde) o azul/verde — con una puerta medida a cada intervalo que aborta o promueve sola; o reproducir antes tráfico registrado para ver qué habría hecho el despliegue.";
+    deploy_champion: "Champion", "Campeón";
+    deploy_challenger: "Challenger", "Aspirante";
+    deploy_sources_tip: "An open model's file, or NAME@STAGE / NAME@VERSION from the registry", "El archivo de un modelo abierto, o NOMBRE@ETAPA / NOMBRE@VERSIÓN del registro";
+    deploy_strategy: "Strategy", "Estrategia";
+    deploy_strategy_tip: "canary:10,50,100@30s (shares and the interval), shadow[:PCT][@INTERVAL] or blue-green", "canary:10,50,100@30s (cuotas e intervalo), shadow[:PCT][@INTERVALO] o blue-green";
+    deploy_sticky: "Sticky key column", "Columna de clave fija";
+    deploy_sticky_tip: "Rows with the same value always get the same version (empty: requests are split one by one)", "Las filas con el mismo valor reciben siempre la misma versión (vacío: las peticiones se reparten una a una)";
+    deploy_gate: "Gate rules", "Reglas de la puerta";
+    deploy_gate_tip: "On the challenger, ';'-separated: error_rate, latency_p99_ms, agreement, kappa, score_psi, positive_rate_diff, positive_rate, mean_score, accuracy", "Sobre el aspirante, separadas por ';': error_rate, latency_p99_ms, agreement, kappa, score_psi, positive_rate_diff, positive_rate, mean_score, accuracy";
+    deploy_failure_limit: "Failure limit", "Límite de fallos";
+    deploy_min_rows: "Rows per measurement", "Filas por medición";
+    deploy_start: "Start rollout on the local server", "Iniciar el despliegue en el servidor local";
+    deploy_server_running: "A server is running: stop it on the Serve screen to start a rollout", "Hay un servidor en marcha: deténgalo en la pantalla Servir para iniciar un despliegue";
+    deploy_live: "Live rollout", "Despliegue en curso";
+    deploy_none_live: "No rollout is running on the local server.", "No hay ningún despliegue en el servidor local.";
+    deploy_promote: "Promote challenger", "Promover al aspirante";
+    deploy_abort: "Abort: all traffic to the champion", "Abortar: todo el tráfico al campeón";
+    deploy_reason: "Reason", "Motivo";
+    deploy_share: "Challenger share", "Cuota del aspirante";
+    deploy_state: "State", "Estado";
+    deploy_arm: "Arm", "Brazo";
+    deploy_requests: "Requests", "Peticiones";
+    deploy_rows: "Rows", "Filas";
+    deploy_errors: "Error rate", "Tasa de error";
+    deploy_p99: "Latency p99", "Latencia p99";
+    deploy_positive: "Positive rate", "Tasa de positivos";
+    deploy_mean_score: "Mean score", "Puntuación media";
+    deploy_agreement: "Agreement", "Acuerdo";
+    deploy_measurements: "Gate measurements", "Mediciones de la puerta";
+    deploy_rule: "Rule", "Regla";
+    deploy_value: "Value", "Valor";
+    deploy_limit: "Limit", "Límite";
+    deploy_events: "What it did", "Qué hizo";
+    deploy_scores: "Scores of both arms on the same rows (last interval)", "Puntuaciones de ambos brazos en las mismas filas (último intervalo)";
+    deploy_replay: "Replay recorded traffic", "Reproducir tráfico registrado";
+    deploy_replay_data: "Recorded traffic", "Tráfico registrado";
+    deploy_replay_data_tip: "A prediction log folder or any CSV / Parquet file with a timestamp column", "Una carpeta de registro de predicciones o cualquier CSV / Parquet con columna de tiempo";
+    deploy_time_col: "Time column", "Columna de tiempo";
+    deploy_target: "Label column (optional)", "Columna de etiqueta (opcional)";
+    deploy_run_replay: "Replay", "Reproducir";
+    deploy_verdict_promote: "✔ would promote at", "✔ se promovería en";
+    deploy_verdict_abort: "✖ would abort at", "✖ se abortaría en";
+    deploy_verdict_pass: "✔ the shadow test would pass at", "✔ la prueba en sombra pasaría en";
+    deploy_verdict_undecided: "• undecided:", "• sin decidir:";
+    deploy_exposure: "Challenger exposure", "Exposición del aspirante";
+    deploy_keys: "distinct keys", "claves distintas";
+    deploy_live_time: "Live, these settings take at least", "En vivo, esta configuración tarda al menos";
+    deploy_to_promote: "to promote", "en promover";
+    deploy_to_roll_back: "to roll back", "en revertir";
+    deploy_window: "Window", "Ventana";
+    deploy_share_pct: "Challenger share (%)", "Cuota del aspirante (%)";
+    deploy_successful: "successful", "correcta";
+    deploy_failed: "failed", "fallida";
+    deploy_inconclusive: "inconclusive", "no concluyente";
+    deploy_verdict_point: "verdict", "veredicto";
+    deploy_all_rows: "Both models on every row", "Ambos modelos en todas las filas";
+    deploy_stale: "The settings changed since this replay: replay again", "La configuración cambió desde esta reproducción: reprodúzcala de nuevo";
+    deploy_invalid: "not valid", "no válido";
+    job_replay: "Replay a rollout", "Reproducir un despliegue";
+    job_route: "Change a route", "Cambiar una ruta";
     // Results and what produced them
     out_of_date: "Out of date", "Desactualizado";
     changed_since: "changed since", "cambió desde entonces";
@@ -446,6 +508,7 @@ impl Strings {
             Tab::Monitor => self.tab_monitor,
             Tab::Versions => self.tab_versions,
             Tab::Serve => self.tab_serve,
+            Tab::Deploy => self.tab_deploy,
             Tab::Jobs => self.tab_jobs,
         }
     }

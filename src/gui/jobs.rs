@@ -38,6 +38,8 @@ pub enum JobKind {
     Registry,
     /// Starting or stopping the server.
     Serve,
+    /// Replaying a rollout.
+    Replay,
     /// Running a promotion gate.
     Gate,
 }

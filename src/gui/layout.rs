@@ -46,6 +46,10 @@ impl MiradorApp {
                 Tab::Monitor => self.panels.monitor.ui(&mut ctx, ui),
                 Tab::Versions => self.panels.versions.ui(&mut ctx, ui),
                 Tab::Serve => self.panels.serve.ui(&mut ctx, ui),
+                Tab::Deploy => {
+                    let (index, serve) = (self.panels.versions.index.as_ref(), &self.panels.serve);
+                    self.panels.deploy.ui(&mut ctx, ui, index, serve);
+                }
                 Tab::Jobs => self.panels.jobs.ui(&mut ctx, ui),
             }
         });
@@ -76,7 +80,8 @@ impl MiradorApp {
                 self.commands.push(command);
             }
         }
-        let numbers = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8];
+        let numbers =
+            [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9];
         for (key, tab) in numbers.into_iter().zip(Tab::ALL) {
             if ctx.input_mut(|i| i.consume_shortcut(&shortcut(Modifiers::COMMAND, key))) {
                 self.commands.push(Command::SetTab(tab));

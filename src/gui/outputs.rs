@@ -50,6 +50,8 @@ pub enum JobOutput {
     ServerStarted(Box<dyn crate::core::serving::launch::ServerHandle>),
     /// The server stopped (how, in words).
     ServerStopped(String),
+    /// A rollout replayed, with the settings key that made it.
+    Replayed(Box<crate::core::rollout::ReplayReport>, String),
     /// Versions compared.
     Compared(Box<Comparison>, Stamp),
     /// Drift and performance over time.

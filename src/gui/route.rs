@@ -61,10 +61,15 @@ impl MiradorApp {
                 self.panels.serve.busy = false;
                 let url = server.url();
                 self.note(format!("{} {url}", s.serve_started), false);
-                self.panels.serve.running =
-                    Some(super::panels::serve::Running { url, models: server.models(), stats: server.stats() });
+                self.panels.serve.running = Some(super::panels::serve::Running {
+                    url,
+                    models: server.models(),
+                    stats: server.stats(),
+                    routes: server.routes(),
+                });
                 self.server = Some(server);
             }
+            JobOutput::Replayed(report, key) => self.panels.deploy.replayed(*report, key),
             JobOutput::ServerStopped(how) => {
                 self.panels.serve.busy = false;
                 self.panels.serve.running = None;
@@ -85,6 +90,7 @@ impl MiradorApp {
             JobKind::Compare => self.panels.compare.job = None,
             JobKind::Monitor => self.panels.monitor.job = None,
             JobKind::Serve => self.panels.serve.busy = false,
+            JobKind::Replay => self.panels.deploy.replaying = false,
             JobKind::FormDefaults | JobKind::Page | JobKind::Export | JobKind::Registry | JobKind::Gate => {}
         }
         if error.is_cancelled() {

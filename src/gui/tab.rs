@@ -21,14 +21,25 @@ pub enum Tab {
     Versions,
     /// Serve the open models over HTTP.
     Serve,
+    /// Roll a new version out (canary, shadow, blue/green), live or replayed.
+    Deploy,
     /// Running and finished jobs.
     Jobs,
 }
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 8] =
-        [Tab::Model, Tab::Predict, Tab::Score, Tab::Compare, Tab::Monitor, Tab::Versions, Tab::Serve, Tab::Jobs];
+    pub const ALL: [Tab; 9] = [
+        Tab::Model,
+        Tab::Predict,
+        Tab::Score,
+        Tab::Compare,
+        Tab::Monitor,
+        Tab::Versions,
+        Tab::Serve,
+        Tab::Deploy,
+        Tab::Jobs,
+    ];
 
     /// The screen's name on the command line (`mirador gui --screen NAME`).
     pub fn as_str(self) -> &'static str {
@@ -40,6 +51,7 @@ impl Tab {
             Self::Monitor => "monitor",
             Self::Versions => "versions",
             Self::Serve => "serve",
+            Self::Deploy => "deploy",
             Self::Jobs => "jobs",
         }
     }

@@ -38,6 +38,7 @@ use crate::core::serving::stats::ServeStats;
 pub struct Server {
     addr: SocketAddr,
     models: Vec<(String, String, String)>,
+    routes: Vec<Arc<crate::core::serving::route::Route>>,
     stats: Arc<ServeStats>,
     notes: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -79,6 +80,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
             (r.name.clone(), arms.champion.served.version.clone(), source)
         })
         .collect();
+    let routes = service.routes().to_vec();
     let stats = Arc::clone(service.stats());
     let notes = service.notes().to_vec();
     let grace = Duration::from_secs_f64(config.shutdown_grace_secs);
@@ -99,7 +101,16 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         Ok(Err(e)) => return Err(e),
         Err(_) => return Err(Error::internal("the server thread stopped while starting")),
     }
-    Ok(Server { addr, models, stats, notes, stop: Some(stop_tx), thread: Some(thread), ready_after: begun.elapsed() })
+    Ok(Server {
+        addr,
+        models,
+        routes,
+        stats,
+        notes,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+        ready_after: begun.elapsed(),
+    })
 }
 
 /// The server thread: serve until told to stop, give in-flight requests `grace`, then close the
@@ -226,6 +237,10 @@ impl ServerHandle for Server {
 
     fn stats(&self) -> Arc<ServeStats> {
         Arc::clone(&self.stats)
+    }
+
+    fn routes(&self) -> Vec<Arc<crate::core::serving::route::Route>> {
+        self.routes.clone()
     }
 
     fn stop(self: Box<Self>) -> Result<()> {

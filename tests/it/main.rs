@@ -16,6 +16,8 @@ mod drift_golden;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
+mod gui_deploy;
+#[cfg(feature = "gui")]
 mod gui_serve;
 #[cfg(feature = "gui")]
 mod gui_trust;

@@ -149,9 +149,10 @@ fn the_canary_gets_its_share_and_a_customer_keeps_their_version_across_requests_
         );
     }
     assert_eq!(answer["model_version"], json!("1,constant_class"));
-    // Up to 50 %: everyone in at 20 % stays in.
-    let status = admin(&server, "POST", "/admin/routes/churn", r#"{"action":"weight","weight":0.5}"#);
-    assert_eq!(status["weight"], json!(0.5));
+    // Up to 50 % (from the command line): everyone in at 20 % stays in.
+    let (code, out) = rollout_cli(&server, &["weight", "churn", "50"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("canary:20@1h — champion 1 ← challenger constant_class, weight 50%, running"), "{out}");
     let mut now_in = 0;
     for (i, before) in first.iter().enumerate() {
         let answer = infer(&server, "churn", &request_for(&data, &[i], false, Some(&data.column("customer_id")[i])));
@@ -185,6 +186,69 @@ fn the_canary_gets_its_share_and_a_customer_keeps_their_version_across_requests_
     if let Some(out) = promtool(&["check", "metrics"], &classic) {
         assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// `mirador rollout ARGS` against `server`; exit code and output.
+fn rollout_cli(server: &Server, args: &[&str]) -> (Option<i32>, String) {
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let out = Command::new(mirador_bin())
+        .args(["rollout", "--server", &url, "--token", TOKEN])
+        .args(args)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn blue_green_switches_and_switches_back_at_once() {
+    let server = Server::start(&[
+        "--route",
+        "churn",
+        "--champion",
+        "sample-models/churn_v1.onnx",
+        "--challenger",
+        "tests/fixtures/constant_class.onnx",
+        "--strategy",
+        "blue-green",
+        "--admin-token",
+        TOKEN,
+    ]);
+    let data = current();
+    let versions = |server: &Server| -> Vec<String> {
+        (0..30)
+            .map(|i| {
+                infer(server, "churn", &request_for(&data, &[i], false, None))["model_version"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert!(versions(&server).iter().all(|v| v == "1"), "blue answers first");
+    assert_eq!(rollout_cli(&server, &["weight", "churn", "100"]).0, Some(0));
+    assert!(versions(&server).iter().all(|v| v == "constant_class"), "green answers after the switch");
+    assert_eq!(rollout_cli(&server, &["weight", "churn", "0"]).0, Some(0));
+    assert!(versions(&server).iter().all(|v| v == "1"), "and blue again after switching back");
+    // Both stay loaded: each answers by its version at any time.
+    let pinned = infer(&server, "churn/versions/constant_class", &request_for(&data, &[0], false, None));
+    assert_eq!(pinned["model_version"], json!("constant_class"));
+    let (code, out) = rollout_cli(&server, &["weight", "churn", "101"]);
+    assert_eq!(code, Some(1), "{out}");
+    let (code, out) = Command::new(mirador_bin())
+        .args([
+            "rollout",
+            "--server",
+            &format!("http://127.0.0.1:{}", server.port),
+            "--token",
+            "not-the-token",
+            "status",
+        ])
+        .output()
+        .map(|o| (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()))
+        .unwrap();
+    assert_eq!(code, Some(1));
+    assert!(out.contains("token"), "{out}");
 }
 
 /// Median of a sample.

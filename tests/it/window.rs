@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::repo;
 
-const SCREENS: [&str; 6] = ["model", "predict", "score", "compare", "monitor", "serve"];
+const SCREENS: [&str; 7] = ["model", "predict", "score", "compare", "monitor", "serve", "deploy"];
 
 fn on_path(exe: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(exe).is_file()))

@@ -29,7 +29,7 @@ use crate::core::monitor::chunks::precise_epoch_seconds;
 use crate::core::score::{ScoreOptions, score_in_memory};
 
 /// What to replay.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReplayRequest {
     /// The recorded traffic (a file, or a prediction log's folder).
     pub data: PathBuf,

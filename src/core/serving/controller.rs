@@ -110,6 +110,7 @@ fn measure(route: &Route, registry: &std::path::Path) {
         }
         let stats = std::mem::take(&mut c.interval);
         c.interval_started = Instant::now();
+        c.last_pairs = (stats.pairs.champion_scores.values.clone(), stats.pairs.challenger_scores.values.clone());
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let Some(analysis) = c.analysis.as_mut() else { return };
         let step_before = analysis.step;

@@ -16,6 +16,8 @@ pub trait ServerHandle: Send {
     fn models(&self) -> Vec<(String, String)>;
     /// Its live figures.
     fn stats(&self) -> Arc<ServeStats>;
+    /// Its routes (each served name, with its champion and any challenger).
+    fn routes(&self) -> Vec<Arc<super::route::Route>>;
     /// Stop accepting, let in-flight requests finish, flush the log; returns when stopped.
     fn stop(self: Box<Self>) -> Result<()>;
 }

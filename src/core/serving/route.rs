@@ -91,6 +91,8 @@ pub(super) struct Control {
     pub(super) interval: IntervalStats,
     pub(super) interval_started: Instant,
     pub(super) events: VecDeque<RouteEvent>,
+    /// The last measured interval's scores of both arms on the same rows.
+    pub(super) last_pairs: (Vec<f64>, Vec<f64>),
 }
 
 /// A served name over one or two versions.
@@ -158,6 +160,7 @@ impl Route {
                 interval: IntervalStats::default(),
                 interval_started: now,
                 events: VecDeque::new(),
+                last_pairs: (Vec::new(), Vec::new()),
             }),
             shadow: ShadowCounts::default(),
             counters: Default::default(),
@@ -238,6 +241,17 @@ impl Route {
         let mut c = self.lock();
         if c.analysis.as_ref().is_some_and(|a| a.outcome == Outcome::Running) {
             c.interval.pairs.add_outcomes(champion, challenger);
+        }
+    }
+
+    /// Both arms' scores on the same rows: the interval under way, or the last one measured.
+    pub fn paired_scores(&self) -> (Vec<f64>, Vec<f64>) {
+        let c = self.lock();
+        let p = &c.interval.pairs;
+        if p.champion_scores.values.is_empty() {
+            c.last_pairs.clone()
+        } else {
+            (p.champion_scores.values.clone(), p.challenger_scores.values.clone())
         }
     }
 

@@ -1,6 +1,7 @@
 //! One struct per screen, each with a `ui` method; none does I/O or inference itself.
 
 pub mod compare;
+pub mod deploy;
 pub mod jobs;
 pub mod model;
 pub mod models;
@@ -29,6 +30,8 @@ pub struct Panels {
     pub versions: versions::VersionsPanel,
     /// The local server.
     pub serve: serve::ServePanel,
+    /// Rollouts, live and replayed.
+    pub deploy: deploy::DeployPanel,
     /// The job list.
     pub jobs: jobs::JobsPanel,
 }

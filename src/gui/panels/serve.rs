@@ -23,6 +23,8 @@ pub struct Running {
     pub models: Vec<(String, String)>,
     /// Its live figures.
     pub stats: Arc<ServeStats>,
+    /// Its routes (the Deploy screen watches those with a challenger).
+    pub routes: Vec<Arc<crate::core::serving::route::Route>>,
 }
 
 /// The Serve screen.
