@@ -32,7 +32,11 @@ fn main() -> std::process::ExitCode {
             mirador::gui::run(autopilot, cli.files, Some(mirador::serve::launcher()))
         }
         Some(Command::Serve(args)) => match args.config() {
-            Ok(config) => mirador::serve::run(config, cli.verbose),
+            Ok(config) => {
+                let reread: Option<mirador::serve::Reread> =
+                    args.config.is_some().then(|| Box::new(move || args.config()) as mirador::serve::Reread);
+                mirador::serve::run(config, cli.verbose, reread)
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 std::process::ExitCode::FAILURE

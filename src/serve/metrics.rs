@@ -62,7 +62,7 @@ pub struct Metrics {
 impl Metrics {
     /// The metrics, with the prediction log's counts when a log is kept, and the figures of the
     /// routes that have a challenger.
-    pub fn new(log: Option<Arc<LogCounts>>, routes: Vec<Arc<crate::core::serving::route::Route>>) -> Self {
+    pub fn new(log: Option<Arc<LogCounts>>, routes: Arc<crate::core::serving::routes::RouteTable>) -> Self {
         let mut registry = Registry::default();
         let requests = Family::default();
         let rows = Family::default();
@@ -105,9 +105,7 @@ impl Metrics {
         if let Some(counts) = log {
             registry.register_collector(Box::new(LogCollector(counts)));
         }
-        if !routes.is_empty() {
-            registry.register_collector(Box::new(super::route_metrics::RouteCollector(routes)));
-        }
+        registry.register_collector(Box::new(super::route_metrics::RouteCollector(routes)));
         Self { registry, requests, rows, duration, queue, batch, in_flight, ready }
     }
 

@@ -38,7 +38,8 @@ use crate::core::serving::stats::ServeStats;
 pub struct Server {
     addr: SocketAddr,
     models: Vec<(String, String, String)>,
-    routes: Vec<Arc<crate::core::serving::route::Route>>,
+    routes: Arc<crate::core::serving::routes::RouteTable>,
+    workers: usize,
     stats: Arc<ServeStats>,
     notes: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -80,7 +81,8 @@ pub fn start(config: ServeConfig) -> Result<Server> {
             (r.name.clone(), arms.champion.served.version.clone(), source)
         })
         .collect();
-    let routes = service.routes().to_vec();
+    let routes = Arc::clone(service.route_table());
+    let workers = config.workers().0;
     let stats = Arc::clone(service.stats());
     let notes = service.notes().to_vec();
     let grace = Duration::from_secs_f64(config.shutdown_grace_secs);
@@ -105,6 +107,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         addr,
         models,
         routes,
+        workers,
         stats,
         notes,
         stop: Some(stop_tx),
@@ -203,6 +206,11 @@ impl Server {
         &self.models
     }
 
+    /// Apply a re-read config's models and routes (the rest stays as started).
+    pub fn reload(&self, config: &ServeConfig) -> Result<Vec<String>> {
+        self.routes.reload(config, self.workers)
+    }
+
     /// Stop accepting, let in-flight requests finish (within the grace), close the log.
     pub fn shutdown(mut self) -> Result<String> {
         self.finish()
@@ -240,7 +248,7 @@ impl ServerHandle for Server {
     }
 
     fn routes(&self) -> Vec<Arc<crate::core::serving::route::Route>> {
-        self.routes.clone()
+        self.routes.all()
     }
 
     fn stop(self: Box<Self>) -> Result<()> {
@@ -253,11 +261,16 @@ pub fn launcher() -> Launcher {
     Arc::new(|config| Ok(Box::new(start(config)?) as Box<dyn ServerHandle>))
 }
 
+/// How `run` reads the config again on SIGHUP (the file, with the command line's flags on top).
+pub type Reread = Box<dyn Fn() -> Result<ServeConfig>>;
+
 /// `mirador serve`: start, say where each model is, serve until SIGTERM or SIGINT, then stop
-/// gracefully (a second signal stops at once). Exit 0 after a clean stop.
-pub fn run(config: ServeConfig, verbose: bool) -> std::process::ExitCode {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+/// gracefully (a second signal stops at once). Exit 0 after a clean stop. SIGHUP reads the config
+/// again (`reread`) and applies its models and routes (see `RouteTable::reload`); a config that
+/// does not load changes nothing and is reported.
+pub fn run(config: ServeConfig, verbose: bool, reread: Option<Reread>) -> std::process::ExitCode {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen for signals: {e}");
@@ -283,7 +296,23 @@ pub fn run(config: ServeConfig, verbose: bool) -> std::process::ExitCode {
         println!("prediction log: {}", dir.display());
     }
     println!("ready in {} ms: {base}/v2/health/ready, metrics at {base}/metrics", server.ready_after().as_millis());
-    let signal = signals.forever().next();
+    let mut signal = None;
+    for s in signals.forever() {
+        if s != SIGHUP {
+            signal = Some(s);
+            break;
+        }
+        let outcome = reread
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("nothing to read again: start with --config FILE".into()))
+            .and_then(|reread| reread())
+            .and_then(|config| server.reload(&config));
+        match outcome {
+            Ok(changes) if changes.is_empty() => eprintln!("SIGHUP: config read again; no model or route changed"),
+            Ok(changes) => eprintln!("SIGHUP: config read again: {}", changes.join("; ")),
+            Err(e) => eprintln!("SIGHUP: the config was not applied, nothing changed: {e}"),
+        }
+    }
     let first = Instant::now();
     eprintln!(
         "received {}; finishing the requests in flight",

@@ -22,6 +22,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use crate::core::rollout::Outcome;
 use crate::core::serving::route::{ARMS, Route};
+use crate::core::serving::routes::RouteTable;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ArmOutcome {
@@ -47,13 +48,22 @@ struct StateLabels {
     state: String,
 }
 
-/// The routes with a challenger, read at each scrape.
-#[derive(Debug)]
-pub struct RouteCollector(pub Vec<Arc<Route>>);
+/// The routes, read at each scrape (those with a challenger are exported).
+pub struct RouteCollector(pub Arc<RouteTable>);
+
+impl std::fmt::Debug for RouteCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RouteCollector").field(&self.0.all()).finish()
+    }
+}
 
 impl Collector for RouteCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let routes = &self.0;
+        let routes: Vec<Arc<Route>> = self.0.all().into_iter().filter(|r| r.arms().challenger.is_some()).collect();
+        if routes.is_empty() {
+            return Ok(());
+        }
+        let routes = &routes;
         let mut m = encoder.encode_descriptor(
             "mirador_route_requests",
             "Requests each arm of a route scored (shadow: copies), by outcome",

@@ -33,8 +33,7 @@ pub type Shared = Arc<AppState>;
 impl AppState {
     /// State over a started service.
     pub fn new(service: Service) -> Self {
-        let rollouts = service.routes().iter().filter(|r| r.arms().challenger.is_some()).cloned().collect();
-        let metrics = Metrics::new(service.log().map(|l| Arc::clone(l.counts())), rollouts);
+        let metrics = Metrics::new(service.log().map(|l| Arc::clone(l.counts())), Arc::clone(service.route_table()));
         for e in service.endpoints() {
             metrics.set_ready(&labels(&e), true);
         }

@@ -26,7 +26,7 @@ use crate::core::session::Labels;
 
 /// `GET /v1/models`.
 pub async fn list(State(s): State<Shared>) -> Response {
-    let names: Vec<&str> = s.service.routes().iter().map(|r| r.name.as_str()).collect();
+    let names: Vec<String> = s.service.routes().iter().map(|r| r.name.clone()).collect();
     reply::json(StatusCode::OK, &json!({ "models": names }))
 }
 

@@ -406,7 +406,7 @@ fn a_bad_challenger_is_aborted_by_its_gate_and_a_good_one_is_promoted_both_writt
             "--gate",
             gate,
             "--min-rows",
-            "50",
+            "20",
             "--admin-token",
             TOKEN,
         ])
@@ -687,4 +687,52 @@ fn the_bundles_rollout_gate_is_valid_promql_on_series_the_server_exports() {
             .find(|l| l.starts_with(series) && l.contains(r#"model="churn_v1""#) && l.contains(r#"version="1""#));
         assert!(line.is_some(), "{series} is not exported: {metrics}");
     }
+}
+
+#[test]
+fn sighup_applies_a_changed_config_file_and_a_broken_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("serve.toml");
+    let canary = r#"
+        [[routes]]
+        name = "churn"
+        champion = "sample-models/churn_v1.onnx"
+        challenger = "tests/fixtures/constant_class.onnx"
+        strategy = "canary:100@1h"
+    "#;
+    std::fs::write(&file, canary).unwrap();
+    let server = Server::start(&["--config", file.to_str().unwrap()]);
+    let data = current();
+    let version =
+        |server: &Server| infer(server, "churn", &request_for(&data, &[0], false, None))["model_version"].clone();
+    assert_eq!(version(&server), json!("constant_class"), "a 100 % canary: the challenger answers");
+    // A broken file: reported, nothing changes.
+    std::fs::write(&file, "[[routes]\nname = ").unwrap();
+    server.signal("HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(version(&server), json!("constant_class"), "a config that does not parse changes nothing");
+    // The route becomes basic on the champion, and a second model appears.
+    let basic = r#"
+        [[models]]
+        source = "sample-models/spend_regressor.onnx"
+        [[routes]]
+        name = "churn"
+        champion = "sample-models/churn_v1.onnx"
+    "#;
+    std::fs::write(&file, basic).unwrap();
+    server.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while version(&server) != json!("1") {
+        assert!(Instant::now() < deadline, "the reloaded route never answered with the champion");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.get("/v2/models/spend_regressor/ready").status, 200, "the new model is served");
+    server.signal("TERM");
+    let (code, stderr) = server.wait(Duration::from_secs(30));
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("SIGHUP: the config was not applied, nothing changed"), "{stderr}");
+    assert!(
+        stderr.contains("SIGHUP: config read again: added spend_regressor (basic); changed churn (basic)"),
+        "{stderr}"
+    );
 }

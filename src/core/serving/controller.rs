@@ -50,13 +50,9 @@ struct Loader {
 }
 
 impl Controller {
-    /// Start the clock when a route needs it (a gate to measure, a stage to follow).
-    pub fn start(routes: &[Arc<Route>], config: &ServeConfig) -> Result<Option<Self>> {
-        let busy: Vec<Arc<Route>> =
-            routes.iter().filter(|r| r.strategy.interval_secs().is_some() || follows(r).is_some()).cloned().collect();
-        if busy.is_empty() {
-            return Ok(None);
-        }
+    /// Start the clock over `routes` (as they change): it measures the routes with a gate and
+    /// follows the stages of those that follow one.
+    pub fn start(routes: Arc<super::routes::RouteTable>, config: &ServeConfig) -> Result<Self> {
         let (tx, rx) = bounded::<()>(1);
         let loader = Loader { config: config.clone(), workers: config.workers().0 };
         let tick = Duration::from_secs_f64(config.follow_secs.min(0.25));
@@ -69,16 +65,20 @@ impl Controller {
                     if follow {
                         last_follow = Instant::now();
                     }
-                    for route in &busy {
-                        measure(route, &loader.config.registry);
-                        if follow && let Err(e) = follow_stage(route, &loader) {
+                    let busy = routes
+                        .all()
+                        .into_iter()
+                        .filter(|r| r.strategy.interval_secs().is_some() || follows(r).is_some());
+                    for route in busy {
+                        measure(&route, &loader.config.registry);
+                        if follow && let Err(e) = follow_stage(&route, &loader) {
                             route.note(format!("could not follow the registry: {e}"));
                         }
                     }
                 }
             })
             .map_err(|e| Error::internal(format!("cannot start the routes' clock: {e}")))?;
-        Ok(Some(Self { stop: Some(tx), thread: Some(thread) }))
+        Ok(Self { stop: Some(tx), thread: Some(thread) })
     }
 }
 

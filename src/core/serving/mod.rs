@@ -11,6 +11,7 @@
 //!   and the bundle's OpenAPI documents);
 //! - [`snippets`]: ready-to-paste `curl` and Python for a served model;
 //! - [`route`]: a served name over a champion and a challenger, with its strategy and live gate;
+//!   [`routes`]: the table of them, partly replaced when the config is read again;
 //!   [`dispatch`]: one request's rows split between them; [`controller`]: the clock that measures
 //!   the gate, steps, promotes or aborts, and follows registry stages;
 //! - [`stats`]: live figures for the window; [`launch`]: how the window starts a server.
@@ -25,6 +26,7 @@ pub mod launch;
 pub mod predlog;
 pub mod protocol;
 pub mod route;
+pub mod routes;
 pub mod rows;
 pub mod snippets;
 pub mod source;
@@ -33,12 +35,12 @@ pub mod stats;
 use std::sync::Arc;
 
 use crate::core::error::{Error, Result};
-use crate::core::rollout::{Gate, Strategy};
 use crate::core::session::{BatchPredictions, output_columns};
 use batcher::Batcher;
 use config::ServeConfig;
 use predlog::PredictionLog;
 use route::Route;
+use routes::RouteTable;
 use source::ServedModel;
 use stats::ServeStats;
 
@@ -73,10 +75,11 @@ pub struct Answer {
 
 /// Everything a server serves: the routes, the log, the live figures.
 pub struct Service {
-    routes: Vec<Arc<Route>>,
+    routes: Arc<RouteTable>,
     log: Option<Arc<PredictionLog>>,
     stats: Arc<ServeStats>,
     config: ServeConfig,
+    workers: usize,
     notes: Vec<String>,
     controller: Option<controller::Controller>,
 }
@@ -88,53 +91,33 @@ impl Service {
     pub fn start(config: &ServeConfig) -> Result<Self> {
         config.check()?;
         let (workers, note) = config.workers();
-        let mut routes: Vec<Arc<Route>> = Vec::with_capacity(config.models.len() + config.routes.len());
-        let taken = |routes: &[Arc<Route>], name: &str| -> Result<()> {
-            if routes.iter().any(|r| r.name == name) {
-                return Err(Error::Invalid(format!(
-                    "two models would be served as '{name}': name one with --model NAME=REF"
-                )));
-            }
-            Ok(())
-        };
-        for spec in &config.models {
-            let champion = Arc::new(Endpoint::start(ServedModel::load(spec, &config.registry)?, config, workers)?);
-            taken(&routes, &champion.served.name)?;
-            let arms = route::Arms { champion, challenger: None };
-            let name = arms.champion.served.name.clone();
-            routes.push(Arc::new(Route::new(
-                name,
-                Strategy::Basic,
-                Gate::default(),
-                None,
-                arms,
-                (spec.source.clone(), None),
-            )?));
-        }
-        for spec in &config.routes {
-            taken(&routes, &spec.name)?;
-            routes.push(Arc::new(spec.start(config, workers)?));
-        }
+        let routes = Arc::new(RouteTable::start(config, workers)?);
         let log = config.log_dir.as_ref().map(|dir| PredictionLog::start(dir, &config.log)).transpose()?.map(Arc::new);
-        let controller = controller::Controller::start(&routes, config)?;
+        let controller = Some(controller::Controller::start(Arc::clone(&routes), config)?);
         Ok(Self {
             routes,
             log,
             stats: Arc::new(ServeStats::default()),
             config: config.clone(),
+            workers,
             notes: note.into_iter().collect(),
             controller,
         })
     }
 
-    /// The routes.
-    pub fn routes(&self) -> &[Arc<Route>] {
+    /// The routes now.
+    pub fn routes(&self) -> Vec<Arc<Route>> {
+        self.routes.all()
+    }
+
+    /// The route table (shared with the metrics and the window, which read it as it changes).
+    pub fn route_table(&self) -> &Arc<RouteTable> {
         &self.routes
     }
 
     /// Each route's champion now (what a client gets by default).
     pub fn endpoints(&self) -> Vec<Arc<Endpoint>> {
-        self.routes.iter().map(|r| r.arms().champion).collect()
+        self.routes.all().iter().map(|r| r.arms().champion).collect()
     }
 
     /// The config it runs with.
@@ -159,11 +142,18 @@ impl Service {
 
     /// The route served as `name`: not found otherwise, saying what is.
     pub fn route(&self, name: &str) -> Result<Arc<Route>> {
-        self.routes.iter().find(|r| r.name == name).cloned().ok_or_else(|| {
-            let served: Vec<&str> = self.routes.iter().map(|r| r.name.as_str()).collect();
+        self.routes.get(name).ok_or_else(|| {
+            let all = self.routes.all();
+            let served: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
             let hint = crate::core::text::did_you_mean(name, served.iter().copied());
             Error::NotFound(format!("no model '{name}' is served here{hint}; served: {}", served.join(", ")))
         })
+    }
+
+    /// Apply a re-read config's models and routes (see [`RouteTable::reload`]); the other settings
+    /// (address, limits, batching, log) stay as started. Returns what changed, in words.
+    pub fn reload(&self, config: &ServeConfig) -> Result<Vec<String>> {
+        self.routes.reload(config, self.workers)
     }
 
     /// The version of `name` a client reaches: `version` when given (the champion's or the
