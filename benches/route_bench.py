@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Routing benchmark: what a rollout costs a request. `mirador serve` answering churn_v1 plainly (the
-anchor) and through a route — a sticky canary at 50 % (keyed per request), blue/green, and a shadow
-copying every request — measured side by side in one run with `wrk` on single-row requests at
-concurrency 8 (the challenger is churn_v1 again, so every arm does the same work).
+anchor) and through a route — a sticky canary at 50 % (each request a random one of a million
+customers), blue/green, and a shadow copying every request — measured side by side in one run with
+`wrk` on single-row requests at concurrency 8, the four servers taking turns over five rounds (the
+median round counts), so the machine's slow spells fall on all alike. The challenger is churn_v1
+again, so every arm does the same work.
 
     cargo build --release
     sudo apt-get install wrk
@@ -41,32 +43,61 @@ TARGETS = {"canary 50 % sticky": 0.75, "blue-green": 0.75, "shadow 100 %": 0.50}
 
 
 def keyed_body() -> str:
-    """One row with a request key, so the canary splits by sticky bucket."""
+    """One row with a request key (KEYKEY, replaced by a random customer per request), so the canary
+    splits by sticky bucket."""
     body = json.loads(request_body(1))
-    body["parameters"] = {"key": "cust-17"}
+    body["parameters"] = {"key": "cust-KEYKEY"}
     return json.dumps(body)
 
 
-def run(mirador: Path, duration: int) -> dict:
+def wrk_keyed(url: str, body_file: Path, connections: int, duration: int) -> dict:
+    """`wrk` as in serve_bench, each request for a random one of a million customers."""
+    lua = WORK / "post_keyed.lua"
+    lua.write_text(
+        'local f = io.open("' + str(body_file) + '", "rb")\nlocal body = f:read("*a")\nf:close()\n'
+        'local headers = {["Content-Type"] = "application/json"}\n'
+        'request = function()\n'
+        '  local b = body:gsub("KEYKEY", tostring(math.random(1, 1000000)))\n'
+        '  return wrk.format("POST", nil, headers, b)\n'
+        'end\n'
+    )
+    return wrk(url, body_file, connections, duration, lua)
+
+
+def run(mirador: Path, duration: int, rounds: int) -> dict:
+    """All four servers up at once (idle ones cost nothing); `rounds` rounds of `duration` seconds,
+    the setups taking turns, so the machine's slow spells fall on all of them alike; the median
+    round per setup."""
     WORK.mkdir(parents=True, exist_ok=True)
     body = WORK / "route_1.json"
     body.write_text(keyed_body())
-    results = {}
-    for name, args in SETUPS.items():
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        cmd = [str(mirador), "serve", *args, "--port", str(port)]
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_ready(f"{base}/v2/health/ready", proc)
-            url = f"{base}/v2/models/churn/infer"
-            wrk(url, body, 8, 2)  # warm-up
-            r = wrk(url, body, 8, duration)
-            r["rss_mib"], r["peak_rss_mib"] = memory_mib(proc.pid)
+    procs, urls = {}, {}
+    try:
+        for name, args in SETUPS.items():
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            cmd = [str(mirador), "serve", *args, "--port", str(port)]
+            procs[name] = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_ready(f"{base}/v2/health/ready", procs[name])
+            urls[name] = f"{base}/v2/models/churn/infer"
+            wrk_keyed(urls[name], body, 8, 2)  # warm-up
+        runs: dict[str, list[dict]] = {name: [] for name in SETUPS}
+        for i in range(rounds):
+            for name in SETUPS:
+                r = wrk_keyed(urls[name], body, 8, duration)
+                runs[name].append(r)
+                print(f"  round {i + 1} {name:20} {r}", flush=True)
+        results = {}
+        for name, rs in runs.items():
+            r = dict(sorted(rs, key=lambda x: x["rps"])[len(rs) // 2])
+            r["rps_rounds"] = [x["rps"] for x in rs]
+            r["non_2xx"] = sum(x["non_2xx"] for x in rs)
+            r["rss_mib"], r["peak_rss_mib"] = memory_mib(procs[name].pid)
             results[name] = r
-            print(f"  {name:20} {r}", flush=True)
-        finally:
+    finally:
+        for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -74,7 +105,7 @@ def run(mirador: Path, duration: int) -> dict:
     plain = results["plain"]["rps"]
     for name in TARGETS:
         results[name]["share_of_plain"] = round(results[name]["rps"] / plain, 3)
-    return {"duration_s": duration, "setups": results}
+    return {"duration_s": duration, "rounds": rounds, "setups": results}
 
 
 def verdicts(r: dict, baseline: dict | None) -> list[str]:
@@ -95,12 +126,13 @@ def verdicts(r: dict, baseline: dict | None) -> list[str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--duration", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--mirador", type=Path, default=ROOT / "target" / "release" / "mirador")
     p.add_argument("--update-baseline", action="store_true")
     a = p.parse_args()
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else None
-    r = run(a.mirador, a.duration)
+    r = run(a.mirador, a.duration, a.rounds)
     print(json.dumps(r, indent=2))
     failures = verdicts(r, None if a.update_baseline else baseline)
     if a.update_baseline:

@@ -111,13 +111,15 @@ def memory_mib(pid: int) -> tuple[float, float]:
     return round(rss / 1024, 1), round(hwm / 1024, 1)
 
 
-def wrk(url: str, body_file: Path, connections: int, duration: int) -> dict:
-    lua = WORK / "post.lua"
-    lua.write_text(
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'local f = io.open("{body_file}", "rb")\nwrk.body = f:read("*a")\nf:close()\n'
-    )
+def wrk(url: str, body_file: Path, connections: int, duration: int, lua: Path | None = None) -> dict:
+    """`wrk -t1` posting `body_file` (or running the `lua` script given) for `duration` seconds."""
+    if lua is None:
+        lua = WORK / "post.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'local f = io.open("{body_file}", "rb")\nwrk.body = f:read("*a")\nf:close()\n'
+        )
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     def latency(q: str) -> float:

@@ -576,6 +576,10 @@ fn replay_gives_the_known_verdicts_on_recorded_traffic() {
     assert_eq!(report["exposure"]["rows"], w["challenger_rows"]);
     assert!(report["exposure"]["distinct_keys"].as_u64().unwrap() > 0);
     assert_eq!(w["measurement"]["challenger"]["positive_rate"], json!(0.0));
+    // The window's metrics per arm, with the change and its interval: a fall the interval is sure of.
+    let change = w["changes"].as_array().unwrap().iter().find(|c| c["metric"] == "positive_rate").unwrap().clone();
+    assert_eq!(change["challenger"], json!(0.0));
+    assert!(change["change"].as_f64().unwrap() < 0.0 && change["interval"][1].as_f64().unwrap() < 0.0, "{change}");
     assert_eq!(report["not_measured"], json!(["latency_p99_ms <= 50"]));
     let share = w["challenger_rows"].as_f64().unwrap() / w["rows"].as_f64().unwrap();
     assert!((0.04..0.2).contains(&share), "about 10 % of the first week: {share}");

@@ -62,6 +62,8 @@ pub struct WindowReport {
     pub challenger_rows: u64,
     /// The gate's measurement of it.
     pub measurement: Measurement,
+    /// Each metric on the rows each arm served in the window, with the change and its interval.
+    pub changes: Vec<ArmDelta>,
 }
 
 /// How the rollout ends.
@@ -246,8 +248,7 @@ pub fn replay(
     let mut exposure_rows = 0u64;
     let mut exposure_keys: HashSet<String> = HashSet::new();
     let mut passed_at = None;
-    let mut served_by_challenger = vec![false; rows.times.len()];
-    let mut served_by_champion = vec![false; rows.times.len()];
+    let (mut served_by_champion, mut served_by_challenger) = (Vec::new(), Vec::new());
     let mut cursor = 0;
     while cursor < order.len() && analysis.outcome == Outcome::Running {
         cancel.check()?;
@@ -261,6 +262,7 @@ pub fn replay(
         let weight = analysis.weight();
         let mut stats = IntervalStats::default();
         let mut challenger_rows = 0;
+        let (mut window_champion, mut window_challenger) = (Vec::new(), Vec::new());
         for &i in members {
             let key = rows.keys[i].clone().unwrap_or_else(|| format!("row-{i}"));
             let (answers, mirrored) = match shadow_share {
@@ -269,11 +271,11 @@ pub fn replay(
             };
             let champion_rows = !answers;
             if champion_rows {
-                served_by_champion[i] = true;
+                window_champion.push(i);
                 add_row(&mut stats.champion, &rows.champion, i, rows.truth.as_ref());
             }
             if answers || mirrored {
-                served_by_challenger[i] = true;
+                window_challenger.push(i);
                 challenger_rows += 1;
                 add_row(&mut stats.challenger, &rows.challenger, i, rows.truth.as_ref());
                 stats.pairs.add_outcomes(&one_row(&rows.champion, i), &one_row(&rows.challenger, i));
@@ -288,6 +290,8 @@ pub fn replay(
         if passed_at.is_none() && shadow_share.is_some() && measurement.phase == super::analysis::Phase::Successful {
             passed_at = Some(last.clone());
         }
+        window_champion.sort_unstable();
+        window_challenger.sort_unstable();
         windows.push(WindowReport {
             start: members.first().map_or(String::new(), |&i| rows.stamps[i].clone()),
             end: last,
@@ -295,7 +299,10 @@ pub fn replay(
             weight,
             challenger_rows,
             measurement,
+            changes: arm_deltas(&rows, &window_champion, &window_challenger),
         });
+        served_by_champion.extend(window_champion);
+        served_by_challenger.extend(window_challenger);
         if passed_at.is_some() {
             break;
         }
@@ -336,7 +343,11 @@ pub fn replay(
         time_to_promote_secs: analysis.time_to_promote_secs(),
         time_to_rollback_secs: analysis.time_to_rollback_secs(),
         agreement: agreement(&rows, champion.info()),
-        arms: arm_deltas(&rows, &served_by_champion, &served_by_challenger),
+        arms: {
+            served_by_champion.sort_unstable();
+            served_by_challenger.sort_unstable();
+            arm_deltas(&rows, &served_by_champion, &served_by_challenger)
+        },
         not_measured: not_measured.iter().map(|r| r.text.clone()).collect(),
         caveats,
     })
@@ -496,9 +507,8 @@ fn agreement(rows: &Rows, info: &crate::core::model::ModelInfo) -> AgreementRepo
     AgreementReport { rows: a.len() as u64, agreement, churn, kappa, flips, examples }
 }
 
-fn arm_deltas(rows: &Rows, by_champion: &[bool], by_challenger: &[bool]) -> Vec<ArmDelta> {
-    let pick = |o: &Outcomes, served: &[bool]| -> Vec<usize> { (0..o.scores.len()).filter(|&i| served[i]).collect() };
-    let (ia, ib) = (pick(&rows.champion, by_champion), pick(&rows.challenger, by_challenger));
+/// Metrics on the rows each arm served (`ia`, `ib`: row indices), with the change and its interval.
+fn arm_deltas(rows: &Rows, ia: &[usize], ib: &[usize]) -> Vec<ArmDelta> {
     let mut out = Vec::new();
     let mean_var = |o: &Outcomes, idx: &[usize]| -> Option<(f64, f64, f64)> {
         let v: Vec<f64> = idx.iter().map(|&i| o.scores[i]).filter(|v| v.is_finite()).collect();
@@ -508,7 +518,7 @@ fn arm_deltas(rows: &Rows, by_champion: &[bool], by_challenger: &[bool]) -> Vec<
             (m, v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0), n)
         })
     };
-    out.push(delta("mean_score", mean_var(&rows.champion, &ia), mean_var(&rows.challenger, &ib)));
+    out.push(delta("mean_score", mean_var(&rows.champion, ia), mean_var(&rows.challenger, ib)));
     if let (Some(pa), Some(pb)) = (rows.champion.positive, rows.challenger.positive) {
         let rate = |o: &Outcomes, idx: &[usize], positive: usize| -> Option<(f64, f64, f64)> {
             let d = o.decisions.as_ref()?;
@@ -518,7 +528,7 @@ fn arm_deltas(rows: &Rows, by_champion: &[bool], by_challenger: &[bool]) -> Vec<
                 (p, p * (1.0 - p), n)
             })
         };
-        out.push(delta("positive_rate", rate(&rows.champion, &ia, pa), rate(&rows.challenger, &ib, pb)));
+        out.push(delta("positive_rate", rate(&rows.champion, ia, pa), rate(&rows.challenger, ib, pb)));
     }
     if let Some(truth) = &rows.truth {
         let accuracy = |o: &Outcomes, idx: &[usize]| -> Option<(f64, f64, f64)> {
@@ -530,7 +540,7 @@ fn arm_deltas(rows: &Rows, by_champion: &[bool], by_challenger: &[bool]) -> Vec<
                 (p, p * (1.0 - p), n)
             })
         };
-        out.push(delta("accuracy", accuracy(&rows.champion, &ia), accuracy(&rows.challenger, &ib)));
+        out.push(delta("accuracy", accuracy(&rows.champion, ia), accuracy(&rows.challenger, ib)));
     }
     out
 }
