@@ -56,7 +56,8 @@ fn a_replay_shows_its_verdict_and_a_live_rollout_is_aborted_from_the_window() {
     ws.models = vec![repo("sample-models/churn_v1.onnx"), repo("tests/fixtures/constant_class.onnx")];
     ws.selected = 0;
     ws.tab = Tab::Deploy;
-    ws.registry = tempfile::tempdir().unwrap().keep();
+    let registry = tempfile::tempdir().unwrap();
+    ws.registry = registry.path().to_path_buf();
     let app = MiradorApp::new(ws, repo("")).with_launcher(mirador::serve::launcher());
     let mut h =
         Harness::builder().with_size([1400.0, 1400.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
