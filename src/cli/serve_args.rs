@@ -90,6 +90,16 @@ pub struct ServeArgs {
     /// Seconds between looks at the registry for routes that follow a stage [default: 2].
     #[arg(long)]
     pub follow_secs: Option<f64>,
+    /// Reference data (CSV or Parquet) for the live drift of models that bring no reference profile
+    /// (a bundle brings its own); drift gauges appear on /metrics.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Rows in the live drift's rolling window [default: 1000].
+    #[arg(long)]
+    pub drift_window: Option<usize>,
+    /// Seconds between two live drift measurements [default: 2].
+    #[arg(long)]
+    pub drift_refresh: Option<f64>,
     /// The token /admin requires (Authorization: Bearer …); without one /admin is off.
     #[arg(long, env = "MIRADOR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -124,6 +134,11 @@ impl ServeArgs {
         set!(self.log_segment_secs => c.log.segment_secs);
         set!(self.shutdown_grace => c.shutdown_grace_secs);
         set!(self.follow_secs => c.follow_secs);
+        set!(self.drift_window => c.live.window_rows);
+        set!(self.drift_refresh => c.live.refresh_secs);
+        if self.reference.is_some() {
+            c.reference = self.reference.clone();
+        }
         if self.log_dir.is_some() {
             c.log_dir = self.log_dir.clone();
         }

@@ -105,6 +105,7 @@ impl Metrics {
         if let Some(counts) = log {
             registry.register_collector(Box::new(LogCollector(counts)));
         }
+        registry.register_collector(Box::new(super::live_metrics::LiveCollector(Arc::clone(&routes))));
         registry.register_collector(Box::new(super::route_metrics::RouteCollector(routes)));
         Self { registry, requests, rows, duration, queue, batch, in_flight, ready }
     }

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod app;
 pub mod binary;
+pub mod live_metrics;
 pub mod metrics;
 pub mod reply;
 pub mod route_metrics;

@@ -21,6 +21,7 @@ mod gui_deploy;
 mod gui_serve;
 #[cfg(feature = "gui")]
 mod gui_trust;
+mod live_drift;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;

@@ -7,11 +7,8 @@ use serde_json::json;
 use super::yaml::{read_yaml, to_yaml};
 use crate::core::error::Result;
 
-// To be made true by `mirador serve`: these rules query `mirador_drift_score` and
-// `mirador_share_drifted`, gauges only a running server that watches its traffic exports.
-
-/// Prometheus alerting rules for the drift monitor's metrics (`mirador_drift_score`, gauges a
-/// monitoring job exports per model and column).
+/// Prometheus alerting rules on the live drift gauges `mirador serve` exports for a model with a
+/// reference profile (`mirador_drift_score{model,column,test}`, `mirador_share_drifted{model}`).
 pub fn prometheus_rules(name: &str, thresholds: &[(String, String, f64, bool)], drift_share: f64) -> Result<String> {
     let mut rules = Vec::new();
     for (column, test, threshold, p_value) in thresholds {

@@ -183,6 +183,11 @@ pub struct ServeConfig {
     pub routes: Vec<RouteSpec>,
     /// Seconds between looks at the registry, for routes that follow a stage.
     pub follow_secs: f64,
+    /// Reference data (CSV or Parquet) for the live drift of models that bring no reference
+    /// profile (a bundle brings its own).
+    pub reference: Option<PathBuf>,
+    /// The live drift's rolling window.
+    pub live: super::live::LiveSettings,
     /// The token `/admin` requires (`Authorization: Bearer …`); none: `/admin` is off. Also read
     /// from `MIRADOR_ADMIN_TOKEN`.
     pub admin_token: Option<String>,
@@ -203,6 +208,8 @@ impl Default for ServeConfig {
             shutdown_grace_secs: 10.0,
             routes: Vec::new(),
             follow_secs: 2.0,
+            reference: None,
+            live: super::live::LiveSettings::default(),
             admin_token: None,
         }
     }
@@ -253,6 +260,13 @@ impl ServeConfig {
             return Err(Error::Invalid(format!(
                 "the registry polling interval (follow_secs) must be from 0.05 to 3600 seconds; got {}",
                 self.follow_secs
+            )));
+        }
+        settings::count("rows in the live drift window (live.window_rows)", self.live.window_rows, 10, 10_000_000)?;
+        if !(self.live.refresh_secs.is_finite() && (0.05..=3600.0).contains(&self.live.refresh_secs)) {
+            return Err(Error::Invalid(format!(
+                "the live drift's refresh (live.refresh_secs) must be from 0.05 to 3600 seconds; got {}",
+                self.live.refresh_secs
             )));
         }
         if self.admin_token.as_ref().is_some_and(|t| t.trim().len() < 16) {

@@ -134,10 +134,16 @@ impl Service {
                 }
             };
             let rows = rows::prepare(endpoint.served.model.info(), &endpoint.served.binding, frame)?;
+            if let Some(live) = &endpoint.live {
+                live.offer(&rows);
+            }
             return single(ctx, endpoint, arm, rows, deadline, reply, false);
         }
         let champion = &arms.champion;
         let rows = rows::prepare(champion.served.model.info(), &champion.served.binding, frame)?;
+        if let Some(live) = &champion.live {
+            live.offer(&rows);
+        }
         let Some(challenger) = arms.challenger.clone() else {
             return single(ctx, Arc::clone(champion), Arm::Champion, rows, deadline, reply, false);
         };

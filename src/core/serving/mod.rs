@@ -23,6 +23,7 @@ pub mod config;
 pub mod controller;
 pub mod dispatch;
 pub mod launch;
+pub mod live;
 pub mod predlog;
 pub mod protocol;
 pub mod route;
@@ -52,6 +53,8 @@ pub struct Endpoint {
     pub batcher: Batcher,
     /// The prediction columns Mirador writes for it (`label`, `p_<class>`, `prediction`).
     pub output_columns: Arc<Vec<String>>,
+    /// Its live drift monitor, when it has a reference profile.
+    pub live: Option<live::LiveDrift>,
 }
 
 /// One request's answer.
@@ -202,6 +205,16 @@ impl Endpoint {
     pub fn start(served: ServedModel, config: &ServeConfig, workers: usize) -> Result<Self> {
         let batcher = Batcher::start(&served.model, &served.binding, &config.batching, workers)?;
         let output_columns = Arc::new(output_columns(served.model.info()));
-        Ok(Self { served, batcher, output_columns })
+        let reference = match (&served.reference, &config.reference) {
+            (Some(profile), _) => Some(profile.clone()),
+            (None, Some(path)) => {
+                let frame = crate::core::drift::read_rows(path, &[])?;
+                let source = path.display().to_string();
+                Some(crate::core::drift::profile::ReferenceProfile::from_frame(&frame, &source, &[])?)
+            }
+            (None, None) => None,
+        };
+        let live = reference.map(|r| live::LiveDrift::start(&served.name, r, &config.live)).transpose()?;
+        Ok(Self { served, batcher, output_columns, live })
     }
 }

@@ -1,0 +1,141 @@
+//! Live drift: the rows a served model receives, compared with its reference profile (the one a
+//! bundle carries, or `--reference`) over a rolling window of the last rows, with the same tests
+//! and thresholds as `mirador drift`. The server exports the result as Prometheus gauges.
+//!
+//! Bounded cost: the request path hands its already-typed rows over with `try_send` (never
+//! waiting; when the monitor is behind, the rows are dropped and counted); a thread keeps at most
+//! `window_rows` rows and recomputes the drift at most every `refresh_secs`, only when rows came.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use polars::prelude::DataFrame;
+use serde::{Deserialize, Serialize};
+
+use crate::core::drift::profile::ReferenceProfile;
+use crate::core::drift::{DriftOptions, DriftReport, drift_profile};
+use crate::core::error::{Error, Result};
+
+/// The rolling window's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiveSettings {
+    /// Rows kept: the drift is measured on the last this many rows.
+    pub window_rows: usize,
+    /// Seconds between two measurements (at most; none when no row came).
+    pub refresh_secs: f64,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self { window_rows: 1000, refresh_secs: 2.0 }
+    }
+}
+
+/// The last measurement and the window's counts.
+#[derive(Debug, Default)]
+pub struct LiveState {
+    /// The drift of the window at the last measurement.
+    pub report: Mutex<Option<DriftReport>>,
+    /// Rows in the window at the last measurement.
+    pub window_rows: AtomicU64,
+    /// Rows received since start.
+    pub rows_seen: AtomicU64,
+    /// Rows dropped because the monitor was behind.
+    pub rows_dropped: AtomicU64,
+    /// Measurements made.
+    pub measurements: AtomicU64,
+}
+
+impl LiveState {
+    /// The last report (a copy).
+    pub fn report(&self) -> Option<DriftReport> {
+        self.report.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// A served model's live drift monitor; dropping it stops its thread.
+pub struct LiveDrift {
+    tx: Sender<DataFrame>,
+    state: Arc<LiveState>,
+}
+
+impl LiveDrift {
+    /// Start monitoring `model`'s rows against `reference`.
+    pub fn start(model: &str, reference: ReferenceProfile, settings: &LiveSettings) -> Result<Self> {
+        let (tx, rx) = bounded(256);
+        let state = Arc::new(LiveState::default());
+        let (s, settings) = (Arc::clone(&state), settings.clone());
+        std::thread::Builder::new()
+            .name(format!("mirador-live-{model}"))
+            .spawn(move || watch(&rx, &reference, &settings, &s))
+            .map_err(|e| Error::internal(format!("cannot start the live drift monitor: {e}")))?;
+        Ok(Self { tx, state })
+    }
+
+    /// Hand rows over without waiting (dropped and counted when the monitor is behind).
+    pub fn offer(&self, rows: &DataFrame) {
+        let n = rows.height() as u64;
+        self.state.rows_seen.fetch_add(n, Ordering::Relaxed);
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(rows.clone()) {
+            self.state.rows_dropped.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// What it measured.
+    pub fn state(&self) -> &Arc<LiveState> {
+        &self.state
+    }
+}
+
+fn watch(rx: &Receiver<DataFrame>, reference: &ReferenceProfile, settings: &LiveSettings, state: &LiveState) {
+    let mut window: VecDeque<DataFrame> = VecDeque::new();
+    let mut rows = 0usize;
+    let mut fresh = false;
+    let every = Duration::from_secs_f64(settings.refresh_secs.max(0.05));
+    let mut last = Instant::now();
+    let options = DriftOptions::default();
+    loop {
+        match rx.recv_timeout(every) {
+            Ok(frame) => {
+                rows += frame.height();
+                window.push_back(frame);
+                fresh = true;
+                // Keep the last `window_rows` rows: whole frames off the front, then a slice.
+                while rows > settings.window_rows {
+                    let Some(front) = window.front_mut() else { break };
+                    let excess = rows - settings.window_rows;
+                    if front.height() <= excess {
+                        rows -= front.height();
+                        window.pop_front();
+                    } else {
+                        *front = front.slice(excess as i64, front.height() - excess);
+                        rows -= excess;
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if fresh && last.elapsed() >= every {
+            last = Instant::now();
+            fresh = false;
+            let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut frames = window.iter();
+                let mut all = frames.next().cloned().unwrap_or_default();
+                for f in frames {
+                    all.vstack_mut(f).map_err(|e| Error::internal(e.to_string()))?;
+                }
+                drift_profile(reference, &all, &options)
+            }));
+            if let Ok(Ok(report)) = measured {
+                *state.report.lock().unwrap_or_else(PoisonError::into_inner) = Some(report);
+                state.window_rows.store(rows as u64, Ordering::Relaxed);
+                state.measurements.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
