@@ -100,6 +100,18 @@ pub struct ServeArgs {
     /// Seconds between two live drift measurements [default: 2].
     #[arg(long)]
     pub drift_refresh: Option<f64>,
+    /// Alert rules on the live drift, ';'-separated: 'share_drifted > 0.3; drift:monthly_charges > 0.2'.
+    #[arg(long)]
+    pub alert: Option<String>,
+    /// Seconds a breach must last before its alert fires (like Prometheus' `for:`) [default: 60].
+    #[arg(long)]
+    pub alert_for: Option<f64>,
+    /// An http:// address that receives alerts in Alertmanager's webhook format.
+    #[arg(long)]
+    pub alert_webhook: Option<String>,
+    /// The alert log, JSON lines [default: alerts.jsonl in --log-dir].
+    #[arg(long)]
+    pub alert_log: Option<PathBuf>,
     /// The token /admin requires (Authorization: Bearer …); without one /admin is off.
     #[arg(long, env = "MIRADOR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -135,6 +147,14 @@ impl ServeArgs {
         set!(self.shutdown_grace => c.shutdown_grace_secs);
         set!(self.follow_secs => c.follow_secs);
         set!(self.drift_window => c.live.window_rows);
+        set!(self.alert => c.alerts);
+        set!(self.alert_for => c.alert_for_secs);
+        if self.alert_webhook.is_some() {
+            c.alert_webhook = self.alert_webhook.clone();
+        }
+        if self.alert_log.is_some() {
+            c.alert_log = self.alert_log.clone();
+        }
         set!(self.drift_refresh => c.live.refresh_secs);
         if self.reference.is_some() {
             c.reference = self.reference.clone();

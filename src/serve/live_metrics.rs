@@ -10,6 +10,7 @@
 //! | `mirador_dataset_drift` | `model` — 1 when that share reaches the dataset threshold |
 //! | `mirador_drift_window_rows` | `model` — rows in the window measured |
 //! | `mirador_drift_rows_dropped_total` | `model` — rows the monitor was too busy to take |
+//! | `mirador_alert_firing` | `model`, `rule` — 1 while the rule fires |
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -34,6 +35,12 @@ struct TestLabels {
 struct ColumnLabels {
     model: String,
     column: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    model: String,
+    rule: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -109,6 +116,19 @@ impl Collector for LiveCollector {
                 if let Some(r) = report {
                     ConstGauge::new(read(state, r)).encode(m.encode_family(&ModelLabel { model: model.clone() })?)?;
                 }
+            }
+        }
+        let mut m = encoder.encode_descriptor(
+            "mirador_alert_firing",
+            "1 while a live alert rule fires (after its duration), else 0",
+            None,
+            gauge,
+        )?;
+        for (model, state, _) in &watched {
+            let alerts = state.alerts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            for a in alerts {
+                let labels = RuleLabels { model: model.clone(), rule: a.rule.clone() };
+                ConstGauge::new(f64::from(u8::from(a.firing))).encode(m.encode_family(&labels)?)?;
             }
         }
         let mut m = encoder.encode_descriptor(

@@ -159,3 +159,90 @@ fn live_drift_gauges_equal_mirador_drift_on_the_same_rows_and_follow_the_window(
     assert_eq!(sample(&metrics, "mirador_share_drifted", &[r#"model="churn_v1""#]), Some(0.0), "{metrics}");
     assert_eq!(sample(&metrics, "mirador_dataset_drift", &[r#"model="churn_v1""#]), Some(0.0));
 }
+
+/// A one-route HTTP receiver for webhooks: every body POSTed to it, answered 200.
+fn webhook_receiver() -> (u16, crossbeam_channel::Receiver<Value>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = crossbeam_channel::bounded(64);
+    std::thread::Builder::new()
+        .name("webhook".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    let _ = tx.try_send(v);
+                }
+            }
+        })
+        .unwrap();
+    (port, rx)
+}
+
+#[test]
+fn a_drift_alert_fires_after_its_duration_reaches_the_webhook_and_resolves() {
+    let (port, hooks) = webhook_receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let webhook = format!("http://127.0.0.1:{port}/alerts");
+    let server = Server::start(&[
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--reference",
+        "sample-data/churn_reference.csv",
+        "--drift-window",
+        "3000",
+        "--drift-refresh",
+        "0.2",
+        "--alert",
+        "share_drifted > 0.3",
+        "--alert-for",
+        "0.5",
+        "--alert-webhook",
+        &webhook,
+        "--log-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let started = Instant::now();
+    send_all(&server, &read_text(&repo("sample-data/churn_current.csv")));
+    let fired = hooks.recv_timeout(Duration::from_secs(30)).expect("the alert reached the webhook");
+    assert!(started.elapsed() >= Duration::from_millis(500), "not before its duration");
+    assert_eq!(fired["status"], "firing", "{fired}");
+    assert_eq!(fired["version"], "4", "Alertmanager's webhook format");
+    let alert = &fired["alerts"][0];
+    assert_eq!(
+        (alert["labels"]["model"].clone(), alert["labels"]["rule"].clone()),
+        (json!("churn_v1"), json!("share_drifted > 0.3"))
+    );
+    assert!(alert["annotations"]["summary"].as_str().unwrap().contains("is above 0.3"), "{alert}");
+    let metrics = server.get("/metrics").text();
+    assert_eq!(sample(&metrics, "mirador_alert_firing", &[r#"model="churn_v1""#]), Some(1.0), "{metrics}");
+    // Undrifted rows fill the window: the alert resolves.
+    let reference = read_text(&repo("sample-data/churn_reference.csv"));
+    let rows: Vec<usize> = (0..3000).collect();
+    for chunk in rows.chunks(100) {
+        assert_eq!(server.post("/v2/models/churn_v1/infer", &request_for(&reference, chunk)).status, 200);
+    }
+    let resolved = hooks.recv_timeout(Duration::from_secs(30)).expect("the resolution reached the webhook");
+    assert_eq!(resolved["status"], "resolved", "{resolved}");
+    assert_eq!(sample(&server.get("/metrics").text(), "mirador_alert_firing", &[r#"model="churn_v1""#]), Some(0.0));
+    let log = std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap();
+    let statuses: Vec<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, ["firing", "resolved"], "{log}");
+}

@@ -138,6 +138,21 @@ impl AlertRule {
         Ok(Self { text: text.trim().to_string(), key: words[0].to_string(), check })
     }
 
+    /// Whether `value` breaks the rule, and how, in words (a band rule never does: it needs the
+    /// reference chunks' band).
+    pub fn breach(&self, value: f64) -> Option<String> {
+        match self.check {
+            Check::Above(x) => (value > x).then(|| format!("{} = {value:.4} is above {x}", self.key)),
+            Check::Below(x) => (value < x).then(|| format!("{} = {value:.4} is below {x}", self.key)),
+            Check::OutsideBand => None,
+        }
+    }
+
+    /// Whether the rule compares with a reference band (`outside band`).
+    pub fn is_band(&self) -> bool {
+        self.check == Check::OutsideBand
+    }
+
     fn value(&self, chunk: &ChunkResult) -> Option<f64> {
         match self.key.as_str() {
             "share_drifted" => Some(chunk.share_drifted),

@@ -188,6 +188,14 @@ pub struct ServeConfig {
     pub reference: Option<PathBuf>,
     /// The live drift's rolling window.
     pub live: super::live::LiveSettings,
+    /// Alert rules on the live drift (`share_drifted > 0.3; drift:monthly_charges > 0.2`).
+    pub alerts: String,
+    /// Seconds a breach must last before its alert fires.
+    pub alert_for_secs: f64,
+    /// An `http://` address that receives alerts in Alertmanager's webhook format.
+    pub alert_webhook: Option<String>,
+    /// The alert log (JSON lines; default: `alerts.jsonl` in the prediction log's folder).
+    pub alert_log: Option<PathBuf>,
     /// The token `/admin` requires (`Authorization: Bearer …`); none: `/admin` is off. Also read
     /// from `MIRADOR_ADMIN_TOKEN`.
     pub admin_token: Option<String>,
@@ -210,6 +218,10 @@ impl Default for ServeConfig {
             follow_secs: 2.0,
             reference: None,
             live: super::live::LiveSettings::default(),
+            alerts: String::new(),
+            alert_for_secs: 60.0,
+            alert_webhook: None,
+            alert_log: None,
             admin_token: None,
         }
     }
@@ -269,6 +281,7 @@ impl ServeConfig {
                 self.live.refresh_secs
             )));
         }
+        self.alert_settings()?;
         if self.admin_token.as_ref().is_some_and(|t| t.trim().len() < 16) {
             return Err(Error::Invalid("the admin token (admin_token) must have at least 16 characters".into()));
         }
@@ -302,6 +315,12 @@ impl ServeConfig {
         settings::count("rows waiting for the log (log.queue_rows)", self.log.queue_rows, 1, 100_000_000)?;
         settings::seconds("the shutdown grace (shutdown_grace_secs)", self.shutdown_grace_secs)?;
         Ok(())
+    }
+
+    /// The alert settings, checked (the log defaults to `alerts.jsonl` beside the prediction log).
+    pub fn alert_settings(&self) -> Result<super::alerting::AlertSettings> {
+        let log = self.alert_log.clone().or_else(|| self.log_dir.as_ref().map(|d| d.join("alerts.jsonl")));
+        super::alerting::AlertSettings::parse(&self.alerts, self.alert_for_secs, self.alert_webhook.clone(), log)
     }
 
     /// Inference workers per model, capped at the machine's sane maximum.

@@ -48,6 +48,8 @@ pub struct LiveState {
     pub rows_dropped: AtomicU64,
     /// Measurements made.
     pub measurements: AtomicU64,
+    /// The alert rules' states after the last measurement.
+    pub alerts: Mutex<Vec<super::alerting::AlertState>>,
 }
 
 impl LiveState {
@@ -65,13 +67,19 @@ pub struct LiveDrift {
 
 impl LiveDrift {
     /// Start monitoring `model`'s rows against `reference`.
-    pub fn start(model: &str, reference: ReferenceProfile, settings: &LiveSettings) -> Result<Self> {
+    pub fn start(
+        model: &str,
+        reference: ReferenceProfile,
+        settings: &LiveSettings,
+        alerts: super::alerting::AlertSettings,
+    ) -> Result<Self> {
         let (tx, rx) = bounded(256);
         let state = Arc::new(LiveState::default());
         let (s, settings) = (Arc::clone(&state), settings.clone());
+        let mut alerts = super::alerting::Alerts::new(model, alerts);
         std::thread::Builder::new()
             .name(format!("mirador-live-{model}"))
-            .spawn(move || watch(&rx, &reference, &settings, &s))
+            .spawn(move || watch(&rx, &reference, &settings, &s, &mut alerts))
             .map_err(|e| Error::internal(format!("cannot start the live drift monitor: {e}")))?;
         Ok(Self { tx, state })
     }
@@ -91,7 +99,13 @@ impl LiveDrift {
     }
 }
 
-fn watch(rx: &Receiver<DataFrame>, reference: &ReferenceProfile, settings: &LiveSettings, state: &LiveState) {
+fn watch(
+    rx: &Receiver<DataFrame>,
+    reference: &ReferenceProfile,
+    settings: &LiveSettings,
+    state: &LiveState,
+    alerts: &mut super::alerting::Alerts,
+) {
     let mut window: VecDeque<DataFrame> = VecDeque::new();
     let mut rows = 0usize;
     let mut fresh = false;
@@ -120,7 +134,10 @@ fn watch(rx: &Receiver<DataFrame>, reference: &ReferenceProfile, settings: &Live
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        if fresh && last.elapsed() >= every {
+        if last.elapsed() < every {
+            continue;
+        }
+        if fresh {
             last = Instant::now();
             fresh = false;
             let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -132,10 +149,29 @@ fn watch(rx: &Receiver<DataFrame>, reference: &ReferenceProfile, settings: &Live
                 drift_profile(reference, &all, &options)
             }));
             if let Ok(Ok(report)) = measured {
+                judge(alerts, &report, state);
                 *state.report.lock().unwrap_or_else(PoisonError::into_inner) = Some(report);
                 state.window_rows.store(rows as u64, Ordering::Relaxed);
                 state.measurements.fetch_add(1, Ordering::Relaxed);
             }
+        } else if alerts.pending() {
+            // No new rows, but a breach is waiting out its duration: judge the last measurement
+            // again, as Prometheus evaluates `for:` on a clock.
+            last = Instant::now();
+            if let Some(report) = state.report() {
+                judge(alerts, &report, state);
+            }
         }
+    }
+}
+
+/// Judge `report` against the alert rules; say what changed.
+fn judge(alerts: &mut super::alerting::Alerts, report: &DriftReport, state: &LiveState) {
+    let changes = alerts.judge(report);
+    *state.alerts.lock().unwrap_or_else(PoisonError::into_inner) = alerts.states.clone();
+    for change in &changes {
+        let status = if change.firing { "firing" } else { "resolved" };
+        eprintln!("mirador serve: alert {status}: {} — {}", change.rule, change.message);
+        alerts.deliver(change);
     }
 }

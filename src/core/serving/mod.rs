@@ -18,6 +18,7 @@
 //!
 //! [`Service`] ties them together: the routes, each version with its batcher, and the log.
 
+pub mod alerting;
 pub mod batcher;
 pub mod config;
 pub mod controller;
@@ -214,7 +215,8 @@ impl Endpoint {
             }
             (None, None) => None,
         };
-        let live = reference.map(|r| live::LiveDrift::start(&served.name, r, &config.live)).transpose()?;
+        let alerts = config.alert_settings()?;
+        let live = reference.map(|r| live::LiveDrift::start(&served.name, r, &config.live, alerts)).transpose()?;
         Ok(Self { served, batcher, output_columns, live })
     }
 }

@@ -1,0 +1,233 @@
+//! Alerts on a served model's live figures: rules in `mirador drift --alert`'s grammar
+//! (`share_drifted > 0.3`, `drift:monthly_charges > 0.2`), judged at every live measurement, firing
+//! only after the breach has lasted `for_secs` (Prometheus' `for:`), resolved when it stops. Each
+//! change goes to the alert log (JSON lines), to `/metrics`, and — when a webhook is set — is
+//! POSTed in Alertmanager's webhook format (plain HTTP, a short timeout, off the request path).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::core::drift::DriftReport;
+use crate::core::error::{Error, Result};
+use crate::core::monitor::AlertRule;
+
+/// Where alerts go and when they fire.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertSettings {
+    /// The rules.
+    pub rules: Vec<AlertRule>,
+    /// Seconds a breach must last before the alert fires.
+    pub for_secs: f64,
+    /// An `http://host:port/path` receiving Alertmanager-style webhooks.
+    pub webhook: Option<String>,
+    /// A file the alert changes are appended to (JSON lines).
+    pub log: Option<PathBuf>,
+}
+
+impl AlertSettings {
+    /// Rules from text, refusing those the server cannot judge (bands, performance without labels).
+    pub fn parse(rules: &str, for_secs: f64, webhook: Option<String>, log: Option<PathBuf>) -> Result<Self> {
+        let rules = AlertRule::parse_all(rules)?;
+        for r in &rules {
+            let live = r.key() == "share_drifted" || r.key().starts_with("drift:");
+            if r.is_band() || !live {
+                return Err(Error::Invalid(format!(
+                    "the server judges 'share_drifted' and 'drift:<column>' rules with > or <; '{}' needs labels or a reference band, which only `mirador drift --chunk` has",
+                    r.text
+                )));
+            }
+        }
+        if !(for_secs.is_finite() && (0.0..=86_400.0).contains(&for_secs)) {
+            return Err(Error::Invalid(format!(
+                "an alert's duration (--alert-for) must be from 0 to 86400 s; got {for_secs}"
+            )));
+        }
+        if let Some(w) = &webhook
+            && !w.starts_with("http://")
+        {
+            return Err(Error::Invalid(format!("the alert webhook '{w}' must be an http:// address")));
+        }
+        Ok(Self { rules, for_secs, webhook, log })
+    }
+}
+
+/// One rule's state.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertState {
+    /// The rule as written.
+    pub rule: String,
+    /// Whether it fires now.
+    pub firing: bool,
+    /// Since when it has been breached (RFC 3339), while it is.
+    pub since: Option<String>,
+    /// The last breach, in words.
+    pub message: String,
+    #[serde(skip)]
+    breached_at: Option<Instant>,
+}
+
+/// A model's alerts.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    model: String,
+    settings: AlertSettings,
+    /// Each rule's state, in rule order.
+    pub states: Vec<AlertState>,
+}
+
+impl Alerts {
+    /// The alerts of `model`, none firing.
+    pub fn new(model: &str, settings: AlertSettings) -> Self {
+        let states = settings
+            .rules
+            .iter()
+            .map(|r| AlertState {
+                rule: r.text.clone(),
+                firing: false,
+                since: None,
+                message: String::new(),
+                breached_at: None,
+            })
+            .collect();
+        Self { model: model.to_string(), settings, states }
+    }
+
+    /// Whether a rule is breached but not firing yet (waiting out its duration).
+    pub fn pending(&self) -> bool {
+        self.states.iter().any(|s| s.breached_at.is_some() && !s.firing)
+    }
+
+    /// Judge a new measurement; returns the changes (fired, resolved) it caused, for
+    /// [`deliver`](Self::deliver).
+    pub fn judge(&mut self, report: &DriftReport) -> Vec<AlertState> {
+        let now = Instant::now();
+        let mut changes = Vec::new();
+        for (rule, state) in self.settings.rules.iter().zip(&mut self.states) {
+            let value = match rule.key().strip_prefix("drift:") {
+                Some(column) => report.columns.iter().find(|c| c.column == column).map(|c| c.score),
+                None => Some(report.share_drifted),
+            };
+            match value.and_then(|v| rule.breach(v)) {
+                Some(message) => {
+                    let since = *state.breached_at.get_or_insert(now);
+                    if state.since.is_none() {
+                        state.since = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+                    }
+                    state.message = message;
+                    if !state.firing && now.duration_since(since) >= Duration::from_secs_f64(self.settings.for_secs) {
+                        state.firing = true;
+                        changes.push(state.clone());
+                    }
+                }
+                None => {
+                    let was = state.firing;
+                    state.breached_at = None;
+                    state.since = None;
+                    if was {
+                        state.firing = false;
+                        changes.push(state.clone());
+                    }
+                }
+            }
+        }
+        changes
+    }
+
+    /// Append a change to the alert log and POST it to the webhook (failures go to stderr: an
+    /// alert that cannot be delivered must not stop the monitor).
+    pub fn deliver(&self, change: &AlertState) {
+        let status = if change.firing { "firing" } else { "resolved" };
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if let Some(path) = &self.settings.log {
+            let line = json!({"at": now, "model": self.model, "rule": change.rule, "status": status, "message": change.message});
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| writeln!(f, "{line}"));
+            if let Err(e) = written {
+                eprintln!("mirador serve: cannot write the alert log {}: {e}", path.display());
+            }
+        }
+        if let Some(url) = &self.settings.webhook {
+            let alert = json!({
+                "status": status,
+                "labels": {"alertname": "MiradorLiveDrift", "model": self.model, "rule": change.rule, "severity": "warning"},
+                "annotations": {"summary": change.message},
+                "startsAt": change.since.clone().unwrap_or_else(|| now.clone()),
+                "endsAt": if change.firing { "0001-01-01T00:00:00Z".to_string() } else { now.clone() },
+                "generatorURL": "",
+            });
+            let body = json!({
+                "version": "4",
+                "groupKey": format!("{{}}:{{model=\"{}\"}}", self.model),
+                "status": status,
+                "receiver": "mirador",
+                "groupLabels": {"model": self.model},
+                "commonLabels": {"alertname": "MiradorLiveDrift", "model": self.model},
+                "commonAnnotations": {},
+                "externalURL": "",
+                "alerts": [alert],
+            });
+            if let Err(e) = post(url, &body.to_string()) {
+                eprintln!("mirador serve: the alert webhook {url} did not take the alert: {e}");
+            }
+        }
+    }
+}
+
+/// POST `body` (JSON) to an `http://host:port/path`, waiting at most two seconds.
+fn post(url: &str, body: &str) -> std::io::Result<()> {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("not an http:// address"))?;
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let address =
+        std::net::ToSocketAddrs::to_socket_addrs(host)?.next().ok_or_else(|| std::io::Error::other("no address"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut head = [0u8; 16];
+    let n = stream.read(&mut head)?;
+    let status = std::str::from_utf8(&head[..n]).ok().and_then(|h| h.split(' ').nth(1)).unwrap_or("");
+    if status.starts_with('2') { Ok(()) } else { Err(std::io::Error::other(format!("answered {status:?}"))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(share: f64) -> DriftReport {
+        DriftReport {
+            columns: Vec::new(),
+            share_drifted: share,
+            dataset_drift: false,
+            drift_share: 0.5,
+            skipped: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_alert_fires_after_its_duration_and_resolves() {
+        let settings = AlertSettings::parse("share_drifted > 0.3", 0.05, None, None).unwrap();
+        let mut alerts = Alerts::new("churn", settings);
+        assert!(alerts.judge(&report(0.5)).is_empty(), "breached, not yet for long enough");
+        std::thread::sleep(Duration::from_millis(60));
+        let fired = alerts.judge(&report(0.5));
+        assert_eq!(fired.len(), 1);
+        assert!(fired[0].firing && fired[0].message.contains("0.5000 is above 0.3"), "{fired:?}");
+        assert!(alerts.judge(&report(0.6)).is_empty(), "still firing: no new change");
+        let resolved = alerts.judge(&report(0.1));
+        assert!(resolved.len() == 1 && !resolved[0].firing);
+        assert!(AlertSettings::parse("roc_auc < 0.7", 0.0, None, None).is_err(), "needs labels");
+        assert!(AlertSettings::parse("share_drifted > 0.3", 0.0, Some("https://x".into()), None).is_err());
+    }
+}
