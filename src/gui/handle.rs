@@ -46,7 +46,8 @@ impl MiradorApp {
                 Tab::Monitor => self.monitor(ctx),
                 Tab::Predict => self.predict_row(ctx),
                 Tab::Serve if self.server.is_none() => {
-                    let config = self.panels.serve.config(&self.models);
+                    let mut config = self.panels.serve.config(&self.models);
+                    config.reference.clone_from(&self.ws.monitor.reference);
                     self.start_server(ctx, config);
                 }
                 Tab::Deploy => self.replay_current(ctx),

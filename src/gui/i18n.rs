@@ -103,6 +103,9 @@ strings! {
     job_serve: "Start the server", "Iniciar el servidor";
     job_stop_serve: "Stop the server", "Detener el servidor";
     tab_deploy: "Deploy", "Desplegar";
+    serve_live_drift: "Live drift", "Deriva en vivo";
+    serve_drifted_over: "of the columns drifted over the last", "de las columnas derivaron en las últimas";
+    serve_rows_word: "rows", "filas";
     deploy_intro: "Roll a new version out over the current one on the local server — canary (a growing share, sticky per customer), shadow (a copy of the traffic, never answering) or blue/green — with a gate measured every interval that aborts or promotes on its own; or replay recorded traffic first to see what the rollout would have done.", "Desplegar una nueva versión sobre la actual en el servidor local — canario (una cuota creciente, fija por cliente), sombra (una copia del tráfico que nunca responde) o azul/verde — con una puerta medida a cada intervalo que aborta o promueve sola; o reproducir antes tráfico registrado para ver qué habría hecho el despliegue.";
     deploy_champion: "Champion", "Campeón";
     deploy_challenger: "Challenger", "Aspirante";

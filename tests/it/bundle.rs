@@ -42,7 +42,7 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
     let manifest = create_bundle(&request(model, true), &out).unwrap();
     let report = verify(&out).unwrap();
     assert!(report.passed, "{:#?}", report.checks);
-    assert_eq!(report.checks.len(), 10);
+    assert_eq!(report.checks.len(), 11);
     // Every file is in the manifest with its checksum; the model is the registered one.
     for rel in [
         "model.onnx",
@@ -58,6 +58,8 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
         "triton/churn/3/model.onnx",
         "kserve/inferenceservice.yaml",
         "kserve/servingruntime.yaml",
+        "monitoring/prometheusrule.yaml",
+        "monitoring/grafana-dashboard.json",
         "rollout/argo-rollout.yaml",
         "rollout/argo-analysis.yaml",
         "rollout/seldon-canary.yaml",

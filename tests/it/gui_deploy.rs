@@ -62,6 +62,8 @@ fn a_replay_shows_its_verdict_and_a_live_rollout_is_aborted_from_the_window() {
     let mut h =
         Harness::builder().with_size([1400.0, 1400.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
     wait_for(&mut h, "the models to open", |h| h.state().models.len() == 2);
+    wait_for(&mut h, "the defaults", |h| !h.state().panels.deploy.challenger.is_empty());
+    assert!(h.state().panels.deploy.champion.ends_with("churn_v1.onnx"), "the current model is the champion");
     assert!(h.state().panels.deploy.challenger.ends_with("constant_class.onnx"), "the other model is the challenger");
 
     // Replay: the constant challenger never predicts churn; the first weekly window catches it.

@@ -88,6 +88,21 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     });
     assert!(shows(&h, "400: 1"), "answers by status are shown");
 
+    // Live drift against the Monitor screen's reference data: the current sample rows drift.
+    let current = crate::common::read_text(&repo("sample-data/churn_current.csv"));
+    let rows: Vec<usize> = (0..500).collect();
+    let reply = request(
+        port,
+        "POST",
+        "/v2/models/churn_v1/infer",
+        &[],
+        crate::live_drift::request_for(&current, &rows).as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // The window: the curl example's row and these 500.
+    wait_for(&mut h, "the live drift", |h| shows(h, "of the columns drifted over the last 501 rows"));
+    assert!(shows(&h, "Live drift — churn_v1"));
+
     h.get_by_label_contains("Stop").click();
     wait_for(&mut h, "the server to stop", |h| {
         h.state().panels.serve.running.is_none() && !h.state().panels.serve.busy

@@ -11,7 +11,7 @@ use crate::common::server::Server;
 use crate::common::{Table, mirador_bin, read_text, repo};
 
 /// A V2 request for churn_v1 with the rows `rows` of `data` (column form).
-fn request_for(data: &Table, rows: &[usize]) -> String {
+pub fn request_for(data: &Table, rows: &[usize]) -> String {
     let spec = [
         ("tenure_months", "INT64"),
         ("monthly_charges", "FP64"),
@@ -245,4 +245,99 @@ fn a_drift_alert_fires_after_its_duration_reaches_the_webhook_and_resolves() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["status"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(statuses, ["firing", "resolved"], "{log}");
+}
+
+#[test]
+fn the_bundles_monitoring_rules_and_dashboard_are_valid_and_query_what_the_server_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let out = Command::new(mirador_bin())
+        .args([
+            "bundle",
+            "create",
+            "--model",
+            "sample-models/churn_v1.onnx",
+            "--reference",
+            "sample-data/churn_reference.csv",
+        ])
+        .args(["--target", "churned", "--output"])
+        .arg(&bundle)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The rules, plain and as the PrometheusRule's spec, and the dashboard's queries (as recording
+    // rules, with its variables filled in), all through Prometheus' own parser.
+    let resource = std::fs::read_to_string(bundle.join("monitoring/prometheusrule.yaml")).unwrap();
+    let resource = &yaml_rust2::YamlLoader::load_from_str(&resource).unwrap()[0];
+    let mut spec = String::new();
+    yaml_rust2::YamlEmitter::new(&mut spec).dump(&resource["spec"]).unwrap();
+    std::fs::write(dir.path().join("spec.yaml"), &spec).unwrap();
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("monitoring/grafana-dashboard.json")).unwrap())
+            .unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["targets"][0]["expr"].as_str().unwrap().replace("$model", "churn_v1").replace("$feature", ".*"))
+        .collect();
+    let rules: Vec<Value> =
+        exprs.iter().enumerate().map(|(i, e)| json!({"record": format!("mirador:panel_{i}"), "expr": e})).collect();
+    std::fs::write(dir.path().join("panels.yaml"), json!({"groups": [{"name": "panels", "rules": rules}]}).to_string())
+        .unwrap();
+    for file in [bundle.join("prometheus_rules.yaml"), dir.path().join("spec.yaml"), dir.path().join("panels.yaml")] {
+        match Command::new("promtool").arg("check").arg("rules").arg(&file).output() {
+            Ok(out) => assert!(
+                out.status.success(),
+                "{}: {}{}",
+                file.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(_) => assert!(std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(), "promtool is required here"),
+        }
+    }
+    // Every series the dashboard draws is on a live server's /metrics: the bundle served (its own
+    // reference profile), a route with a challenger, an alert rule.
+    let server = Server::start(&[
+        "--model",
+        bundle.to_str().unwrap(),
+        "--route",
+        "churn",
+        "--champion",
+        "sample-models/churn_v1.onnx",
+        "--challenger",
+        "sample-models/churn_v1.onnx",
+        "--strategy",
+        "canary:10@1h",
+        "--alert",
+        "share_drifted > 0.9",
+        "--drift-refresh",
+        "0.2",
+    ]);
+    let current = read_text(&repo("sample-data/churn_current.csv"));
+    let rows: Vec<usize> = (0..200).collect();
+    assert_eq!(server.post("/v2/models/churn_v1/infer", &request_for(&current, &rows)).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let metrics = loop {
+        let m = server.get("/metrics").text();
+        if m.contains("mirador_share_drifted{") {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no live drift yet: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for series in [
+        "mirador_inference_requests_total",
+        "mirador_inference_request_duration_seconds_bucket",
+        "mirador_drift_score",
+        "mirador_share_drifted",
+        "mirador_alert_firing",
+        "mirador_route_challenger_weight",
+        "mirador_model_ready",
+    ] {
+        assert!(dashboard.to_string().contains(series), "the dashboard queries {series}");
+        assert!(metrics.lines().any(|l| l.starts_with(&format!("{series}{{"))), "{series} is not exported: {metrics}");
+    }
 }

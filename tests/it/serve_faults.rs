@@ -343,8 +343,9 @@ fn concurrent_clients_get_exactly_their_own_rows_back_under_dynamic_batching() {
                         assert_eq!(labels.len(), n);
                         for (i, &r) in rows.iter().enumerate() {
                             assert_eq!(labels[i].to_string(), gold.column("label")[r], "thread {t}: row {r}");
-                            let p1 = probs[2 * i + 1].as_f64().unwrap() as f32;
-                            assert_eq!(p1, gold.floats("p_1")[r] as f32, "thread {t}: row {r}");
+                            // Within float32 rounding: a row's place in a batch can move it an ulp or two.
+                            let p1 = probs[2 * i + 1].as_f64().unwrap();
+                            assert!((p1 - gold.floats("p_1")[r]).abs() <= 1e-6, "thread {t}: row {r}: {p1}");
                         }
                     }
                 })

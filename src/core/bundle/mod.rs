@@ -13,6 +13,8 @@
 //! bin/mirador, lib/…             the server-only binary and ONNX Runtime (with `with_server`)
 //! kserve/servingruntime.yaml     that image as a KServe V2 runtime
 //! kserve/inferenceservice.yaml   a KServe InferenceService on it with a canary share
+//! monitoring/prometheusrule.yaml the alerting rules as a Prometheus Operator PrometheusRule
+//! monitoring/grafana-dashboard.json  a Grafana dashboard over mirador serve's series
 //! rollout/argo-rollout.yaml      an Argo Rollouts canary with the rollout strategy's steps
 //! rollout/argo-analysis.yaml     its gate: Prometheus queries on mirador serve's metrics
 //! rollout/seldon-canary.yaml     a Seldon Core 2 Experiment splitting traffic at the first step
@@ -31,6 +33,7 @@ mod examples;
 mod files;
 mod kserve;
 mod manifest;
+mod monitoring;
 mod openapi;
 mod plot;
 mod prometheus;
@@ -338,6 +341,9 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
         "prometheus_rules.yaml",
         prometheus::prometheus_rules(name, &thresholds, request.drift_share)?.as_bytes(),
     )?;
+    let groups = prometheus::rule_groups(name, &thresholds, request.drift_share);
+    put(dir, "monitoring/prometheusrule.yaml", monitoring::prometheus_rule_yaml(name, &groups)?.as_bytes())?;
+    put(dir, "monitoring/grafana-dashboard.json", monitoring::grafana_dashboard(name)?.as_bytes())?;
 
     let data_name = request.reference.as_ref().map(|p| p.display().to_string());
     let card_context = CardContext {

@@ -10,6 +10,12 @@ use crate::core::error::Result;
 /// Prometheus alerting rules on the live drift gauges `mirador serve` exports for a model with a
 /// reference profile (`mirador_drift_score{model,column,test}`, `mirador_share_drifted{model}`).
 pub fn prometheus_rules(name: &str, thresholds: &[(String, String, f64, bool)], drift_share: f64) -> Result<String> {
+    to_yaml(&rule_groups(name, thresholds, drift_share))
+}
+
+/// The rules of [`prometheus_rules`] as a JSON value (`{"groups": [...]}`), for the
+/// `PrometheusRule` resource too.
+pub fn rule_groups(name: &str, thresholds: &[(String, String, f64, bool)], drift_share: f64) -> serde_json::Value {
     let mut rules = Vec::new();
     for (column, test, threshold, p_value) in thresholds {
         let op = if *p_value { "<" } else { ">=" };
@@ -28,7 +34,7 @@ pub fn prometheus_rules(name: &str, thresholds: &[(String, String, f64, bool)], 
         "labels": {"severity": "critical", "model": name},
         "annotations": {"summary": format!("At least {}% of {name}'s columns drifted", drift_share * 100.0)},
     }));
-    to_yaml(&json!({"groups": [{"name": format!("mirador-{name}"), "rules": rules}]}))
+    json!({"groups": [{"name": format!("mirador-{name}"), "rules": rules}]})
 }
 
 pub(super) fn check_prometheus(dir: &Path) -> std::result::Result<String, String> {

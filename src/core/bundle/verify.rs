@@ -12,6 +12,7 @@ use super::examples::{read_examples, reproduce};
 use super::files::{file_sha256, files_under, relative};
 use super::kserve::check_kserve;
 use super::manifest::read_manifest;
+use super::monitoring::check_monitoring;
 use super::openapi::check_openapi;
 use super::prometheus::check_prometheus;
 use super::rollout::check_rollout;
@@ -159,6 +160,7 @@ fn verify_dir(dir: &Path) -> Result<VerifyReport> {
         ("kserve inferenceservice.yaml", check_kserve(dir)),
         ("rollout/ (Argo, Seldon)", check_rollout(dir)),
         ("prometheus_rules.yaml", check_prometheus(dir)),
+        ("monitoring/ (PrometheusRule, Grafana)", check_monitoring(dir)),
         ("Dockerfile", check_dockerfile(dir)),
     ];
     for (name, result) in results {

@@ -7,8 +7,9 @@
 //! against the contract and typed alike — converts them through the same code a file goes through,
 //! runs them, and cuts the predictions back into each request's rows. A full queue refuses a new
 //! request at once (503), so memory stays bounded whatever the load. Scoring rows together gives the
-//! same numbers as scoring them apart: every session runs on one thread, and the models' operators
-//! compute each row on its own.
+//! same labels as scoring them apart, and probabilities within float32 rounding: the models'
+//! operators compute each row on its own, but ONNX Runtime's float32 kernels may round a row an ulp
+//! or two differently depending on its place in the batch.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -150,16 +150,17 @@ impl DeployPanel {
         traffic: Option<&std::path::Path>,
     ) {
         let Some(current) = current else { return };
-        if self.champion.is_empty() {
-            self.champion = current.info().path.display().to_string();
-        }
-        if self.challenger.is_empty() {
+        // Both at once, once a challenger exists (models open one by one: filling the champion
+        // alone could pick a model that later turns out to be the only challenger).
+        if self.champion.is_empty() && self.challenger.is_empty() {
             let columns = crate::core::expected_columns(current.info());
-            let others = || models.iter().filter(|m| m.info().path != current.info().path);
-            let alike = others()
+            let alike = models
+                .iter()
+                .filter(|m| m.info().path != current.info().path)
                 .filter(|m| same_task(&m.info().task, &current.info().task))
                 .max_by_key(|m| crate::core::expected_columns(m.info()) == columns);
             if let Some(m) = alike {
+                self.champion = current.info().path.display().to_string();
                 self.challenger = m.info().path.display().to_string();
             }
         }

@@ -136,7 +136,9 @@ impl ServePanel {
                     ctx.send(Command::StopServer);
                 }
             } else {
-                let config = self.config(ctx.models);
+                let mut config = self.config(ctx.models);
+                // The Monitor screen's reference data: live drift for the served models.
+                config.reference.clone_from(&ctx.ws.monitor.reference);
                 let why = if config.models.is_empty() { Some(s.serve_no_models) } else { None };
                 let start =
                     ui.add_enabled(!self.busy && why.is_none(), egui::Button::new(format!("▸ {}", s.serve_start)));
@@ -221,6 +223,26 @@ fn live_ui(ctx: &Ctx, ui: &mut egui::Ui, r: &Running) {
         let batches: Vec<String> = f.batch_sizes.iter().rev().take(8).map(|(rows, n)| format!("{rows}×{n}")).collect();
         figure(s.serve_batches, if batches.is_empty() { "—".into() } else { batches.join(" · ") });
     });
+    for route in &r.routes {
+        let Some(live) = route.arms().champion.live.as_ref().map(|l| std::sync::Arc::clone(l.state())) else {
+            continue;
+        };
+        let Some(report) = live.report() else { continue };
+        ui.add_space(4.0);
+        let rows = live.window_rows.load(std::sync::atomic::Ordering::Relaxed);
+        let drifted: Vec<&str> = report.columns.iter().filter(|c| c.drift).map(|c| c.column.as_str()).collect();
+        let text = format!(
+            "{} — {}: {:.0} % {} {rows} {}{}",
+            s.serve_live_drift,
+            route.name,
+            report.share_drifted * 100.0,
+            s.serve_drifted_over,
+            s.serve_rows_word,
+            if drifted.is_empty() { String::new() } else { format!(" ({})", drifted.join(", ")) }
+        );
+        let colour = if report.dataset_drift { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
+        ui.colored_label(colour, text);
+    }
     if !f.last.is_empty() {
         ui.add_space(4.0);
         ui.label(s.serve_last);
