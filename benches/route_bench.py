@@ -13,7 +13,8 @@ again, so every arm does the same work.
 
 Targets (issue 13): a canary or blue/green route keeps >= 75 % of the plain server's requests/s
 (a canary row is also scored by the champion for the agreement, so some cost is expected); a
-shadow, which doubles the inference, keeps >= 50 %; no non-2xx answer. Exits 1 when a target is
+shadow, which doubles the inference, keeps >= 50 %; no non-2xx answer. Also the plain server with
+live drift on (issue 14: `--reference`, a 1,000-row window measured every 2 s): >= 75 %. Exits 1 when a target is
 missed or a route's share of the plain requests/s falls more than 15 points below the baseline's.
 """
 
@@ -38,8 +39,9 @@ SETUPS = {
     "canary 50 % sticky": ["--route", "churn", "--champion", V1, "--challenger", V1, "--strategy", "canary:50@1h"],
     "blue-green": ["--route", "churn", "--champion", V1, "--challenger", V1, "--strategy", "blue-green"],
     "shadow 100 %": ["--route", "churn", "--champion", V1, "--challenger", V1, "--strategy", "shadow@1h"],
+    "plain + live drift": ["--model", f"churn={V1}", "--reference", "sample-data/churn_reference.csv"],
 }
-TARGETS = {"canary 50 % sticky": 0.75, "blue-green": 0.75, "shadow 100 %": 0.50}
+TARGETS = {"canary 50 % sticky": 0.75, "blue-green": 0.75, "shadow 100 %": 0.50, "plain + live drift": 0.75}
 
 
 def keyed_body() -> str:
