@@ -1,6 +1,7 @@
 //! The rollout's gate, measured every interval with the semantics of Argo Rollouts' analysis:
 //! each measurement is **Successful** (every rule holds), **Failed** (a rule does not) or
-//! **Inconclusive** (too few rows to judge — never counted as a pass); the rollout aborts when
+//! **Inconclusive** (too few rows to judge, or a metric with no value yet — accuracy before any
+//! label — never counted as a pass); the rollout aborts when
 //! failures exceed the failure limit (default 0: the first failure aborts). A successful measurement
 //! moves a canary to its next step; after the last step the challenger is promoted. An inconclusive
 //! one holds the current step.
@@ -168,14 +169,19 @@ impl Analysis {
             })
             .collect();
         let short = self.short_of_rows(stats);
-        let failed: Vec<&RuleResult> = results.iter().filter(|r| !r.passed).collect();
+        // A metric with no value (no labels yet for accuracy, no request for latency) cannot be
+        // judged: like a thin window, it makes the measurement inconclusive, never a failure.
+        let undefined: Vec<&str> = results.iter().filter(|r| r.value.is_none()).map(|r| r.metric.as_str()).collect();
+        let failed: Vec<&RuleResult> = results.iter().filter(|r| !r.passed && r.value.is_some()).collect();
         let (phase, reason) = if let Some(why) = short {
             (Phase::Inconclusive, why)
-        } else if failed.is_empty() {
-            (Phase::Successful, "every rule held".to_string())
-        } else {
+        } else if !failed.is_empty() {
             let why: Vec<String> = failed.iter().map(|r| format!("{} ({})", r.rule, r.reason)).collect();
             (Phase::Failed, why.join("; "))
+        } else if !undefined.is_empty() {
+            (Phase::Inconclusive, format!("no value yet for {}", undefined.join(", ")))
+        } else {
+            (Phase::Successful, "every rule held".to_string())
         };
         if phase == Phase::Failed {
             self.failures += 1;
@@ -293,5 +299,11 @@ mod tests {
         );
         assert_eq!(b.weight(), 0.0);
         assert!(Gate::parse("roc_auc >= 0.7", 0, 10).unwrap_err().to_string().contains("cannot measure"));
+        // No labels: accuracy has no value, so the measurement is inconclusive, not a failure.
+        let mut c =
+            Analysis::new(Strategy::parse("canary:10@1m").unwrap(), Gate::parse("accuracy >= 0.8", 0, 50).unwrap());
+        let m = c.measure(&interval(100, false), "t1");
+        assert_eq!((m.phase, m.failures), (Phase::Inconclusive, 0), "{}", m.reason);
+        assert!(m.reason.contains("no value yet for accuracy"), "{}", m.reason);
     }
 }
