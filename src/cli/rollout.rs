@@ -195,41 +195,16 @@ pub fn admin(args: &RolloutArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One HTTP/1.1 request to a loopback server; its status and body.
+/// One request to the server's `/admin`; its status and body.
 fn http(server: &str, method: &str, path: &str, token: &str, body: &str) -> Result<(u16, String)> {
-    use std::io::{Read, Write};
-    let address = server.trim_end_matches('/').strip_prefix("http://").ok_or_else(|| {
-        Error::Invalid(format!("'{server}' is not an http:// address (the admin endpoint is plain HTTP on loopback)"))
-    })?;
-    let unreachable = |e: std::io::Error| Error::Unavailable(format!("cannot reach mirador serve at {server}: {e}"));
-    let mut stream = std::net::TcpStream::connect(address).map_err(unreachable)?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).map_err(unreachable)?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(unreachable)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(unreachable)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) =
-        text.split_once("\r\n\r\n").ok_or_else(|| Error::Unavailable(format!("{server} sent no HTTP answer")))?;
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let body = if chunked { dechunk(rest) } else { rest.to_string() };
-    Ok((status, body))
-}
-
-fn dechunk(mut raw: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = raw.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        raw = rest[n..].trim_start_matches("\r\n");
+    if !server.starts_with("http://") {
+        return Err(Error::Invalid(format!(
+            "'{server}' is not an http:// address (the admin endpoint is plain HTTP on loopback)"
+        )));
     }
-    out
+    let url = format!("{}{path}", server.trim_end_matches('/'));
+    let auth = format!("Bearer {token}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    crate::core::http::send(&url, method, &headers, body, std::time::Duration::from_secs(30))
+        .map_err(|e| Error::Unavailable(format!("cannot reach mirador serve at {server}: {e}")))
 }

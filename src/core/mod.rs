@@ -28,6 +28,7 @@ pub mod deadline;
 pub mod drift;
 pub mod error;
 pub mod evaluate;
+pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod monitor;

@@ -182,23 +182,9 @@ impl Alerts {
 
 /// POST `body` (JSON) to an `http://host:port/path`, waiting at most two seconds.
 fn post(url: &str, body: &str) -> std::io::Result<()> {
-    use std::io::Read;
-    let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("not an http:// address"))?;
-    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-    let address =
-        std::net::ToSocketAddrs::to_socket_addrs(host)?.next().ok_or_else(|| std::io::Error::other("no address"))?;
-    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut head = [0u8; 16];
-    let n = stream.read(&mut head)?;
-    let status = std::str::from_utf8(&head[..n]).ok().and_then(|h| h.split(' ').nth(1)).unwrap_or("");
-    if status.starts_with('2') { Ok(()) } else { Err(std::io::Error::other(format!("answered {status:?}"))) }
+    let headers = [("Content-Type", "application/json")];
+    let (status, _) = crate::core::http::send(url, "POST", &headers, body, Duration::from_secs(2))?;
+    if (200..300).contains(&status) { Ok(()) } else { Err(std::io::Error::other(format!("answered {status}"))) }
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 //! Manual actions (promote, abort, a weight, a blue/green switch) go through [`act`], from the
 //! server's `/admin` endpoint or the window.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -101,7 +100,7 @@ fn registry_stage(source: &str) -> Option<(String, String)> {
 /// Measure the gate when an interval has passed, and act on the outcome.
 fn measure(route: &Route, registry: &std::path::Path) {
     let Some(interval) = route.strategy.interval_secs() else { return };
-    let (measurement, outcome, weight, step_before) = {
+    let (measurement, outcome, weight) = {
         let mut c = route.lock();
         let due = c.interval_started.elapsed().as_secs_f64() >= interval;
         let Some(analysis) = c.analysis.as_ref() else { return };
@@ -113,9 +112,8 @@ fn measure(route: &Route, registry: &std::path::Path) {
         c.last_pairs = (stats.pairs.champion_scores.values.clone(), stats.pairs.challenger_scores.values.clone());
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let Some(analysis) = c.analysis.as_mut() else { return };
-        let step_before = analysis.step;
         let m = analysis.measure(&stats, &at).clone();
-        (m, analysis.outcome.clone(), analysis.weight(), step_before)
+        (m, analysis.outcome.clone(), analysis.weight())
     };
     let phase = match measurement.phase {
         Phase::Successful => "successful",
@@ -127,11 +125,6 @@ fn measure(route: &Route, registry: &std::path::Path) {
         Outcome::Running => {
             if matches!(route.strategy, Strategy::Canary { .. }) {
                 route.set_weight(weight);
-                if let Some(analysis) = route.lock().analysis.as_ref()
-                    && analysis.step != step_before
-                {
-                    // Logged below, outside the lock.
-                }
                 if measurement.phase == Phase::Successful && (weight - measurement.weight).abs() > 1e-12 {
                     route.note(format!("advance canary weight {:.0}%", weight * 100.0));
                 }
@@ -276,9 +269,4 @@ pub fn act(route: &Route, action: &Action, registry: &std::path::Path, by: &str)
         }
     }
     Ok(())
-}
-
-/// The registry folder a config uses (for [`act`]).
-pub fn registry_of(config: &ServeConfig) -> PathBuf {
-    config.registry.clone()
 }

@@ -200,11 +200,6 @@ impl Route {
         self.control.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether the gate is collecting figures (a canary or shadow still running).
-    pub fn measuring(&self) -> bool {
-        self.lock().analysis.as_ref().is_some_and(|a| a.outcome == Outcome::Running)
-    }
-
     /// Note something the route did (kept: the last 200).
     pub fn note(&self, what: String) {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
