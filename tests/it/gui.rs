@@ -2,13 +2,13 @@
 //! jobs. Each test asserts on what the window shows, against the reference libraries' numbers.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use mirador::gui::command::Command;
 use mirador::gui::{MiradorApp, Tab, Workspace};
 
+use crate::common::window::{shows, wait_for};
 use crate::common::{golden, repo};
 
 fn workspace() -> Workspace {
@@ -18,24 +18,6 @@ fn workspace() -> Workspace {
 fn harness(ws: Workspace) -> Harness<'static, MiradorApp> {
     let app = MiradorApp::new(ws, repo(""));
     Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app)
-}
-
-/// Step frames until `done` holds (jobs run on real threads meanwhile).
-fn wait_for(h: &mut Harness<'static, MiradorApp>, what: &str, done: impl Fn(&Harness<'static, MiradorApp>) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn shows(h: &Harness<'static, MiradorApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
 }
 
 fn wait_for_text(h: &mut Harness<'static, MiradorApp>, text: &str) {

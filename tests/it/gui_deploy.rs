@@ -2,36 +2,19 @@
 //! started from the window serves real requests on both versions, and Abort sends everything back
 //! to the champion.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use mirador::core::rollout::{Outcome, Verdict};
 use mirador::gui::{MiradorApp, Tab, Workspace};
 
+use crate::common::window::{shows, wait_within};
+
+/// How long a step may take here.
+const LIMIT: Duration = Duration::from_secs(90);
 use crate::common::repo;
 use crate::common::server::request;
-
-fn wait_for(h: &mut Harness<'static, MiradorApp>, what: &str, done: impl Fn(&Harness<'static, MiradorApp>) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        if start.elapsed() > Duration::from_secs(90) {
-            let jobs: Vec<String> =
-                h.state().jobs.all().iter().map(|j| format!("{}: {:?}", j.name, j.status)).collect();
-            panic!("timed out waiting for {what}; jobs: {jobs:#?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn shows(h: &Harness<'static, MiradorApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
 
 /// One row of churn_v1's inputs, with the customer's id as the sticky key.
 fn body(customer: &str) -> String {
@@ -61,8 +44,8 @@ fn a_replay_shows_its_verdict_and_a_live_rollout_is_aborted_from_the_window() {
     let app = MiradorApp::new(ws, repo("")).with_launcher(mirador::serve::launcher());
     let mut h =
         Harness::builder().with_size([1400.0, 1400.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
-    wait_for(&mut h, "the models to open", |h| h.state().models.len() == 2);
-    wait_for(&mut h, "the defaults", |h| !h.state().panels.deploy.challenger.is_empty());
+    wait_within(&mut h, "the models to open", LIMIT, |h| h.state().models.len() == 2);
+    wait_within(&mut h, "the defaults", LIMIT, |h| !h.state().panels.deploy.challenger.is_empty());
     assert!(h.state().panels.deploy.champion.ends_with("churn_v1.onnx"), "the current model is the champion");
     assert!(h.state().panels.deploy.challenger.ends_with("constant_class.onnx"), "the other model is the challenger");
 
@@ -70,7 +53,7 @@ fn a_replay_shows_its_verdict_and_a_live_rollout_is_aborted_from_the_window() {
     h.state_mut().panels.deploy.gate = "positive_rate_diff <= 0.1".into();
     h.step();
     h.get_by_label_contains("▸ Replay").click();
-    wait_for(&mut h, "the replay", |h| h.state().panels.deploy.replay.is_some());
+    wait_within(&mut h, "the replay", LIMIT, |h| h.state().panels.deploy.replay.is_some());
     let (report, _) = h.state().panels.deploy.replay.clone().unwrap();
     assert!(matches!(report.verdict, Verdict::WouldAbort { .. }), "{:?}", report.verdict);
     assert!(shows(&h, "would abort at") && shows(&h, "Challenger exposure"), "the verdict is on the screen");
@@ -84,7 +67,7 @@ fn a_replay_shows_its_verdict_and_a_live_rollout_is_aborted_from_the_window() {
     h.state_mut().panels.serve.port = 0;
     h.step();
     h.get_by_label_contains("Start rollout on the local server").click();
-    wait_for(&mut h, "the server", |h| h.state().panels.serve.running.is_some());
+    wait_within(&mut h, "the server", LIMIT, |h| h.state().panels.serve.running.is_some());
     let url = h.state().panels.serve.running.as_ref().unwrap().url.clone();
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     let route = format!("/v2/models/{}/infer", "churn_v1");
@@ -96,20 +79,20 @@ fn a_replay_shows_its_verdict_and_a_live_rollout_is_aborted_from_the_window() {
     }
     assert_eq!(versions.len(), 2, "both versions answer: {versions:?}");
     let routes = h.state().panels.serve.running.as_ref().unwrap().routes.clone();
-    wait_for(&mut h, "the live figures", |h| shows(h, "Live rollout") && shows(h, "Challenger share: 50 %"));
+    wait_within(&mut h, "the live figures", LIMIT, |h| shows(h, "Live rollout") && shows(h, "Challenger share: 50 %"));
 
     h.get_by_label_contains("Abort: all traffic to the champion").click();
-    wait_for(&mut h, "the abort", |_| matches!(routes[0].status().state, Some(Outcome::Aborted { .. })));
+    wait_within(&mut h, "the abort", LIMIT, |_| matches!(routes[0].status().state, Some(Outcome::Aborted { .. })));
     for i in 0..30 {
         let reply = request(port, "POST", &route, &[], body(&format!("cust-{i}")).as_bytes());
         assert_eq!(reply.json()["model_version"], "1", "after the abort the champion answers everyone");
     }
     h.get_by_label("Serve").click();
-    wait_for(&mut h, "the Serve screen", |h| h.state().ws.tab == Tab::Serve);
+    wait_within(&mut h, "the Serve screen", LIMIT, |h| h.state().ws.tab == Tab::Serve);
     h.get_by_label_contains("■ Stop").hover();
     h.step();
     h.get_by_label_contains("■ Stop").click();
-    wait_for(&mut h, "the server to stop", |h| {
+    wait_within(&mut h, "the server to stop", LIMIT, |h| {
         h.state().panels.serve.running.is_none() && !h.state().panels.serve.busy
     });
 }

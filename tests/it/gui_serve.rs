@@ -1,31 +1,18 @@
 //! The Serve screen: one click serves the open models with the real server, the URL and the live
 //! figures show what real clients do, the examples it offers work as pasted, and Stop stops it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use mirador::gui::{MiradorApp, Tab, Workspace};
 
+use crate::common::window::{shows, wait_within};
+
+/// How long a step may take here.
+const LIMIT: Duration = Duration::from_secs(60);
 use crate::common::repo;
 use crate::common::server::request;
-
-fn wait_for(h: &mut Harness<'static, MiradorApp>, what: &str, done: impl Fn(&Harness<'static, MiradorApp>) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn shows(h: &Harness<'static, MiradorApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
 
 #[test]
 fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
@@ -36,11 +23,11 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     let app = MiradorApp::new(ws, repo("")).with_launcher(mirador::serve::launcher());
     let mut h =
         Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
-    wait_for(&mut h, "the models to open", |h| h.state().models.len() == 2);
+    wait_within(&mut h, "the models to open", LIMIT, |h| h.state().models.len() == 2);
     h.state_mut().panels.serve.port = 0;
     h.step();
     h.get_by_label_contains("Start serving").click();
-    wait_for(&mut h, "the server", |h| h.state().panels.serve.running.is_some());
+    wait_within(&mut h, "the server", LIMIT, |h| h.state().panels.serve.running.is_some());
     let url = h.state().panels.serve.running.as_ref().unwrap().url.clone();
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert!(shows(&h, &format!("{url}/v2/models/churn_v1")) && shows(&h, &format!("{url}/v2/models/spend_regressor")));
@@ -82,7 +69,7 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     request(port, "GET", "/v2/models/churn_v1/ready", &[], b"");
     let bad = request(port, "POST", "/v2/models/churn_v1/infer", &[], b"{");
     assert_eq!(bad.status, 400);
-    wait_for(&mut h, "the figures", |h| {
+    wait_within(&mut h, "the figures", LIMIT, |h| {
         let f = h.state().panels.serve.running.as_ref().unwrap().stats.snapshot();
         f.requests == 3 && f.by_status.get(&400) == Some(&1)
     });
@@ -100,11 +87,11 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
     // The window: the curl example's row and these 500.
-    wait_for(&mut h, "the live drift", |h| shows(h, "of the columns drifted over the last 501 rows"));
+    wait_within(&mut h, "the live drift", LIMIT, |h| shows(h, "of the columns drifted over the last 501 rows"));
     assert!(shows(&h, "Live drift — churn_v1"));
 
     h.get_by_label_contains("Stop").click();
-    wait_for(&mut h, "the server to stop", |h| {
+    wait_within(&mut h, "the server to stop", LIMIT, |h| {
         h.state().panels.serve.running.is_none() && !h.state().panels.serve.busy
     });
     assert!(

@@ -3,35 +3,17 @@
 //! that means something, a file picker that reaches the whole file system, and mismatched models
 //! refused with a clear message.
 
-use std::time::{Duration, Instant};
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use mirador::gui::command::{Command, DataSlot, Export};
 use mirador::gui::{MiradorApp, Tab, Workspace};
 
+use crate::common::window::{shows, wait_for};
 use crate::common::{golden, repo};
 
 fn harness(ws: Workspace, home: std::path::PathBuf) -> Harness<'static, MiradorApp> {
     let app = MiradorApp::new(ws, home);
     Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app)
-}
-
-fn wait_for(h: &mut Harness<'static, MiradorApp>, what: &str, done: impl Fn(&Harness<'static, MiradorApp>) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn shows(h: &Harness<'static, MiradorApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
 }
 
 fn models_open(h: &mut Harness<'static, MiradorApp>) {

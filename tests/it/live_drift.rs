@@ -7,40 +7,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::server::Server;
+use crate::common::server::{ChurnForm, Server, churn_request, promtool};
 use crate::common::{Table, mirador_bin, read_text, repo};
 
-/// A V2 request for churn_v1 with the rows `rows` of `data` (column form).
+/// A V2 request for churn_v1 with the rows `rows` of `data` (column form; floats as FP64, so the
+/// values are the file's to the last bit).
 pub fn request_for(data: &Table, rows: &[usize]) -> String {
-    let spec = [
-        ("tenure_months", "INT64"),
-        ("monthly_charges", "FP64"),
-        ("total_charges", "FP64"),
-        ("senior_citizen", "INT64"),
-        ("support_calls", "INT64"),
-        ("contract", "BYTES"),
-        ("internet_service", "BYTES"),
-        ("payment_method", "BYTES"),
-        ("paperless_billing", "BYTES"),
-    ];
-    let inputs: Vec<Value> = spec
-        .iter()
-        .map(|(name, datatype)| {
-            let data: Vec<Value> = rows
-                .iter()
-                .map(|&r| {
-                    let cell = &data.column(name)[r];
-                    match *datatype {
-                        "BYTES" => json!(cell),
-                        _ if cell.is_empty() => Value::Null,
-                        _ => json!(cell.parse::<f64>().unwrap()),
-                    }
-                })
-                .collect();
-            json!({"name": name, "datatype": datatype, "shape": [rows.len()], "data": data})
-        })
-        .collect();
-    json!({ "inputs": inputs }).to_string()
+    churn_request(data, rows, ChurnForm { float: "FP64", ..ChurnForm::default() })
 }
 
 /// The value of the sample `name{…}` whose labels contain every one of `labels`.
@@ -130,20 +103,8 @@ fn live_drift_gauges_equal_mirador_drift_on_the_same_rows_and_follow_the_window(
     }
     assert!(drifted >= 3, "the current sample data drifts in several columns");
     let classic = server.request("GET", "/metrics", &[("Accept", "text/plain")], b"").text();
-    match Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    {
-        Ok(mut child) => {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(classic.as_bytes()).unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Err(_) => assert!(std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(), "promtool is required here"),
+    if let Some(out) = promtool(&["check", "metrics"], &classic) {
+        assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
     }
     let share = sample(&metrics, "mirador_share_drifted", &[r#"model="churn_v1""#]).unwrap();
     assert!((share - drifted as f64 / features.len() as f64).abs() < 1e-12, "{share}");
@@ -287,15 +248,14 @@ fn the_bundles_monitoring_rules_and_dashboard_are_valid_and_query_what_the_serve
     std::fs::write(dir.path().join("panels.yaml"), json!({"groups": [{"name": "panels", "rules": rules}]}).to_string())
         .unwrap();
     for file in [bundle.join("prometheus_rules.yaml"), dir.path().join("spec.yaml"), dir.path().join("panels.yaml")] {
-        match Command::new("promtool").arg("check").arg("rules").arg(&file).output() {
-            Ok(out) => assert!(
+        if let Some(out) = promtool(&["check", "rules", file.to_str().unwrap()], "") {
+            assert!(
                 out.status.success(),
                 "{}: {}{}",
                 file.display(),
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(_) => assert!(std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(), "promtool is required here"),
+            );
         }
     }
     // Every series the dashboard draws is on a live server's /metrics: the bundle served (its own

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::server::{Server, try_request};
+use crate::common::server::{ChurnForm, Server, churn_request, promtool, try_request};
 use crate::common::{TOLERANCE, Table, golden, mirador_bin, read_text, repo};
 
 const TOKEN: &str = "test-token-0123456789";
@@ -27,44 +27,9 @@ fn constant_p1() -> f64 {
 }
 
 /// A V2 request for churn models: the current data's `rows` (column form), with the customer id
-/// as an extra input when `with_key`.
+/// as an extra input when `with_key`, and `key` as the request's parameter.
 fn request_for(current: &Table, rows: &[usize], with_key: bool, key: Option<&str>) -> String {
-    let mut spec = vec![
-        ("tenure_months", "INT64"),
-        ("monthly_charges", "FP32"),
-        ("total_charges", "FP32"),
-        ("senior_citizen", "INT64"),
-        ("support_calls", "INT64"),
-        ("contract", "BYTES"),
-        ("internet_service", "BYTES"),
-        ("payment_method", "BYTES"),
-        ("paperless_billing", "BYTES"),
-    ];
-    if with_key {
-        spec.push(("customer_id", "BYTES"));
-    }
-    let inputs: Vec<Value> = spec
-        .iter()
-        .map(|(name, datatype)| {
-            let data: Vec<Value> = rows
-                .iter()
-                .map(|&r| {
-                    let cell = &current.column(name)[r];
-                    match *datatype {
-                        "BYTES" => json!(cell),
-                        _ if cell.is_empty() => Value::Null,
-                        _ => json!(cell.parse::<f64>().unwrap()),
-                    }
-                })
-                .collect();
-            json!({"name": name, "datatype": datatype, "shape": [rows.len()], "data": data})
-        })
-        .collect();
-    let mut body = json!({ "inputs": inputs });
-    if let Some(k) = key {
-        body["parameters"] = json!({ "key": k });
-    }
-    body.to_string()
+    churn_request(current, rows, ChurnForm { customer_id: with_key, key, ..ChurnForm::default() })
 }
 
 fn infer(server: &Server, model: &str, body: &str) -> Value {
@@ -612,24 +577,6 @@ fn replay_gives_the_known_verdicts_on_recorded_traffic() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// `promtool ARGS` with `stdin`; `None` where promtool is missing (never under CI, which installs it).
-fn promtool(args: &[&str], stdin: &str) -> Option<std::process::Output> {
-    use std::io::Write;
-    let child = Command::new("promtool")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        assert!(std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(), "promtool is required here");
-        eprintln!("promtool is not installed here: its check was skipped");
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    Some(child.wait_with_output().unwrap())
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::server::{Reply, Server, try_request};
+use crate::common::server::{ChurnForm, Reply, Server, churn_request, promtool, try_request};
 use crate::common::{golden, read_text, repo};
 
 /// A good one-row request for churn_v1 (column form, row 1 of the current data).
@@ -276,37 +276,9 @@ fn golden_label(row: usize) -> i64 {
     golden("churn_v1").column("label")[row].parse().unwrap()
 }
 
-/// A V2 request for churn_v1 with the current data's rows `rows` (column form).
+/// A V2 request for churn_v1 with the current data's rows `rows` (column form, `[rows, 1]`).
 fn request_for(current: &crate::common::Table, rows: &[usize]) -> String {
-    let spec = [
-        ("tenure_months", "INT64"),
-        ("monthly_charges", "FP32"),
-        ("total_charges", "FP32"),
-        ("senior_citizen", "INT64"),
-        ("support_calls", "INT64"),
-        ("contract", "BYTES"),
-        ("internet_service", "BYTES"),
-        ("payment_method", "BYTES"),
-        ("paperless_billing", "BYTES"),
-    ];
-    let inputs: Vec<Value> = spec
-        .iter()
-        .map(|(name, datatype)| {
-            let data: Vec<Value> = rows
-                .iter()
-                .map(|&r| {
-                    let cell = &current.column(name)[r];
-                    match *datatype {
-                        "BYTES" => json!(cell),
-                        _ if cell.is_empty() => Value::Null,
-                        _ => json!(cell.parse::<f64>().unwrap()),
-                    }
-                })
-                .collect();
-            json!({"name": name, "datatype": datatype, "shape": [rows.len(), 1], "data": data})
-        })
-        .collect();
-    json!({ "inputs": inputs }).to_string()
+    churn_request(current, rows, ChurnForm { two_dim: true, ..ChurnForm::default() })
 }
 
 #[test]
@@ -438,28 +410,11 @@ fn metrics_parse_as_prometheus_text_and_count_what_was_sent() {
     assert!(open.header("content-type").unwrap().starts_with("application/openmetrics-text"));
     assert!(open.text().ends_with("# EOF\n"));
 
-    if let Ok(out) = run_promtool(&text) {
+    // .ci/run installs Prometheus' promtool and sets MIRADOR_REQUIRE_SERVER_TOOLS, so CI always
+    // runs this part (the format checks above run everywhere).
+    if let Some(out) = promtool(&["check", "metrics"], &text) {
         assert!(out.status.success(), "promtool check metrics: {}", String::from_utf8_lossy(&out.stderr));
-    } else {
-        // .ci/run installs Prometheus' promtool and sets this, so CI always runs this part.
-        assert!(
-            std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(),
-            "promtool is required here (apt-get install prometheus)"
-        );
-        eprintln!("promtool is not installed here: its check was skipped (the format checks above ran)");
     }
-}
-
-fn run_promtool(text: &str) -> std::io::Result<std::process::Output> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    child.stdin.take().unwrap().write_all(text.as_bytes())?;
-    child.wait_with_output()
 }
 
 /// The classic text format, line by line: `# HELP` / `# TYPE` before a family's samples, sample

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 pub mod server;
+#[cfg(feature = "gui")]
+pub mod window;
 
 use mirador::core::{Model, ReadPlan, read_table};
 use polars::prelude::*;

@@ -250,3 +250,82 @@ pub fn run_python(script: &Path, args: &[String]) -> String {
     assert!(out.status.success(), "{} failed:\n{}", script.display(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// How [`churn_request`] writes a V2 request for the churn models.
+#[derive(Debug, Clone, Copy)]
+pub struct ChurnForm<'a> {
+    /// The float columns' datatype (`FP32`, `FP64`).
+    pub float: &'a str,
+    /// Shape `[rows, 1]` per column (else `[rows]`).
+    pub two_dim: bool,
+    /// Also send `customer_id` (a column the models do not read: a sticky key).
+    pub customer_id: bool,
+    /// The request's `parameters.key`.
+    pub key: Option<&'a str>,
+}
+
+impl Default for ChurnForm<'_> {
+    fn default() -> Self {
+        Self { float: "FP32", two_dim: false, customer_id: false, key: None }
+    }
+}
+
+/// A V2 request for the churn models with the rows `rows` of `data` (one tensor per column; an
+/// empty numeric cell is `null`).
+pub fn churn_request(data: &super::Table, rows: &[usize], form: ChurnForm<'_>) -> String {
+    use serde_json::{Value, json};
+    let mut spec = vec![
+        ("tenure_months", "INT64"),
+        ("monthly_charges", form.float),
+        ("total_charges", form.float),
+        ("senior_citizen", "INT64"),
+        ("support_calls", "INT64"),
+        ("contract", "BYTES"),
+        ("internet_service", "BYTES"),
+        ("payment_method", "BYTES"),
+        ("paperless_billing", "BYTES"),
+    ];
+    if form.customer_id {
+        spec.push(("customer_id", "BYTES"));
+    }
+    let shape = if form.two_dim { json!([rows.len(), 1]) } else { json!([rows.len()]) };
+    let inputs: Vec<Value> = spec
+        .iter()
+        .map(|(name, datatype)| {
+            let values: Vec<Value> = rows
+                .iter()
+                .map(|&r| {
+                    let cell = &data.column(name)[r];
+                    match *datatype {
+                        "BYTES" => json!(cell),
+                        _ if cell.is_empty() => Value::Null,
+                        _ => json!(cell.parse::<f64>().unwrap()),
+                    }
+                })
+                .collect();
+            json!({"name": name, "datatype": datatype, "shape": shape, "data": values})
+        })
+        .collect();
+    let mut body = json!({ "inputs": inputs });
+    if let Some(k) = form.key {
+        body["parameters"] = json!({ "key": k });
+    }
+    body.to_string()
+}
+
+/// `promtool ARGS` with `stdin`; `None` where promtool is missing — never under CI, which installs
+/// it and sets `MIRADOR_REQUIRE_SERVER_TOOLS` (then a missing promtool fails the test).
+pub fn promtool(args: &[&str], stdin: &str) -> Option<std::process::Output> {
+    let child =
+        Command::new("promtool").args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let Ok(mut child) = child else {
+        assert!(
+            std::env::var_os("MIRADOR_REQUIRE_SERVER_TOOLS").is_none(),
+            "promtool is required here (apt-get install prometheus)"
+        );
+        eprintln!("promtool is not installed here: its check was skipped");
+        return None;
+    };
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    Some(child.wait_with_output().unwrap())
+}
