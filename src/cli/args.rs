@@ -133,7 +133,8 @@ pub enum Command {
         /// Reference data (CSV or Parquet), or a profile (.json) made by `mirador profile`.
         #[arg(long)]
         reference: PathBuf,
-        /// Current data (CSV or Parquet).
+        /// Current data (CSV or Parquet), or a prediction log's model folder (`LOG/churn`): its
+        /// logged outputs are used as they are, its late labels give the realised performance.
         #[arg(long)]
         current: PathBuf,
         /// Columns to leave out, comma-separated (ids, timestamps).
@@ -145,7 +146,7 @@ pub enum Command {
         /// Monitor over time: chunk the current data every N rows (`1000`) or by period (`1d`, `1w`, `12h`).
         #[arg(long)]
         chunk: Option<String>,
-        /// Timestamp column for period chunks.
+        /// Timestamp column for period chunks [default for a prediction log: time].
         #[arg(long)]
         time_col: Option<String>,
         /// A model whose prediction drift (and, with --target, performance) is monitored too.
@@ -186,6 +187,9 @@ pub enum Command {
     /// timestamped file): the timeline, the gate's measurements and the verdict (exit code 3 when
     /// it would abort).
     Replay(Box<ReplayArgs>),
+    /// Late labels: join a file of true values to a prediction log (by request id or a key
+    /// column), for monitoring to measure realised performance.
+    Feedback(super::feedback::FeedbackArgs),
     /// A running server's routes: status, or promote, abort or weigh a challenger by hand
     /// (through its loopback /admin endpoint and token).
     Rollout(RolloutArgs),

@@ -28,6 +28,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
         Command::Serve(_) => Err(Error::internal("mirador serve is started by the binary, not the command line")),
         Command::Replay(args) => super::rollout::run(*args, cancel),
         Command::Rollout(args) => super::rollout::admin(&args),
+        Command::Feedback(args) => super::feedback::run(&args),
         Command::Registry { dir, action } => super::versions::registry(dir, action, cancel),
         Command::Bundle { registry, action } => super::versions::bundle(registry, action),
         Command::Inspect { model, json } => {
@@ -98,6 +99,9 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
             let options = DriftOptions { exclude, drift_share, ..DriftOptions::default() };
             options.check()?;
             if let Some(chunk) = chunk {
+                // A prediction log is chunked by its logged time unless told otherwise.
+                let log = crate::core::monitor::served::is_prediction_log(&current);
+                let time_col = time_col.or_else(|| log.then(|| "time".to_string()));
                 let chunking = Chunking::parse(&chunk, time_col.as_deref())?;
                 let rules = alert.as_deref().map(AlertRule::parse_all).transpose()?.unwrap_or_default();
                 let request = MonitorRequest { reference, current, chunking, options, model, target, rules };

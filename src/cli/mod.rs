@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod feedback;
 mod render;
 mod replay_args;
 mod rollout;

@@ -262,10 +262,17 @@ pub fn comparison(c: &Comparison) -> String {
 pub fn monitor(report: &MonitorReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "monitoring {} ({} chunks)", report.chunking, report.chunks.len());
+    let late = report.chunks.iter().any(|c| c.labelled_share.is_some());
     let _ = writeln!(
         s,
-        "  {:<22} {:>7} {:>9} {:>11} {:>9} {:>9}",
-        "chunk", "rows", "drifted", "pred drift", "roc_auc", "est. auc"
+        "  {:<22} {:>7} {:>9} {:>11} {:>9} {:>9}{}",
+        "chunk",
+        "rows",
+        "drifted",
+        "pred drift",
+        "roc_auc",
+        "est. auc",
+        if late { "  labelled" } else { "" }
     );
     for c in &report.chunks {
         let pred = c.prediction_drift.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
@@ -274,7 +281,8 @@ pub fn monitor(report: &MonitorReport) -> String {
         let est =
             c.estimated_performance.get("estimated_roc_auc").map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
         let share = c.share_drifted * 100.0;
-        let _ = writeln!(s, "  {:<22} {:>7} {share:>8.0}% {pred:>11} {auc:>9} {est:>9}", c.label, c.rows);
+        let labelled = c.labelled_share.map_or_else(String::new, |v| format!(" {:>8.1}%", v * 100.0));
+        let _ = writeln!(s, "  {:<22} {:>7} {share:>8.0}% {pred:>11} {auc:>9} {est:>9}{labelled}", c.label, c.rows);
     }
     if let Some(b) = report.bands.get("roc_auc") {
         let _ = writeln!(s, "  reference band roc_auc: [{:.4}, {:.4}] (mean ± 3σ)", b.lower, b.upper);

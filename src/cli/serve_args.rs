@@ -100,9 +100,16 @@ pub struct ServeArgs {
     /// Seconds between two live drift measurements [default: 2].
     #[arg(long)]
     pub drift_refresh: Option<f64>,
-    /// Alert rules on the live drift, ';'-separated: 'share_drifted > 0.3; drift:monthly_charges > 0.2'.
+    /// Alert rules on the live drift and the realised metrics (from POST …/feedback), ';'-separated:
+    /// 'share_drifted > 0.3; drift:monthly_charges > 0.2; accuracy < 0.8'.
     #[arg(long)]
     pub alert: Option<String>,
+    /// Labelled rows in the realised metrics' rolling window, per model and version [default: 1000].
+    #[arg(long)]
+    pub label_window: Option<usize>,
+    /// Seconds a labelled row stays in the realised metrics' window [default: 86400].
+    #[arg(long)]
+    pub label_window_secs: Option<f64>,
     /// Seconds a breach must last before its alert fires (like Prometheus' `for:`) [default: 60].
     #[arg(long)]
     pub alert_for: Option<f64>,
@@ -147,6 +154,8 @@ impl ServeArgs {
         set!(self.shutdown_grace => c.shutdown_grace_secs);
         set!(self.follow_secs => c.follow_secs);
         set!(self.drift_window => c.live.window_rows);
+        set!(self.label_window => c.live.labelled_rows);
+        set!(self.label_window_secs => c.live.labelled_secs);
         set!(self.alert => c.alerts);
         set!(self.alert_for => c.alert_for_secs);
         if self.alert_webhook.is_some() {

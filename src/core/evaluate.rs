@@ -148,7 +148,7 @@ fn class_index(classes: &[String], value: &str) -> Option<usize> {
 
 /// The positive class: the one asked for, else the model's `positive_class` metadata, else the
 /// last class (scikit-learn's `pos_label=1` for 0/1 labels).
-fn positive_index(info: &ModelInfo, classes: &[String], requested: Option<&str>) -> Result<usize> {
+pub fn positive_index(info: &ModelInfo, classes: &[String], requested: Option<&str>) -> Result<usize> {
     let wanted = requested.map(str::to_string).or_else(|| info.metadata.get("positive_class").cloned());
     match wanted {
         Some(p) => class_index(classes, &p).ok_or_else(|| {

@@ -43,6 +43,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v2/models/{model}/versions/{version}/ready", get(model_ready))
         .route("/v2/models/{model}/infer", post(super::v2::infer))
         .route("/v2/models/{model}/versions/{version}/infer", post(super::v2::infer))
+        .route("/v2/models/{model}/feedback", post(super::feedback::post).get(super::feedback::get))
         .route("/v1/models", get(super::v1::list))
         .route("/v1/models/{model}", get(super::v1::status).post(super::v1::predict))
         .route("/metrics", get(metrics))

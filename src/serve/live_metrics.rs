@@ -10,7 +10,7 @@
 //! | `mirador_dataset_drift` | `model` — 1 when that share reaches the dataset threshold |
 //! | `mirador_drift_window_rows` | `model` — rows in the window measured |
 //! | `mirador_drift_rows_dropped_total` | `model` — rows the monitor was too busy to take |
-//! | `mirador_alert_firing` | `model`, `rule` — 1 while the rule fires |
+//! | `mirador_alert_firing` | `model`, `rule` — 1 while the rule fires (drift and realised-metric rules) |
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,6 +22,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use crate::core::drift::DriftReport;
 use crate::core::serving::live::LiveState;
+use crate::core::serving::quality::QualityState;
 use crate::core::serving::routes::RouteTable;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -48,8 +49,9 @@ struct ModelLabel {
     model: String,
 }
 
-/// The served models' live drift, read at each scrape.
-pub struct LiveCollector(pub Arc<RouteTable>);
+/// The served models' live drift, read at each scrape, and the alert rules' states (the drift's
+/// and the feedback monitor's).
+pub struct LiveCollector(pub Arc<RouteTable>, pub Arc<QualityState>);
 
 impl std::fmt::Debug for LiveCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,10 +72,29 @@ impl Collector for LiveCollector {
                 Some((r.name.clone(), state, report))
             })
             .collect();
+        let gauge = ConstGauge::new(0.0f64).metric_type();
+        let mut firing: Vec<(RuleLabels, bool)> = Vec::new();
+        for (model, state, _) in &watched {
+            let alerts = state.alerts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            firing.extend(alerts.into_iter().map(|a| (RuleLabels { model: model.clone(), rule: a.rule }, a.firing)));
+        }
+        for (model, q) in self.1.snapshot() {
+            firing.extend(q.alerts.into_iter().map(|a| (RuleLabels { model: model.clone(), rule: a.rule }, a.firing)));
+        }
+        if !firing.is_empty() {
+            let mut m = encoder.encode_descriptor(
+                "mirador_alert_firing",
+                "1 while a live alert rule fires (after its duration), else 0",
+                None,
+                gauge,
+            )?;
+            for (labels, on) in &firing {
+                ConstGauge::new(f64::from(u8::from(*on))).encode(m.encode_family(labels)?)?;
+            }
+        }
         if watched.is_empty() {
             return Ok(());
         }
-        let gauge = ConstGauge::new(0.0f64).metric_type();
         for (name, help, value) in [
             ("mirador_drift_score", "Live drift per column: the test's score (p-value or distance) over the window", 0),
             ("mirador_drift_threshold", "The threshold the column's drift score is judged against", 1),
@@ -116,19 +137,6 @@ impl Collector for LiveCollector {
                 if let Some(r) = report {
                     ConstGauge::new(read(state, r)).encode(m.encode_family(&ModelLabel { model: model.clone() })?)?;
                 }
-            }
-        }
-        let mut m = encoder.encode_descriptor(
-            "mirador_alert_firing",
-            "1 while a live alert rule fires (after its duration), else 0",
-            None,
-            gauge,
-        )?;
-        for (model, state, _) in &watched {
-            let alerts = state.alerts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            for a in alerts {
-                let labels = RuleLabels { model: model.clone(), rule: a.rule.clone() };
-                ConstGauge::new(f64::from(u8::from(a.firing))).encode(m.encode_family(&labels)?)?;
             }
         }
         let mut m = encoder.encode_descriptor(

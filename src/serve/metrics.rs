@@ -62,7 +62,11 @@ pub struct Metrics {
 impl Metrics {
     /// The metrics, with the prediction log's counts when a log is kept, and the figures of the
     /// routes that have a challenger.
-    pub fn new(log: Option<Arc<LogCounts>>, routes: Arc<crate::core::serving::routes::RouteTable>) -> Self {
+    pub fn new(
+        log: Option<Arc<LogCounts>>,
+        routes: Arc<crate::core::serving::routes::RouteTable>,
+        quality: Arc<crate::core::serving::quality::QualityState>,
+    ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::default();
         let rows = Family::default();
@@ -105,7 +109,11 @@ impl Metrics {
         if let Some(counts) = log {
             registry.register_collector(Box::new(LogCollector(counts)));
         }
-        registry.register_collector(Box::new(super::live_metrics::LiveCollector(Arc::clone(&routes))));
+        registry.register_collector(Box::new(super::live_metrics::LiveCollector(
+            Arc::clone(&routes),
+            Arc::clone(&quality),
+        )));
+        registry.register_collector(Box::new(super::quality_metrics::QualityCollector(quality)));
         registry.register_collector(Box::new(super::route_metrics::RouteCollector(routes)));
         Self { registry, requests, rows, duration, queue, batch, in_flight, ready }
     }

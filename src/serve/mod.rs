@@ -6,6 +6,7 @@
 //! - [`app`]: the routes; [`state`]: what they share; [`v2`], [`v1`]: inference;
 //! - [`wire`]: the V2 JSON; [`tensors`]: request tensors to the model's rows; [`binary`]: the
 //!   binary extension (predictions become V2 tensors in [`crate::core::serving::protocol`]);
+//! - [`feedback`]: late labels in, realised metrics out;
 //! - [`metrics`]: `/metrics`; [`reply`]: JSON answers and error statuses.
 //!
 //! HTTP runs on a tokio runtime of its own threads; inference runs on each model's batcher workers
@@ -14,8 +15,10 @@
 pub mod admin;
 pub mod app;
 pub mod binary;
+pub mod feedback;
 pub mod live_metrics;
 pub mod metrics;
+pub mod quality_metrics;
 pub mod reply;
 pub mod route_metrics;
 pub mod state;

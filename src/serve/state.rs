@@ -33,7 +33,11 @@ pub type Shared = Arc<AppState>;
 impl AppState {
     /// State over a started service.
     pub fn new(service: Service) -> Self {
-        let metrics = Metrics::new(service.log().map(|l| Arc::clone(l.counts())), Arc::clone(service.route_table()));
+        let metrics = Metrics::new(
+            service.log().map(|l| Arc::clone(l.counts())),
+            Arc::clone(service.route_table()),
+            Arc::clone(service.quality().state()),
+        );
         for e in service.endpoints() {
             metrics.set_ready(&labels(&e), true);
         }

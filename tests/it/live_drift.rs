@@ -17,7 +17,7 @@ pub fn request_for(data: &Table, rows: &[usize]) -> String {
 }
 
 /// The value of the sample `name{…}` whose labels contain every one of `labels`.
-fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
+pub fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
     metrics.lines().find_map(|l| {
         let (series, value) = l.rsplit_once(' ')?;
         (series.starts_with(&format!("{name}{{")) && labels.iter().all(|x| series.contains(x)))

@@ -22,6 +22,7 @@ mod gui_serve;
 #[cfg(feature = "gui")]
 mod gui_trust;
 mod live_drift;
+mod live_quality;
 mod metrics_golden;
 mod monitor;
 mod profile_drift;

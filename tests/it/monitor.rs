@@ -15,7 +15,14 @@ fn outputs() -> ModelOutputs {
         labelled_scores(&m, &repo("sample-data/churn_reference.csv"), Some("churned")).unwrap();
     let (current_scores, current_labelled) =
         labelled_scores(&m, &repo("sample-data/churn_production_log.csv"), Some("churned")).unwrap();
-    ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled, binary: true }
+    ModelOutputs {
+        reference_scores,
+        current_scores,
+        reference_labelled,
+        current_labelled,
+        current_label_mask: None,
+        binary: true,
+    }
 }
 
 #[test]
@@ -129,6 +136,7 @@ fn estimated_performance_tracks_realised_performance_on_reference_like_data() {
         current_scores: scores,
         reference_labelled: labelled.clone(),
         current_labelled: labelled,
+        current_label_mask: None,
         binary: true,
     };
     let report =

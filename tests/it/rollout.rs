@@ -268,7 +268,14 @@ fn a_shadow_that_fails_or_sleeps_never_changes_an_answer_or_slows_it_beyond_nois
     for (what, t) in [("a slow shadow", s), ("a failing shadow", f)] {
         assert!(t <= p * 1.5 + 1.0, "{what} slowed the answers: median {t:.3} ms vs {p:.3} ms without");
     }
-    let status = admin(&failing, "GET", "/admin/routes", "");
+    // The copies run off the request path: the last ones may still be on their way when the
+    // last answer arrives, so wait (boundedly) for the count to settle.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut status = admin(&failing, "GET", "/admin/routes", "");
+    while status["routes"][0]["shadow_failed"] != json!(300) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        status = admin(&failing, "GET", "/admin/routes", "");
+    }
     assert_eq!(status["routes"][0]["shadow_failed"], json!(300), "every copy failed: {status}");
     let status = admin(&slow, "GET", "/admin/routes", "");
     let r = &status["routes"][0];

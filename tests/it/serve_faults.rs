@@ -515,7 +515,8 @@ fn sigterm_during_load_finishes_in_flight_requests_and_leaves_whole_log_segments
     assert!(names.len() > 1, "segments rotated by size: {names:?}");
     let logged = mirador::core::read_table(&folder, &mirador::core::ReadPlan::default()).unwrap();
     assert_eq!(logged.height(), answered.load(Ordering::SeqCst) * 5, "every answered row was logged");
-    for column in ["time", "request_id", "model", "version", "latency_ms", "tenure_months", "contract", "label", "p_1"]
+    for column in
+        ["time", "request_id", "row", "model", "version", "latency_ms", "tenure_months", "contract", "label", "p_1"]
     {
         assert!(logged.column(column).is_ok(), "the log has {column}");
     }

@@ -11,7 +11,9 @@
 pub mod alerts;
 pub mod cbpe;
 pub mod chunks;
+pub mod labels;
 mod request;
+pub mod served;
 
 use std::collections::BTreeMap;
 
@@ -78,6 +80,9 @@ pub struct ChunkResult {
     pub performance: BTreeMap<String, Option<f64>>,
     /// Performance estimated without labels (CBPE, binary classifiers), e.g. `estimated_roc_auc`.
     pub estimated_performance: BTreeMap<String, f64>,
+    /// Share of the chunk's rows with a label (when labels arrive late; none: all or none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labelled_share: Option<f64>,
 }
 
 /// Predictions (and labels) aligned with the rows of the reference and current data.
@@ -91,6 +96,9 @@ pub struct ModelOutputs {
     pub reference_labelled: Option<ClassificationData>,
     /// Labelled current rows, for realised performance.
     pub current_labelled: Option<ClassificationData>,
+    /// Which current rows have a label, when only some do (late labels joined to a prediction
+    /// log); none: every row of `current_labelled` is labelled.
+    pub current_label_mask: Option<Vec<bool>>,
     /// Whether the scores are a binary classifier's positive-class probabilities (enables CBPE).
     pub binary: bool,
 }
@@ -169,6 +177,7 @@ pub fn monitor(
             prediction_drift: None,
             performance: BTreeMap::new(),
             estimated_performance: BTreeMap::new(),
+            labelled_share: None,
         };
         if let Some(out) = outputs {
             let scores: Vec<f64> = chunk.rows.iter().map(|&i| out.current_scores[i]).collect();
@@ -177,7 +186,16 @@ pub fn monitor(
                 result.estimated_performance = cbpe::estimate(&scores, 0.5);
             }
             if let Some(labelled) = &out.current_labelled {
-                result.performance = performance(labelled, &chunk.rows);
+                let rows: Vec<usize> = match &out.current_label_mask {
+                    Some(mask) => {
+                        chunk.rows.iter().copied().filter(|&i| mask.get(i).copied().unwrap_or(false)).collect()
+                    }
+                    None => chunk.rows.clone(),
+                };
+                if out.current_label_mask.is_some() {
+                    result.labelled_share = Some(rows.len() as f64 / chunk.rows.len().max(1) as f64);
+                }
+                result.performance = performance(labelled, &rows);
             }
         }
         chunks.push(result);

@@ -1,6 +1,10 @@
 //! Monitoring from files: check the cheap things first (headers, columns, rules, the model), then
 //! read the reference and current data, score them with the model when one is given, and run
 //! [`monitor`] — what `mirador drift --chunk` and the Monitor screen both call.
+//!
+//! When the current data is a prediction log's folder, its logged outputs are used as they are
+//! (the model scores the reference only) and its late labels give the realised performance of
+//! the rows that have one ([`super::served`]).
 
 use std::path::{Path, PathBuf};
 
@@ -58,8 +62,11 @@ pub fn monitor_files(
     if let Chunking::Period { column, .. } = &request.chunking {
         need(column, &request.current, &current_columns, "timestamp")?;
     }
+    let served_log = super::served::is_prediction_log(&request.current);
     if let Some(target) = &request.target {
-        need(target, &request.current, &current_columns, "target")?;
+        if !served_log {
+            need(target, &request.current, &current_columns, "target")?;
+        }
         need(target, &request.reference, &reference_columns, "target")?;
     }
     let model = request.model.as_ref().map(Model::load).transpose()?;
@@ -68,7 +75,7 @@ pub fn monitor_files(
         &current_columns,
         &request.options.exclude,
         model.as_ref(),
-        request.target.is_some(),
+        request.target.is_some() || served_log,
     )?;
 
     // The timestamp column stays: it cuts the chunks. The target is the features' drift's business
@@ -83,23 +90,64 @@ pub fn monitor_files(
     let exclude = &request.options.exclude;
     let reference = read_rows(&request.reference, exclude)?;
     step(3, "reading the current data")?;
-    let current = read_rows(&request.current, exclude)?;
+    let mut notes = notes;
+    let served = if served_log { Some(super::served::read_served(&request.current)?) } else { None };
+    let current = match &served {
+        Some(s) => {
+            let keep: Vec<&str> = s
+                .inputs
+                .get_column_names()
+                .into_iter()
+                .map(|c| c.as_str())
+                .filter(|c| !exclude.iter().any(|e| e == c))
+                .collect();
+            s.inputs.select(keep).map_err(|e| Error::internal(format!("cannot read the log's columns: {e}")))?
+        }
+        None => read_rows(&request.current, exclude)?,
+    };
     step(4, "scoring with the model")?;
     let outputs = match &model {
         Some(model) => {
             let (reference_scores, reference_labelled) =
                 labelled_scores(model, &request.reference, request.target.as_deref())?;
-            let (current_scores, current_labelled) =
-                labelled_scores(model, &request.current, request.target.as_deref())?;
+            let (current_scores, current_labelled, current_label_mask) = match &served {
+                // What the clients got, as logged: no re-scoring.
+                Some(s) => {
+                    let (scores, labelled) = s.scores(model.info())?;
+                    let labelled_rows = s.labels.iter().filter(|l| l.is_some()).count();
+                    notes.push(format!(
+                        "read the prediction log: {} served rows, {labelled_rows} with a late label{}",
+                        s.inputs.height(),
+                        if s.unmatched_labels > 0 {
+                            format!(" ({} labels matched no logged row)", s.unmatched_labels)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    let (labelled, mask) = labelled.unzip();
+                    (scores, labelled, mask)
+                }
+                None => {
+                    let (scores, labelled) = labelled_scores(model, &request.current, request.target.as_deref())?;
+                    (scores, labelled, None)
+                }
+            };
             let binary = matches!(&model.info().task, Task::Classification { classes, .. } if classes.len() == 2);
-            Some(ModelOutputs { reference_scores, current_scores, reference_labelled, current_labelled, binary })
+            Some(ModelOutputs {
+                reference_scores,
+                current_scores,
+                reference_labelled,
+                current_labelled,
+                current_label_mask,
+                binary,
+            })
         }
         None => None,
     };
     step(5, "computing drift and performance per chunk")?;
     let mut report = monitor(&reference, &current, &request.chunking, &options, outputs.as_ref(), &request.rules)?;
     report.notes = notes;
-    if let Some(target) = &request.target {
+    if let Some(target) = request.target.as_ref().filter(|_| !served_log) {
         let pick = |frame: &polars::prelude::DataFrame| frame.select([target.as_str()]);
         if let (Ok(r), Ok(c)) = (pick(&reference), pick(&current)) {
             report.target_drift = drift_frames(&r, &c, &request.options)?.columns.into_iter().next();

@@ -1,5 +1,7 @@
 //! Alerts on a served model's live figures: rules in `mirador drift --alert`'s grammar
-//! (`share_drifted > 0.3`, `drift:monthly_charges > 0.2`), judged at every live measurement, firing
+//! (`share_drifted > 0.3`, `drift:monthly_charges > 0.2`, `accuracy < 0.8`, `rmse > 12`), judged at
+//! every live measurement — drift by the drift monitor, realised metrics by the feedback
+//! monitor ([`super::quality`]) — firing
 //! only after the breach has lasted `for_secs` (Prometheus' `for:`), resolved when it stops. Each
 //! change goes to the alert log (JSON lines), to `/metrics`, and — when a webhook is set — is
 //! POSTed in Alertmanager's webhook format (plain HTTP, a short timeout, off the request path).
@@ -29,14 +31,14 @@ pub struct AlertSettings {
 }
 
 impl AlertSettings {
-    /// Rules from text, refusing those the server cannot judge (bands, performance without labels).
+    /// Rules from text, refusing those the server cannot judge (bands, estimates, unknown names).
     pub fn parse(rules: &str, for_secs: f64, webhook: Option<String>, log: Option<PathBuf>) -> Result<Self> {
         let rules = AlertRule::parse_all(rules)?;
         for r in &rules {
-            let live = r.key() == "share_drifted" || r.key().starts_with("drift:");
-            if r.is_band() || !live {
+            if r.is_band() || !(is_drift_rule(r) || is_quality_rule(r)) {
                 return Err(Error::Invalid(format!(
-                    "the server judges 'share_drifted' and 'drift:<column>' rules with > or <; '{}' needs labels or a reference band, which only `mirador drift --chunk` has",
+                    "the server judges 'share_drifted', 'drift:<column>' and realised-metric rules ({}) with > or <; '{}' needs a reference band or an estimate, which only `mirador drift --chunk` has",
+                    QUALITY_METRICS.join(", "),
                     r.text
                 )));
             }
@@ -52,6 +54,27 @@ impl AlertSettings {
             return Err(Error::Invalid(format!("the alert webhook '{w}' must be an http:// address")));
         }
         Ok(Self { rules, for_secs, webhook, log })
+    }
+}
+
+/// The realised metrics the feedback monitor computes (and alert rules may watch).
+pub const QUALITY_METRICS: [&str; 8] =
+    ["accuracy", "precision", "recall", "f1", "roc_auc", "error_rate", "mae", "rmse"];
+
+/// Whether `rule` watches the live drift.
+pub fn is_drift_rule(rule: &AlertRule) -> bool {
+    rule.key() == "share_drifted" || rule.key().starts_with("drift:")
+}
+
+/// Whether `rule` watches a realised metric (from feedback).
+pub fn is_quality_rule(rule: &AlertRule) -> bool {
+    QUALITY_METRICS.contains(&rule.key())
+}
+
+impl AlertSettings {
+    /// The same settings with only the rules `keep` accepts.
+    pub fn only(&self, keep: fn(&AlertRule) -> bool) -> Self {
+        Self { rules: self.rules.iter().filter(|r| keep(r)).cloned().collect(), ..self.clone() }
     }
 }
 
@@ -74,14 +97,16 @@ pub struct AlertState {
 #[derive(Debug, Clone)]
 pub struct Alerts {
     model: String,
+    /// The `alertname` label of what it sends (`MiradorLiveDrift`, `MiradorLiveQuality`).
+    name: &'static str,
     settings: AlertSettings,
     /// Each rule's state, in rule order.
     pub states: Vec<AlertState>,
 }
 
 impl Alerts {
-    /// The alerts of `model`, none firing.
-    pub fn new(model: &str, settings: AlertSettings) -> Self {
+    /// The alerts of `model`, none firing; `name` is their `alertname`.
+    pub fn new(model: &str, name: &'static str, settings: AlertSettings) -> Self {
         let states = settings
             .rules
             .iter()
@@ -93,7 +118,7 @@ impl Alerts {
                 breached_at: None,
             })
             .collect();
-        Self { model: model.to_string(), settings, states }
+        Self { model: model.to_string(), name, settings, states }
     }
 
     /// Whether a rule is breached but not firing yet (waiting out its duration).
@@ -101,17 +126,21 @@ impl Alerts {
         self.states.iter().any(|s| s.breached_at.is_some() && !s.firing)
     }
 
-    /// Judge a new measurement; returns the changes (fired, resolved) it caused, for
+    /// Judge a new drift measurement; returns the changes (fired, resolved) it caused, for
     /// [`deliver`](Self::deliver).
     pub fn judge(&mut self, report: &DriftReport) -> Vec<AlertState> {
+        self.judge_with(|key| match key.strip_prefix("drift:") {
+            Some(column) => report.columns.iter().find(|c| c.column == column).map(|c| c.score),
+            None => Some(report.share_drifted),
+        })
+    }
+
+    /// Judge the figures `value` gives by rule key (none: no value yet, not breached).
+    pub fn judge_with(&mut self, value: impl Fn(&str) -> Option<f64>) -> Vec<AlertState> {
         let now = Instant::now();
         let mut changes = Vec::new();
         for (rule, state) in self.settings.rules.iter().zip(&mut self.states) {
-            let value = match rule.key().strip_prefix("drift:") {
-                Some(column) => report.columns.iter().find(|c| c.column == column).map(|c| c.score),
-                None => Some(report.share_drifted),
-            };
-            match value.and_then(|v| rule.breach(v)) {
+            match value(rule.key()).and_then(|v| rule.breach(v)) {
                 Some(message) => {
                     let since = *state.breached_at.get_or_insert(now);
                     if state.since.is_none() {
@@ -156,7 +185,7 @@ impl Alerts {
         if let Some(url) = &self.settings.webhook {
             let alert = json!({
                 "status": status,
-                "labels": {"alertname": "MiradorLiveDrift", "model": self.model, "rule": change.rule, "severity": "warning"},
+                "labels": {"alertname": self.name, "model": self.model, "rule": change.rule, "severity": "warning"},
                 "annotations": {"summary": change.message},
                 "startsAt": change.since.clone().unwrap_or_else(|| now.clone()),
                 "endsAt": if change.firing { "0001-01-01T00:00:00Z".to_string() } else { now.clone() },
@@ -168,7 +197,7 @@ impl Alerts {
                 "status": status,
                 "receiver": "mirador",
                 "groupLabels": {"model": self.model},
-                "commonLabels": {"alertname": "MiradorLiveDrift", "model": self.model},
+                "commonLabels": {"alertname": self.name, "model": self.model},
                 "commonAnnotations": {},
                 "externalURL": "",
                 "alerts": [alert],
@@ -204,7 +233,7 @@ mod tests {
     #[test]
     fn an_alert_fires_after_its_duration_and_resolves() {
         let settings = AlertSettings::parse("share_drifted > 0.3", 0.05, None, None).unwrap();
-        let mut alerts = Alerts::new("churn", settings);
+        let mut alerts = Alerts::new("churn", "MiradorLiveDrift", settings);
         assert!(alerts.judge(&report(0.5)).is_empty(), "breached, not yet for long enough");
         std::thread::sleep(Duration::from_millis(60));
         let fired = alerts.judge(&report(0.5));
@@ -213,7 +242,11 @@ mod tests {
         assert!(alerts.judge(&report(0.6)).is_empty(), "still firing: no new change");
         let resolved = alerts.judge(&report(0.1));
         assert!(resolved.len() == 1 && !resolved[0].firing);
-        assert!(AlertSettings::parse("roc_auc < 0.7", 0.0, None, None).is_err(), "needs labels");
+        assert!(AlertSettings::parse("roc_auc outside band", 0.0, None, None).is_err(), "needs a band");
+        assert!(AlertSettings::parse("estimated_roc_auc < 0.7", 0.0, None, None).is_err(), "an estimate");
+        let both = AlertSettings::parse("accuracy < 0.8; share_drifted > 0.3", 0.0, None, None).unwrap();
+        assert_eq!(both.only(is_quality_rule).rules.len(), 1);
+        assert_eq!(both.only(is_drift_rule).rules[0].text, "share_drifted > 0.3");
         assert!(AlertSettings::parse("share_drifted > 0.3", 0.0, Some("https://x".into()), None).is_err());
     }
 }

@@ -275,6 +275,24 @@ impl ServeConfig {
             )));
         }
         settings::count("rows in the live drift window (live.window_rows)", self.live.window_rows, 10, 10_000_000)?;
+        settings::count(
+            "labelled rows in the realised metrics' window (live.labelled_rows)",
+            self.live.labelled_rows,
+            1,
+            10_000_000,
+        )?;
+        settings::count(
+            "answered rows waiting for labels (live.pending_rows)",
+            self.live.pending_rows,
+            0,
+            100_000_000,
+        )?;
+        if !(self.live.labelled_secs.is_finite() && (1.0..=31_536_000.0).contains(&self.live.labelled_secs)) {
+            return Err(Error::Invalid(format!(
+                "the realised metrics' window (live.labelled_secs) must be from 1 s to a year; got {}",
+                self.live.labelled_secs
+            )));
+        }
         if !(self.live.refresh_secs.is_finite() && (0.05..=3600.0).contains(&self.live.refresh_secs)) {
             return Err(Error::Invalid(format!(
                 "the live drift's refresh (live.refresh_secs) must be from 0.05 to 3600 seconds; got {}",

@@ -60,7 +60,16 @@ impl Ctx {
         self.arrived.elapsed().as_secs_f64() * 1e3
     }
 
-    fn log(&self, arm: Arm, endpoint: &Endpoint, inputs: DataFrame, predictions: BatchPredictions, sticky: Vec<bool>) {
+    /// Log `inputs` (the request's rows at `positions`; empty: all of them, in order).
+    fn log(
+        &self,
+        arm: Arm,
+        endpoint: &Endpoint,
+        inputs: DataFrame,
+        predictions: BatchPredictions,
+        sticky: Vec<bool>,
+        positions: Vec<u32>,
+    ) {
         if let Some(log) = &self.log {
             log.record(LogEntry {
                 model: self.route.name.clone(),
@@ -68,6 +77,7 @@ impl Ctx {
                 arm: arm.as_str(),
                 sticky,
                 request_id: self.request_id.clone(),
+                positions,
                 time: self.time.clone(),
                 latency_ms: self.latency_ms(),
                 inputs,
@@ -119,7 +129,7 @@ impl Service {
             sticky,
         });
         let deadline = Duration::from_secs_f64(self.config.limits.request_timeout_secs);
-        let reply: ReplyFn = Box::new(reply);
+        let reply = remembered(Arc::clone(&self.quality), &ctx, &arms.champion, routing.keys.clone(), reply);
         if let Some(v) = &routing.version {
             let (endpoint, arm) = match &arms.challenger {
                 _ if *v == arms.champion.served.version => (Arc::clone(&arms.champion), Arm::Champion),
@@ -167,6 +177,31 @@ impl Service {
     }
 }
 
+/// `reply`, after handing what the client got to the feedback monitor (late labels join it).
+fn remembered(
+    quality: Arc<super::quality::LiveQuality>,
+    ctx: &Ctx,
+    champion: &Endpoint,
+    keys: Option<Vec<Option<String>>>,
+    reply: impl FnOnce(Result<Answer>) + Send + 'static,
+) -> ReplyFn {
+    let (model, request_id, answers) = (ctx.route.name.clone(), ctx.request_id.clone(), Arc::clone(&champion.answers));
+    Box::new(move |result: Result<Answer>| {
+        if let Ok(a) = &result {
+            let versions = a.row_versions.clone().unwrap_or_else(|| vec![a.version.clone(); a.predictions.rows]);
+            quality.offer(super::quality::Answered {
+                model,
+                request_id,
+                versions,
+                keys,
+                predictions: a.predictions.clone(),
+                answers,
+            });
+        }
+        reply(result);
+    })
+}
+
 /// One version answers every row.
 fn single(
     ctx: Arc<Ctx>,
@@ -186,7 +221,7 @@ fn single(
         }
         let answer = scored.map(|s| answer(&ctx, &s, e.served.version.clone(), None));
         if let (Ok(a), Some(inputs)) = (&answer, logged) {
-            ctx.log(arm, &e, inputs, a.predictions.clone(), ctx.sticky.clone());
+            ctx.log(arm, &e, inputs, a.predictions.clone(), ctx.sticky.clone(), Vec::new());
         }
         reply(answer);
     })
@@ -212,7 +247,7 @@ fn shadowed(
         }
         let answer = scored.map(|s| answer(&c1, &s, e1.served.version.clone(), None));
         if let (Ok(a), Some(inputs)) = (&answer, logged) {
-            c1.log(Arm::Champion, &e1, inputs, a.predictions.clone(), c1.sticky.clone());
+            c1.log(Arm::Champion, &e1, inputs, a.predictions.clone(), c1.sticky.clone(), Vec::new());
         }
         reply(answer);
     })?;
@@ -226,7 +261,7 @@ fn shadowed(
             Ok(s) => {
                 c2.route.shadow.scored.fetch_add(1, Ordering::Relaxed);
                 if let Some(inputs) = logged {
-                    c2.log(Arm::Shadow, &e2, inputs, s.predictions.clone(), c2.sticky.clone());
+                    c2.log(Arm::Shadow, &e2, inputs, s.predictions.clone(), c2.sticky.clone(), Vec::new());
                 }
                 if let Some(o) = outcomes {
                     pair_challenger(&c2.route, &pair, o);
@@ -302,11 +337,12 @@ fn split(
     let (c2, j2, e2, m2) = (Arc::clone(&ctx), Arc::clone(&join), Arc::clone(&challenger), Arc::clone(&mask));
     let logged = ctx.log.as_ref().map(|_| canary_frame.clone());
     let canary_sticky: Vec<bool> = canary_idx.iter().map(|&i| ctx.sticky.get(i).copied().unwrap_or(false)).collect();
+    let canary_positions: Vec<u32> = canary_idx.iter().map(|&i| i as u32).collect();
     challenger.batcher.submit(canary_frame, deadline, move |scored: Result<Scored>| {
         let outcomes = scored.as_ref().ok().map(|s| Outcomes::of(&s.predictions, &e2.served.model.info().task));
         c2.route.record(Arm::Canary, scored.is_ok(), c2.latency_ms(), outcomes.as_ref());
         if let (Ok(s), Some(inputs)) = (&scored, logged) {
-            c2.log(Arm::Canary, &e2, inputs, s.predictions.clone(), canary_sticky);
+            c2.log(Arm::Canary, &e2, inputs, s.predictions.clone(), canary_sticky, canary_positions);
         }
         finish(&c2, &j2, &m2, champion_needed, None, Some(scored.map(|s| s.predictions)));
     })?;
@@ -323,7 +359,8 @@ fn split(
         if let (Ok(s), Some(inputs)) = (&scored, champion_rows) {
             let idx: Vec<usize> = (0..m1.len()).filter(|&i| !m1[i]).collect();
             let sticky = idx.iter().map(|&i| c1.sticky.get(i).copied().unwrap_or(false)).collect();
-            c1.log(Arm::Champion, &e1, inputs, pick(&s.predictions, &idx), sticky);
+            let positions = idx.iter().map(|&i| i as u32).collect();
+            c1.log(Arm::Champion, &e1, inputs, pick(&s.predictions, &idx), sticky, positions);
         }
         finish(&c1, &j1, &m1, champion_needed, Some(scored.map(|s| s.predictions)), None);
     });

@@ -27,11 +27,23 @@ pub struct LiveSettings {
     pub window_rows: usize,
     /// Seconds between two measurements (at most; none when no row came).
     pub refresh_secs: f64,
+    /// Labelled rows kept for the realised metrics (per model and version).
+    pub labelled_rows: usize,
+    /// Seconds a labelled row stays in the realised metrics' window.
+    pub labelled_secs: f64,
+    /// Answered rows remembered while they wait for a label (the oldest forgotten first).
+    pub pending_rows: usize,
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
-        Self { window_rows: 1000, refresh_secs: 2.0 }
+        Self {
+            window_rows: 1000,
+            refresh_secs: 2.0,
+            labelled_rows: 1000,
+            labelled_secs: 86_400.0,
+            pending_rows: 100_000,
+        }
     }
 }
 
@@ -76,7 +88,8 @@ impl LiveDrift {
         let (tx, rx) = bounded(256);
         let state = Arc::new(LiveState::default());
         let (s, settings) = (Arc::clone(&state), settings.clone());
-        let mut alerts = super::alerting::Alerts::new(model, alerts);
+        let mut alerts =
+            super::alerting::Alerts::new(model, "MiradorLiveDrift", alerts.only(super::alerting::is_drift_rule));
         std::thread::Builder::new()
             .name(format!("mirador-live-{model}"))
             .spawn(move || watch(&rx, &reference, &settings, &s, &mut alerts))

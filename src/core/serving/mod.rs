@@ -14,6 +14,8 @@
 //!   [`routes`]: the table of them, partly replaced when the config is read again;
 //!   [`dispatch`]: one request's rows split between them; [`controller`]: the clock that measures
 //!   the gate, steps, promotes or aborts, and follows registry stages;
+//! - [`live`]: drift of the rows served, against a reference; [`quality`]: realised metrics from
+//!   late labels; [`alerting`]: rules on both, firing after their duration;
 //! - [`stats`]: live figures for the window; [`launch`]: how the window starts a server.
 //!
 //! [`Service`] ties them together: the routes, each version with its batcher, and the log.
@@ -27,6 +29,7 @@ pub mod launch;
 pub mod live;
 pub mod predlog;
 pub mod protocol;
+pub mod quality;
 pub mod route;
 pub mod routes;
 pub mod rows;
@@ -56,6 +59,8 @@ pub struct Endpoint {
     pub output_columns: Arc<Vec<String>>,
     /// Its live drift monitor, when it has a reference profile.
     pub live: Option<live::LiveDrift>,
+    /// What it answers, for comparing late labels with it.
+    pub answers: Arc<quality::Answers>,
 }
 
 /// One request's answer.
@@ -86,6 +91,7 @@ pub struct Service {
     workers: usize,
     notes: Vec<String>,
     controller: Option<controller::Controller>,
+    quality: Arc<quality::LiveQuality>,
 }
 
 impl Service {
@@ -98,7 +104,10 @@ impl Service {
         let routes = Arc::new(RouteTable::start(config, workers)?);
         let log = config.log_dir.as_ref().map(|dir| PredictionLog::start(dir, &config.log)).transpose()?.map(Arc::new);
         let controller = Some(controller::Controller::start(Arc::clone(&routes), config)?);
+        let quality =
+            Arc::new(quality::LiveQuality::start(&config.live, &config.alert_settings()?, config.log_dir.clone())?);
         Ok(Self {
+            quality,
             routes,
             log,
             stats: Arc::new(ServeStats::default()),
@@ -137,6 +146,40 @@ impl Service {
     /// The live figures.
     pub fn stats(&self) -> &Arc<ServeStats> {
         &self.stats
+    }
+
+    /// The feedback monitor (realised metrics from late labels).
+    pub fn quality(&self) -> &Arc<quality::LiveQuality> {
+        &self.quality
+    }
+
+    /// Join late labels to `name`'s answers. A label that is not one of the model's classes (or,
+    /// for a regressor, not a number) is refused, naming it; a label whose row is unknown or
+    /// forgotten is counted unmatched and still kept in the labels log.
+    pub fn feedback(&self, name: &str, labels: Vec<quality::Feedback>) -> Result<quality::FeedbackOutcome> {
+        let answers = Arc::clone(&self.route(name)?.arms().champion.answers);
+        for (i, f) in labels.iter().enumerate() {
+            let known = match &*answers {
+                quality::Answers::Classes { classes, .. } => classes.contains(&f.label),
+                quality::Answers::Values => f.label.trim().parse::<f64>().is_ok_and(f64::is_finite),
+            };
+            if !known {
+                let expected = match &*answers {
+                    quality::Answers::Classes { classes, .. } => format!("one of the classes {}", classes.join(", ")),
+                    quality::Answers::Values => "a finite number".into(),
+                };
+                return Err(Error::Invalid(format!(
+                    "label {i} is {}; model '{name}' expects {expected}",
+                    crate::core::text::quote(&f.label)
+                )));
+            }
+            if f.id.is_none() && f.key.is_none() {
+                return Err(Error::Invalid(format!(
+                    "label {i} names no row: give its request \"id\" (and \"row\") or its \"key\""
+                )));
+            }
+        }
+        self.quality.feedback(name, labels)
     }
 
     /// The prediction log, when one is kept.
@@ -180,8 +223,10 @@ impl Service {
     /// Stop: the routes' clock stops; the workers end when the last request is answered; the log
     /// writes what is waiting and closes its segments.
     pub fn shutdown(self) -> Result<()> {
-        let Self { routes, log, controller, config, .. } = self;
+        let Self { routes, log, controller, config, quality, .. } = self;
         drop(controller);
+        // Its labels are written as it stops.
+        drop(quality);
         drop(routes);
         let Some(mut log) = log else { return Ok(()) };
         // Requests still queued (a shadow's copies) hold the log until they are scored: wait for
@@ -217,6 +262,15 @@ impl Endpoint {
         };
         let alerts = config.alert_settings()?;
         let live = reference.map(|r| live::LiveDrift::start(&served.name, r, &config.live, alerts)).transpose()?;
-        Ok(Self { served, batcher, output_columns, live })
+        let info = served.model.info();
+        let answers = Arc::new(match &info.task {
+            crate::core::model::info::Task::Classification { classes, .. } => quality::Answers::Classes {
+                classes: classes.clone(),
+                positive: crate::core::evaluate::positive_index(info, classes, None)
+                    .unwrap_or(classes.len().saturating_sub(1)),
+            },
+            crate::core::model::info::Task::Regression { .. } => quality::Answers::Values,
+        });
+        Ok(Self { served, batcher, output_columns, live, answers })
     }
 }

@@ -1,5 +1,5 @@
 //! The prediction log: every served row — when, which request, which model, version and arm
-//! (champion, canary, shadow), whether a sticky key placed it, its input
+//! (champion, canary, shadow), its position in its request, whether a sticky key placed it, its input
 //! columns, its outputs, how long it took — written by a background thread as Parquet segments, one
 //! folder per model. A segment is written to a hidden temporary file and renamed when it closes
 //! (after so many rows or seconds), so a reader never sees half a file; a folder of segments is read
@@ -23,8 +23,7 @@ use crate::core::error::{Error, Result};
 use crate::core::session::BatchPredictions;
 use crate::core::writer::prediction_frame;
 
-/// The columns every log row starts with, before the model's inputs and outputs.
-pub const META_COLUMNS: [&str; 7] = ["time", "request_id", "model", "version", "arm", "sticky", "latency_ms"];
+pub use crate::core::monitor::served::META_COLUMNS;
 
 /// One request's rows, to be logged.
 pub struct LogEntry {
@@ -38,6 +37,9 @@ pub struct LogEntry {
     pub sticky: Vec<bool>,
     /// The request's id.
     pub request_id: String,
+    /// Each row's position in its request (empty: 0, 1, 2, …; a canary request's rows are split
+    /// between two entries).
+    pub positions: Vec<u32>,
     /// When it arrived (RFC 3339, UTC, milliseconds).
     pub time: String,
     /// How long it took, milliseconds.
@@ -203,6 +205,10 @@ fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
     let mut columns = vec![
         Column::new("time".into(), vec![entry.time.as_str(); n]),
         Column::new("request_id".into(), vec![entry.request_id.as_str(); n]),
+        Column::new(
+            "row".into(),
+            (0..n).map(|i| entry.positions.get(i).copied().unwrap_or(i as u32)).collect::<Vec<u32>>(),
+        ),
         Column::new("model".into(), vec![entry.model.as_str(); n]),
         Column::new("version".into(), vec![entry.version.as_str(); n]),
         Column::new("arm".into(), vec![entry.arm; n]),

@@ -1,0 +1,124 @@
+//! Monitoring what was served: a prediction log folder read as current data, its logged outputs
+//! used as they are (no re-scoring — they are what the clients got), its late labels joined
+//! ([`super::labels`]). Shadow rows are left out: nobody received them.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::labels::{join_labels, read_labels};
+use crate::core::error::{Error, Location, Result};
+use crate::core::metrics::ClassificationData;
+use crate::core::model::info::{ModelInfo, Task};
+
+/// The columns every prediction log row starts with, before the model's inputs and outputs (the
+/// server writes them: [`crate::core::serving::predlog`]). `request_id` and `row` (the row's
+/// position in its request) are what late labels are joined on.
+pub const META_COLUMNS: [&str; 8] = ["time", "request_id", "row", "model", "version", "arm", "sticky", "latency_ms"];
+
+/// A prediction log read for monitoring.
+#[derive(Debug, Clone)]
+pub struct ServedRows {
+    /// The rows clients were answered for: the logged inputs, and `time`.
+    pub inputs: DataFrame,
+    /// The logged output columns (`label`, `p_<class>`, `prediction`), row for row.
+    pub outputs: DataFrame,
+    /// Each row's late label, where one arrived.
+    pub labels: Vec<Option<String>>,
+    /// Labels that matched no logged row.
+    pub unmatched_labels: usize,
+}
+
+/// Whether `path` is a prediction log's model folder (Parquet segments with the log's columns).
+pub fn is_prediction_log(path: &Path) -> bool {
+    path.is_dir()
+        && crate::core::table::TableReader::open(path, 1)
+            .is_ok_and(|r| ["request_id", "arm", "version", "time"].iter().all(|c| r.columns().iter().any(|x| x == c)))
+}
+
+/// Whether `column` is one of the output columns Mirador writes (`label`, `p_<class>`, `prediction…`).
+fn is_output(column: &str) -> bool {
+    column == "label" || column == "prediction" || column.starts_with("p_") || column.starts_with("prediction_")
+}
+
+/// Read the log folder `path`: the rows clients got (not the shadow's), split into inputs and
+/// outputs, with their labels.
+pub fn read_served(path: &Path) -> Result<ServedRows> {
+    let frame = crate::core::table::read_table(path, &Default::default())?;
+    let arm = frame
+        .column("arm")
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(|_| Error::data("the prediction log has no 'arm' column", Location::file(Some(path))))?;
+    let served = arm
+        .str()
+        .map_err(|e| Error::internal(e.to_string()))?
+        .iter()
+        .map(|a| a != Some("shadow"))
+        .collect::<BooleanChunked>();
+    let frame = frame.filter(&served).map_err(|e| Error::internal(format!("cannot read the log's rows: {e}")))?;
+    if frame.height() == 0 {
+        return Err(Error::data("the prediction log has no served rows yet", Location::file(Some(path))));
+    }
+    let labels_dir = path.join("labels");
+    let joined = join_labels(&frame, &read_labels(&labels_dir)?)?;
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let pick = |keep: &dyn Fn(&str) -> bool| -> Result<DataFrame> {
+        frame
+            .select(names.iter().filter(|c| keep(c)).map(String::as_str))
+            .map_err(|e| Error::internal(format!("cannot read the log's columns: {e}")))
+    };
+    let inputs = pick(&|c| (c == "time" || !META_COLUMNS.contains(&c)) && !is_output(c))?;
+    let outputs = pick(&|c| is_output(c))?;
+    Ok(ServedRows { inputs, outputs, labels: joined.labels, unmatched_labels: joined.unmatched })
+}
+
+/// A classifier's logged rows as metrics data, with which of them have a late label.
+pub type LateLabels = (ClassificationData, Vec<bool>);
+
+impl ServedRows {
+    /// Each row's score as the model gave it — the positive-class probability of a classifier
+    /// (`p_<class>`), the value of a regressor (`prediction`) — and, for a classifier, the rows
+    /// with a label as metrics data plus which rows those are.
+    pub fn scores(&self, info: &ModelInfo) -> Result<(Vec<f64>, Option<LateLabels>)> {
+        let floats = |column: &str| -> Result<Vec<f64>> {
+            let c = self.outputs.column(column).map_err(|_| {
+                Error::data(
+                    format!("the prediction log has no '{column}' column, so it is not {}'s log", info.name),
+                    Location::default().column(column),
+                )
+            })?;
+            let c = c.cast(&DataType::Float64).map_err(|e| Error::internal(e.to_string()))?;
+            Ok(c.f64().map_err(|e| Error::internal(e.to_string()))?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        };
+        match &info.task {
+            Task::Classification { classes, .. } => {
+                let positive = crate::core::evaluate::positive_index(info, classes, None)?;
+                let columns: Vec<Vec<f64>> =
+                    classes.iter().map(|c| floats(&format!("p_{c}"))).collect::<Result<_>>()?;
+                let n = self.outputs.height();
+                let k = classes.len();
+                let mut proba = Vec::with_capacity(n * k);
+                for i in 0..n {
+                    proba.extend(columns.iter().map(|c| c[i]));
+                }
+                let scores = columns[positive].clone();
+                let mut mask = vec![false; n];
+                let mut y_true = vec![0; n];
+                for (i, label) in self.labels.iter().enumerate() {
+                    if let Some(index) = label.as_ref().and_then(|l| classes.iter().position(|c| c == l)) {
+                        mask[i] = true;
+                        y_true[i] = index;
+                    }
+                }
+                let data = ClassificationData::new(classes.clone(), positive, y_true, proba)?;
+                Ok((scores, Some((data, mask))))
+            }
+            Task::Regression { .. } => {
+                let first =
+                    self.outputs.get_column_names().iter().find(|c| c.starts_with("prediction")).map(|c| c.to_string());
+                let column = first.unwrap_or_else(|| "prediction".into());
+                Ok((floats(&column)?, None))
+            }
+        }
+    }
+}
