@@ -42,6 +42,13 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        Some(Command::Collect(args)) => match args.config() {
+            Ok(config) => mirador::serve::run(config, cli.verbose, None),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         #[cfg(not(feature = "gui"))]
         None => mirador::cli::run(Command::Gui { screen: None, screenshot: None }, cli.verbose),
         Some(command) => mirador::cli::run(command, cli.verbose),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use super::replay_args::{ReplayArgs, RolloutAction, RolloutArgs};
-pub use super::serve_args::ServeArgs;
+pub use super::serve_args::{CollectArgs, ServeArgs};
 pub use super::versions_args::{BundleAction, RegistryAction};
 
 /// Exit code for a check or gate that did not pass (distinct from errors).
@@ -183,6 +183,9 @@ pub enum Command {
     /// Serve models over HTTP: the Open Inference Protocol (KServe V2, as Triton and KServe
     /// clients speak it), KServe V1, Prometheus metrics, and a prediction log.
     Serve(Box<ServeArgs>),
+    /// Collect payload logs of models served elsewhere: a sink for KServe's inference logger
+    /// (CloudEvents; `POST /`), writing the same prediction log `mirador serve` writes.
+    Collect(Box<CollectArgs>),
     /// Play a canary or shadow rollout offline on recorded traffic (a prediction log or any
     /// timestamped file): the timeline, the gate's measurements and the verdict (exit code 3 when
     /// it would abort).

@@ -25,7 +25,9 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
             "this mirador was built without the window (cargo feature `gui`); use a subcommand — see mirador --help"
                 .into(),
         )),
-        Command::Serve(_) => Err(Error::internal("mirador serve is started by the binary, not the command line")),
+        Command::Serve(_) | Command::Collect(_) => {
+            Err(Error::internal("mirador serve and collect are started by the binary, not the command line"))
+        }
         Command::Replay(args) => super::rollout::run(*args, cancel),
         Command::Rollout(args) => super::rollout::admin(&args),
         Command::Feedback(args) => super::feedback::run(&args),

@@ -18,7 +18,7 @@ mod versions_args;
 
 use std::process::ExitCode;
 
-pub use args::{Cli, ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs, ServeArgs};
+pub use args::{Cli, CollectArgs, ColumnArgs, Command, EXIT_CHECK_FAILED, LabelledArgs, ServeArgs};
 pub use versions_args::{BundleAction, RegistryAction};
 
 /// Run one headless command and turn the outcome into an exit code; errors are printed once, to

@@ -193,3 +193,50 @@ impl ServeArgs {
         Ok(c)
     }
 }
+
+/// `mirador collect`: a payload-log sink for models served elsewhere (KServe's inference logger).
+/// It is a server with the models' contracts and a prediction log, started like `mirador serve`.
+#[derive(Debug, Clone, Args)]
+pub struct CollectArgs {
+    /// A model whose traffic is collected (its contract reads the logged requests): a .onnx file, a
+    /// bundle, or NAME@STAGE / NAME@VERSION; NAME=REF names it as the events do. Repeatable.
+    #[arg(long = "model", value_name = "[NAME=]REF", required = true)]
+    pub models: Vec<String>,
+    /// The prediction log folder the events are written to.
+    #[arg(long)]
+    pub log_dir: PathBuf,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0: any free port).
+    #[arg(long, default_value_t = 8081)]
+    pub port: u16,
+    /// The registry folder, for NAME@STAGE references.
+    #[arg(long, env = "MIRADOR_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Seconds before a segment of the log is closed [default: 60].
+    #[arg(long)]
+    pub log_segment_secs: Option<f64>,
+}
+
+impl CollectArgs {
+    /// The server config: the models (one worker each: they are not asked to predict), the log.
+    pub fn config(&self) -> Result<ServeConfig> {
+        let mut c = ServeConfig {
+            host: self.host.clone(),
+            port: self.port,
+            log_dir: Some(self.log_dir.clone()),
+            workers: 1,
+            ..ServeConfig::default()
+        };
+        c.models.extend(self.models.iter().map(|m| ModelSpec::parse(m)));
+        if let Some(r) = &self.registry {
+            c.registry = r.clone();
+        }
+        if let Some(s) = self.log_segment_secs {
+            c.log.segment_secs = s;
+        }
+        c.check()?;
+        Ok(c)
+    }
+}

@@ -33,7 +33,11 @@ use crate::core::serving::protocol::{input_datatype, metadata_shape, output_spec
 /// The routes over `state`.
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/", get(|| async { reply::json(StatusCode::OK, &json!({"status": "alive"})) }))
+        .route(
+            "/",
+            get(|| async { reply::json(StatusCode::OK, &json!({"status": "alive"})) }).post(super::collect::ingest),
+        )
+        .route("/collect", post(super::collect::ingest))
         .route("/v2", get(server_metadata))
         .route("/v2/health/live", get(|| async { reply::json(StatusCode::OK, &json!({"live": true})) }))
         .route("/v2/health/ready", get(server_ready))

@@ -66,6 +66,7 @@ impl Metrics {
         log: Option<Arc<LogCounts>>,
         routes: Arc<crate::core::serving::routes::RouteTable>,
         quality: Arc<crate::core::serving::quality::QualityState>,
+        collect: Option<Arc<crate::core::serving::collect::CollectCounts>>,
     ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::default();
@@ -108,6 +109,9 @@ impl Metrics {
         registry.register("mirador_build_info", "The running Mirador's version", build);
         if let Some(counts) = log {
             registry.register_collector(Box::new(LogCollector(counts)));
+        }
+        if let Some(counts) = collect {
+            registry.register_collector(Box::new(EventCollector(counts)));
         }
         registry.register_collector(Box::new(super::live_metrics::LiveCollector(
             Arc::clone(&routes),
@@ -203,6 +207,39 @@ impl Drop for InFlight {
 /// The prediction log's counts, read at each scrape.
 #[derive(Debug)]
 struct LogCollector(Arc<LogCounts>);
+
+/// The payload events collected (`POST /collect`), by outcome.
+#[derive(Debug)]
+struct EventCollector(Arc<crate::core::serving::collect::CollectCounts>);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+impl Collector for EventCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = &self.0;
+        let counter = ConstCounter::new(0u64);
+        let mut m = encoder.encode_descriptor(
+            "mirador_collect_events",
+            "Payload events received: received, and the outcome of those that ended (logged pairs, malformed, undecodable or unpaired events)",
+            None,
+            counter.metric_type(),
+        )?;
+        for (outcome, value) in [
+            ("received", &c.received),
+            ("logged", &c.logged),
+            ("malformed", &c.malformed),
+            ("undecodable", &c.undecodable),
+            ("unpaired", &c.unpaired),
+        ] {
+            let labels = OutcomeLabel { outcome: outcome.into() };
+            ConstCounter::new(value.load(Ordering::Relaxed)).encode(m.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+}
 
 impl Collector for LogCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {

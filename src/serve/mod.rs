@@ -6,7 +6,8 @@
 //! - [`app`]: the routes; [`state`]: what they share; [`v2`], [`v1`]: inference;
 //! - [`wire`]: the V2 JSON; [`tensors`]: request tensors to the model's rows; [`binary`]: the
 //!   binary extension (predictions become V2 tensors in [`crate::core::serving::protocol`]);
-//! - [`feedback`]: late labels in, realised metrics out;
+//! - [`feedback`]: late labels in, realised metrics out; [`collect`]: KServe's payload events in,
+//!   the prediction log out;
 //! - [`metrics`]: `/metrics`; [`reply`]: JSON answers and error statuses.
 //!
 //! HTTP runs on a tokio runtime of its own threads; inference runs on each model's batcher workers
@@ -15,6 +16,7 @@
 pub mod admin;
 pub mod app;
 pub mod binary;
+pub mod collect;
 pub mod feedback;
 pub mod live_metrics;
 pub mod metrics;

@@ -23,6 +23,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// False once the server is stopping.
     pub ready: AtomicBool,
+    /// Payload events waiting for their partner (servers with a log).
+    pub collector: Option<Arc<std::sync::Mutex<crate::core::serving::collect::Collector>>>,
     next_id: AtomicU64,
     id_prefix: String,
 }
@@ -33,16 +35,25 @@ pub type Shared = Arc<AppState>;
 impl AppState {
     /// State over a started service.
     pub fn new(service: Service) -> Self {
+        // Payload events wait at most a minute for their partner, at most 10,000 at once.
+        let collector = service.log().map(|log| {
+            let c =
+                crate::core::serving::collect::Collector::new(log.dir(), 10_000, std::time::Duration::from_secs(60));
+            Arc::new(std::sync::Mutex::new(c))
+        });
+        let counts =
+            collector.as_ref().map(|c| Arc::clone(&c.lock().unwrap_or_else(std::sync::PoisonError::into_inner).counts));
         let metrics = Metrics::new(
             service.log().map(|l| Arc::clone(l.counts())),
             Arc::clone(service.route_table()),
             Arc::clone(service.quality().state()),
+            counts,
         );
         for e in service.endpoints() {
             metrics.set_ready(&labels(&e), true);
         }
         let id_prefix = format!("{:x}", chrono::Utc::now().timestamp_millis());
-        Self { service, metrics, ready: AtomicBool::new(true), next_id: AtomicU64::new(1), id_prefix }
+        Self { service, metrics, ready: AtomicBool::new(true), collector, next_id: AtomicU64::new(1), id_prefix }
     }
 
     /// An id for a request that brought none (for the prediction log).

@@ -104,7 +104,7 @@ async fn handle(s: &Shared, endpoint: &std::sync::Arc<Endpoint>, body: Body) -> 
 }
 
 /// The instances as rows: objects by key, lists in `columns` order.
-fn instances_frame(instances: &[Value], columns: &[String]) -> Result<DataFrame> {
+pub(super) fn instances_frame(instances: &[Value], columns: &[String]) -> Result<DataFrame> {
     if instances.is_empty() {
         return Err(Error::Invalid("the request has no instances".into()));
     }

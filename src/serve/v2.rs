@@ -96,7 +96,7 @@ async fn handle(
 }
 
 /// The request's input tensors, each read from JSON or from its binary bytes.
-fn read_tensors(request: &InferRequest<'_>, tail: &[u8]) -> Result<Vec<Tensor>> {
+pub(super) fn read_tensors(request: &InferRequest<'_>, tail: &[u8]) -> Result<Vec<Tensor>> {
     if request.inputs.is_empty() {
         return Err(Error::Invalid("the request has no inputs".into()));
     }

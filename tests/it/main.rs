@@ -9,6 +9,7 @@ mod common;
 mod bad_input;
 mod bundle;
 mod cli;
+mod collect;
 mod compare_golden;
 mod contract_check;
 mod corpus;

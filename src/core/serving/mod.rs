@@ -16,12 +16,14 @@
 //!   the gate, steps, promotes or aborts, and follows registry stages;
 //! - [`live`]: drift of the rows served, against a reference; [`quality`]: realised metrics from
 //!   late labels; [`alerting`]: rules on both, firing after their duration;
+//! - [`collect`]: payload events from KServe's logger, paired for the log;
 //! - [`stats`]: live figures for the window; [`launch`]: how the window starts a server.
 //!
 //! [`Service`] ties them together: the routes, each version with its batcher, and the log.
 
 pub mod alerting;
 pub mod batcher;
+pub mod collect;
 pub mod config;
 pub mod controller;
 pub mod dispatch;

@@ -255,6 +255,102 @@ pub fn output_tensor(spec: &OutputSpec, pred: &BatchPredictions) -> Result<Outpu
     Ok(OutputTensor { name: spec.name.clone(), datatype, shape, data })
 }
 
+/// The predictions a V2 response's `outputs` carry for a model whose outputs are `specs` — the
+/// inverse of [`output_tensor`], for payload logs of traffic served elsewhere. Each output is
+/// `(name, datatype, data)` with `data` flat or nested; outputs the model does not have are
+/// ignored, and a missing one leaves its part empty.
+pub fn predictions_from_outputs(
+    specs: &[OutputSpec],
+    outputs: &[(String, String, serde_json::Value)],
+) -> Result<BatchPredictions> {
+    fn flatten<'v>(v: &'v serde_json::Value, out: &mut Vec<&'v serde_json::Value>) {
+        match v {
+            serde_json::Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
+            other => out.push(other),
+        }
+    }
+    let mut pred =
+        BatchPredictions { rows: 0, labels: None, probabilities: None, values: None, single_precision: false };
+    let mut values: Vec<(usize, usize, Vec<f64>)> = Vec::new();
+    let mut single = false;
+    let mut rows: Option<usize> = None;
+    for spec in specs {
+        let Some((_, datatype, data)) = outputs.iter().find(|(n, _, _)| *n == spec.name) else { continue };
+        let mut flat = Vec::new();
+        flatten(data, &mut flat);
+        let bad = || Error::Invalid(format!("output '{}' holds a value that is not a {datatype}", spec.name));
+        let floats = || -> Result<Vec<f64>> {
+            flat.iter().map(|v| v.as_f64().or_else(|| v.is_null().then_some(f64::NAN)).ok_or_else(bad)).collect()
+        };
+        single |= datatype == "FP32";
+        let n = match &spec.part {
+            Part::Label => {
+                let labels = match Datatype::parse(datatype) {
+                    Some(Datatype::Int(_) | Datatype::UInt(_)) => {
+                        Labels::Int(flat.iter().map(|v| v.as_i64().ok_or_else(bad)).collect::<Result<_>>()?)
+                    }
+                    _ => Labels::Str(
+                        flat.iter()
+                            .map(|v| {
+                                v.as_str()
+                                    .map(str::to_string)
+                                    .or_else(|| v.as_i64().map(|i| i.to_string()))
+                                    .ok_or_else(bad)
+                            })
+                            .collect::<Result<_>>()?,
+                    ),
+                };
+                let n = match &labels {
+                    Labels::Int(v) => v.len(),
+                    Labels::Str(v) => v.len(),
+                };
+                pred.labels = Some(labels);
+                n
+            }
+            Part::Probabilities => {
+                let k = usize::try_from(spec.shape.get(1).copied().unwrap_or(1)).unwrap_or(1).max(1);
+                let p = floats()?;
+                let n = p.len() / k;
+                pred.probabilities = Some(p);
+                n
+            }
+            Part::Values { offset, width, .. } => {
+                let v = floats()?;
+                let n = v.len() / (*width).max(1);
+                values.push((*offset, *width, v));
+                n
+            }
+        };
+        if rows.is_some_and(|r| r != n) {
+            return Err(Error::Invalid(format!(
+                "output '{}' has {n} rows; the other outputs have {}",
+                spec.name,
+                rows.unwrap_or(0)
+            )));
+        }
+        rows = Some(n);
+    }
+    let n = rows.ok_or_else(|| {
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        Error::Invalid(format!("the response has none of the model's outputs ({})", names.join(", ")))
+    })?;
+    if !values.is_empty() {
+        let total: usize = values.iter().map(|(_, w, _)| w).sum();
+        let mut all = vec![f64::NAN; n * total];
+        for (offset, width, v) in &values {
+            for r in 0..n {
+                for j in 0..*width {
+                    all[r * total + offset + j] = v.get(r * width + j).copied().unwrap_or(f64::NAN);
+                }
+            }
+        }
+        pred.values = Some(all);
+    }
+    pred.rows = n;
+    pred.single_precision = single;
+    Ok(pred)
+}
+
 /// A V2 shape for metadata: fixed sizes as they are, anything else -1.
 pub fn metadata_shape(shape: &[Dim]) -> Vec<i64> {
     shape.iter().map(|d| if let Dim::Fixed(n) = d { *n } else { -1 }).collect()

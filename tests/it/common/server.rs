@@ -210,7 +210,7 @@ pub fn python_with_tritonclient() -> (PathBuf, Vec<(String, String)>) {
         let python = PathBuf::from("python3");
         let can_import = |env: &[(String, String)]| {
             Command::new(&python)
-                .args(["-c", "import tritonclient.http, pandas, numpy"])
+                .args(["-c", "import tritonclient.http, pandas, numpy, cloudevents.core.bindings.http"])
                 .envs(env.iter().map(|(k, v)| (k, v)))
                 .stderr(Stdio::null())
                 .status()
