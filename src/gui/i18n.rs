@@ -106,6 +106,12 @@ strings! {
     serve_live_drift: "Live drift", "Deriva en vivo";
     serve_drifted_over: "of the columns drifted over the last", "de las columnas derivaron en las últimas";
     serve_rows_word: "rows", "filas";
+    serve_realised: "Realised (late labels)", "Real (etiquetas tardías)";
+    serve_labelled_rows: "labelled rows", "filas etiquetadas";
+    serve_alert_firing: "Alert firing", "Alerta activa";
+    serve_since: "since", "desde";
+    serve_alert_for: "Alert after", "Alertar tras";
+    serve_alert_for_tip: "How long a breach of one of the Monitor screen's alert rules must last before the alert fires (the rules the server judges live: drift, missing values, realised metrics from late labels)", "Cuánto debe durar el incumplimiento de una regla de alerta de la pantalla Monitorizar antes de que la alerta salte (las reglas que el servidor juzga en vivo: deriva, valores ausentes, métricas reales con etiquetas tardías)";
     deploy_intro: "Roll a new version out over the current one on the local server — canary (a growing share, sticky per customer), shadow (a copy of the traffic, never answering) or blue/green — with a gate measured every interval that aborts or promotes on its own; or replay recorded traffic first to see what the rollout would have done.", "Desplegar una nueva versión sobre la actual en el servidor local — canario (una cuota creciente, fija por cliente), sombra (una copia del tráfico que nunca responde) o azul/verde — con una puerta medida a cada intervalo que aborta o promueve sola; o reproducir antes tráfico registrado para ver qué habría hecho el despliegue.";
     deploy_champion: "Champion", "Campeón";
     deploy_challenger: "Challenger", "Aspirante";

@@ -66,6 +66,7 @@ impl MiradorApp {
                     models: server.models(),
                     stats: server.stats(),
                     routes: server.routes(),
+                    quality: server.quality(),
                 });
                 self.server = Some(server);
             }

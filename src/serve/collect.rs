@@ -146,6 +146,7 @@ fn log_pair(s: &Shared, pair: &Pair) -> Result<usize> {
         inputs,
         predictions,
         output_columns: Arc::clone(&endpoint.output_columns),
+        rejected: None,
     });
     Ok(rows)
 }

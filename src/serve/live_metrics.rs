@@ -6,6 +6,7 @@
 //! | `mirador_drift_score` | `model`, `column`, `test` — the test's score (a p-value or a distance) |
 //! | `mirador_drift_threshold` | `model`, `column`, `test` — its threshold |
 //! | `mirador_drift_detected` | `model`, `column` — 1 when the column drifted |
+//! | `mirador_missing_share` | `model`, `column` — share of missing values in the window |
 //! | `mirador_share_drifted` | `model` — share of tested columns that drifted |
 //! | `mirador_dataset_drift` | `model` — 1 when that share reaches the dataset threshold |
 //! | `mirador_drift_window_rows` | `model` — rows in the window measured |
@@ -119,6 +120,18 @@ impl Collector for LiveCollector {
             for c in report.iter().flat_map(|r| &r.columns) {
                 let labels = ColumnLabels { model: model.clone(), column: c.column.clone() };
                 ConstGauge::new(f64::from(u8::from(c.drift))).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        let mut m = encoder.encode_descriptor(
+            "mirador_missing_share",
+            "Share of the window's rows with no value in the column",
+            None,
+            gauge,
+        )?;
+        for (model, _, report) in &watched {
+            for c in report.iter().flat_map(|r| &r.columns) {
+                let labels = ColumnLabels { model: model.clone(), column: c.column.clone() };
+                ConstGauge::new(c.current_missing).encode(m.encode_family(&labels)?)?;
             }
         }
         type Read = fn(&LiveState, &DriftReport) -> f64;

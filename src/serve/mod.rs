@@ -47,6 +47,7 @@ pub struct Server {
     routes: Arc<crate::core::serving::routes::RouteTable>,
     workers: usize,
     stats: Arc<ServeStats>,
+    quality: Arc<crate::core::serving::quality::QualityState>,
     notes: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<String>>>,
@@ -90,6 +91,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
     let routes = Arc::clone(service.route_table());
     let workers = config.workers().0;
     let stats = Arc::clone(service.stats());
+    let quality = Arc::clone(service.quality().state());
     let notes = service.notes().to_vec();
     let grace = Duration::from_secs_f64(config.shutdown_grace_secs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -115,6 +117,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         routes,
         workers,
         stats,
+        quality,
         notes,
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -255,6 +258,10 @@ impl ServerHandle for Server {
 
     fn routes(&self) -> Vec<Arc<crate::core::serving::route::Route>> {
         self.routes.all()
+    }
+
+    fn quality(&self) -> Arc<crate::core::serving::quality::QualityState> {
+        Arc::clone(&self.quality)
     }
 
     fn stop(self: Box<Self>) -> Result<()> {

@@ -9,6 +9,7 @@
 //! | `mirador_route_challenger_weight` | `model` — the challenger's answering share |
 //! | `mirador_route_shadow_share` | `model` — the share copied to a shadow |
 //! | `mirador_route_shadow_dropped_total` | `model` — copies dropped (the challenger's queue was full) |
+//! | `mirador_contract_failures_total` | `model` — rows refused because a value did not fit the contract |
 //! | `mirador_rollout_failed_measurements` | `model` |
 //! | `mirador_rollout_state` | `model`, `state` (running / promoted / aborted): 1 for the current one |
 
@@ -59,7 +60,18 @@ impl std::fmt::Debug for RouteCollector {
 
 impl Collector for RouteCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let routes: Vec<Arc<Route>> = self.0.all().into_iter().filter(|r| r.arms().challenger.is_some()).collect();
+        let all = self.0.all();
+        let mut m = encoder.encode_descriptor(
+            "mirador_contract_failures",
+            "Rows refused because a value did not fit the model's contract (logged in <log>/<model>/rejected/)",
+            None,
+            ConstCounter::new(0u64).metric_type(),
+        )?;
+        for r in &all {
+            let n = r.contract_failures.load(Ordering::Relaxed);
+            ConstCounter::new(n).encode(m.encode_family(&RouteLabels { model: r.name.clone() })?)?;
+        }
+        let routes: Vec<Arc<Route>> = all.into_iter().filter(|r| r.arms().challenger.is_some()).collect();
         if routes.is_empty() {
             return Ok(());
         }

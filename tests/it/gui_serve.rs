@@ -20,11 +20,14 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     ws.models = vec![repo("sample-models/churn_v1.onnx"), repo("sample-models/spend_regressor.onnx")];
     ws.selected = 1;
     ws.tab = Tab::Serve;
+    // The Monitor screen's rules: the server judges the one it can live (not the band).
+    ws.monitor.alerts = "roc_auc outside band; accuracy < 0.5".into();
     let app = MiradorApp::new(ws, repo("")).with_launcher(mirador::serve::launcher());
     let mut h =
         Harness::builder().with_size([1400.0, 1000.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
     wait_within(&mut h, "the models to open", LIMIT, |h| h.state().models.len() == 2);
     h.state_mut().panels.serve.port = 0;
+    h.state_mut().panels.serve.alert_for_secs = 0.0;
     h.step();
     h.get_by_label_contains("Start serving").click();
     wait_within(&mut h, "the server", LIMIT, |h| h.state().panels.serve.running.is_some());
@@ -89,6 +92,23 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     // The window: the curl example's row and these 500.
     wait_within(&mut h, "the live drift", LIMIT, |h| shows(h, "of the columns drifted over the last 501 rows"));
     assert!(shows(&h, "Live drift — churn_v1"));
+
+    // Late labels saying every answer was wrong: the realised accuracy, and its alert, show.
+    let mut body: serde_json::Value =
+        serde_json::from_str(&crate::live_drift::request_for(&current, &rows[..50])).unwrap();
+    body["id"] = serde_json::json!("gui-1");
+    let reply = request(port, "POST", "/v2/models/churn_v1/infer", &[], body.to_string().as_bytes());
+    let answered = reply.json()["outputs"][0]["data"].as_array().unwrap().clone();
+    let labels: Vec<serde_json::Value> = answered
+        .iter()
+        .enumerate()
+        .map(|(i, l)| serde_json::json!({"id": "gui-1", "row": i, "label": 1 - l.as_i64().unwrap()}))
+        .collect();
+    let feedback = serde_json::json!({ "labels": labels }).to_string();
+    let reply = request(port, "POST", "/v2/models/churn_v1/feedback", &[], feedback.as_bytes());
+    assert_eq!(reply.json()["matched"], serde_json::json!(50), "{}", reply.text());
+    wait_within(&mut h, "the accuracy alert", LIMIT, |h| shows(h, "Alert firing — churn_v1: accuracy < 0.5"));
+    assert!(shows(&h, "Realised (late labels) — churn_v1: 50 labelled rows · accuracy 0.000"));
 
     h.get_by_label_contains("Stop").click();
     wait_within(&mut h, "the server to stop", LIMIT, |h| {

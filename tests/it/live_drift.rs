@@ -229,6 +229,12 @@ fn the_bundles_monitoring_rules_and_dashboard_are_valid_and_query_what_the_serve
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The rules, plain and as the PrometheusRule's spec, and the dashboard's queries (as recording
     // rules, with its variables filled in), all through Prometheus' own parser.
+    let plain = std::fs::read_to_string(bundle.join("prometheus_rules.yaml")).unwrap();
+    for alert in ["MiradorContractFailures_churn_v1", "MiradorAccuracy_churn_v1"] {
+        assert!(plain.contains(alert), "{alert} is among the rules: {plain}");
+    }
+    let accuracy = r#"mirador_quality{model=\"churn_v1\",version=\"all\",metric=\"accuracy\"} < "#;
+    assert!(plain.contains(accuracy), "the realised accuracy is watched: {plain}");
     let resource = std::fs::read_to_string(bundle.join("monitoring/prometheusrule.yaml")).unwrap();
     let resource = &yaml_rust2::YamlLoader::load_from_str(&resource).unwrap()[0];
     let mut spec = String::new();
@@ -278,11 +284,15 @@ fn the_bundles_monitoring_rules_and_dashboard_are_valid_and_query_what_the_serve
     ]);
     let current = read_text(&repo("sample-data/churn_current.csv"));
     let rows: Vec<usize> = (0..200).collect();
-    assert_eq!(server.post("/v2/models/churn_v1/infer", &request_for(&current, &rows)).status, 200);
+    let mut body: Value = serde_json::from_str(&request_for(&current, &rows)).unwrap();
+    body["id"] = json!("b1");
+    assert_eq!(server.post("/v2/models/churn_v1/infer", &body.to_string()).status, 200);
+    // A late label, for the realised metrics.
+    assert_eq!(server.post("/v2/models/churn_v1/feedback", r#"{"id": "b1", "label": 1}"#).json()["matched"], json!(1));
     let deadline = Instant::now() + Duration::from_secs(20);
     let metrics = loop {
         let m = server.get("/metrics").text();
-        if m.contains("mirador_share_drifted{") {
+        if m.contains("mirador_share_drifted{") && m.contains("mirador_quality{") {
             break m;
         }
         assert!(Instant::now() < deadline, "no live drift yet: {m}");
@@ -296,6 +306,8 @@ fn the_bundles_monitoring_rules_and_dashboard_are_valid_and_query_what_the_serve
         "mirador_alert_firing",
         "mirador_route_challenger_weight",
         "mirador_model_ready",
+        "mirador_quality",
+        "mirador_contract_failures_total",
     ] {
         assert!(dashboard.to_string().contains(series), "the dashboard queries {series}");
         assert!(metrics.lines().any(|l| l.starts_with(&format!("{series}{{"))), "{series} is not exported: {metrics}");

@@ -116,6 +116,18 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     let fired: Value = serde_json::from_str(alerts.lines().last().unwrap()).unwrap();
     assert_eq!((fired["rule"].as_str(), fired["status"].as_str()), (Some("accuracy < 0.5"), Some("firing")));
 
+    // A request whose value does not fit the contract is refused, counted, and logged as sent with
+    // the reason (data quality is monitored too).
+    let mut bad: Value = serde_json::from_str(&churn_request(&data, &[0, 1], ChurnForm::default())).unwrap();
+    let tenure = bad["inputs"].as_array_mut().unwrap().iter_mut().find(|i| i["name"] == "tenure_months").unwrap();
+    tenure["datatype"] = json!("BYTES");
+    tenure["data"] = json!(["12", "two years"]);
+    bad["id"] = json!("bad-1");
+    let reply = server.post("/v2/models/churn_v1/infer", &bad.to_string());
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let metrics = server.get("/metrics").text();
+    assert_eq!(sample(&metrics, "mirador_contract_failures_total", &[r#"model="churn_v1""#]), Some(2.0), "{metrics}");
+
     // On stop every label is written beside the log (matched or not), and the log's rows carry
     // their position in the request.
     server.signal("TERM");
@@ -126,6 +138,14 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     assert_eq!(kept.len(), 6001, "every posted label but the refused one");
     let logged = mirador::core::table::read_table(log.path().join("churn_v1"), &Default::default()).unwrap();
     assert_eq!(logged.height(), 6000);
+    let refused =
+        mirador::core::table::read_table(log.path().join("churn_v1").join("rejected"), &Default::default()).unwrap();
+    assert_eq!(refused.height(), 2, "both rows of the refused request");
+    let text = |c: &str| refused.column(c).unwrap().cast(&polars::prelude::DataType::String).unwrap();
+    let error = text("error");
+    assert!(error.str().unwrap().get(0).unwrap().contains("two years"), "{refused}");
+    assert_eq!(text("tenure_months").str().unwrap().get(1), Some("two years"), "the value as sent");
+    assert_eq!(text("request_id").str().unwrap().get(0), Some("bad-1"));
     let joined = mirador::core::monitor::labels::join_labels(&logged, &kept).unwrap();
     assert_eq!((joined.matched, joined.unmatched), (6000, 1));
     let first: Vec<&str> = (0..100).map(|r| truth[r].as_str()).collect();
@@ -199,4 +219,5 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     }
     let notes = from_log["notes"].to_string();
     assert!(notes.contains("6000 served rows, 6000 with a late label"), "{notes}");
+    assert!(notes.contains("2 of 6002 rows (0.03 %) failed the model's contract"), "{notes}");
 }

@@ -320,6 +320,7 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
             "plots/calibration.png".into(),
         ));
     }
+    let reference_accuracy = evaluation.as_ref().and_then(|e| e.metric("accuracy"));
     let mut thresholds = Vec::new();
     if let (Some(df), Some(reference)) = (&frame, &request.reference) {
         let profile = ReferenceProfile::from_frame(df, &reference.display().to_string(), &[])?;
@@ -339,9 +340,9 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     put(
         dir,
         "prometheus_rules.yaml",
-        prometheus::prometheus_rules(name, &thresholds, request.drift_share)?.as_bytes(),
+        prometheus::prometheus_rules(name, &thresholds, request.drift_share, reference_accuracy)?.as_bytes(),
     )?;
-    let groups = prometheus::rule_groups(name, &thresholds, request.drift_share);
+    let groups = prometheus::rule_groups(name, &thresholds, request.drift_share, reference_accuracy);
     put(dir, "monitoring/prometheusrule.yaml", monitoring::prometheus_rule_yaml(name, &groups)?.as_bytes())?;
     put(dir, "monitoring/grafana-dashboard.json", monitoring::grafana_dashboard(name)?.as_bytes())?;
 

@@ -10,7 +10,7 @@ use super::yaml::{read_yaml, to_yaml};
 use crate::core::error::{Error, Result};
 
 /// Series the dashboard queries; each is exported by `mirador serve` (checked by the tests).
-pub const DASHBOARD_SERIES: [&str; 7] = [
+pub const DASHBOARD_SERIES: [&str; 9] = [
     "mirador_inference_requests_total",
     "mirador_inference_request_duration_seconds_bucket",
     "mirador_drift_score",
@@ -18,6 +18,8 @@ pub const DASHBOARD_SERIES: [&str; 7] = [
     "mirador_alert_firing",
     "mirador_route_challenger_weight",
     "mirador_model_ready",
+    "mirador_quality",
+    "mirador_contract_failures_total",
 ];
 
 /// The bundle's alerting rules (`groups`, as in `prometheus_rules.yaml`) as a `PrometheusRule`.
@@ -31,7 +33,8 @@ pub fn prometheus_rule_yaml(name: &str, groups: &Value) -> Result<String> {
     to_yaml(&doc)
 }
 
-/// A Grafana dashboard for the served model: traffic, latency, live drift, alerts, rollout.
+/// A Grafana dashboard for the served model: traffic, latency, live drift, alerts, rollout,
+/// realised metrics and refused rows.
 pub fn grafana_dashboard(name: &str) -> Result<String> {
     let ds = json!({"type": "prometheus", "uid": "${DS_PROMETHEUS}"});
     let panel = |id: u32, title: &str, expr: &str, legend: &str, x: u32, y: u32| {
@@ -63,6 +66,8 @@ pub fn grafana_dashboard(name: &str) -> Result<String> {
             panel(4, "Share of drifted features", "mirador_share_drifted{model=\"$model\"}", "share drifted", 12, 8),
             panel(5, "Alerts firing", "mirador_alert_firing{model=\"$model\"}", "{{rule}}", 0, 16),
             panel(6, "Challenger's share of traffic", "mirador_route_challenger_weight{model=\"$model\"}", "challenger", 12, 16),
+            panel(7, "Realised metrics (late labels)", "mirador_quality{model=\"$model\",version=\"all\"}", "{{metric}}", 0, 24),
+            panel(8, "Rows refused by the contract per second", "rate(mirador_contract_failures_total{model=\"$model\"}[5m])", "refused", 12, 24),
         ],
     });
     serde_json::to_string_pretty(&doc).map_err(|e| Error::internal(format!("cannot write the dashboard: {e}")))

@@ -92,6 +92,15 @@ pub fn monitor_files(
     step(3, "reading the current data")?;
     let mut notes = notes;
     let served = if served_log { Some(super::served::read_served(&request.current)?) } else { None };
+    if let Some(s) = served.as_ref().filter(|s| !s.rejected.is_empty()) {
+        let all = s.rejected_rows() + s.inputs.height();
+        let (reason, n) = &s.rejected[0];
+        notes.push(format!(
+            "{} of {all} rows ({:.2} %) failed the model's contract and were refused (in rejected/); the most frequent reason ({n} rows): {reason}",
+            s.rejected_rows(),
+            100.0 * s.rejected_rows() as f64 / all as f64
+        ));
+    }
     let current = match &served {
         Some(s) => {
             let keep: Vec<&str> = s

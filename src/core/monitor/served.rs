@@ -27,6 +27,16 @@ pub struct ServedRows {
     pub labels: Vec<Option<String>>,
     /// Labels that matched no logged row.
     pub unmatched_labels: usize,
+    /// Rows refused because they failed the model's contract (`rejected/`): each reason with its
+    /// count of rows, the most frequent first.
+    pub rejected: Vec<(String, usize)>,
+}
+
+impl ServedRows {
+    /// Rows refused in all.
+    pub fn rejected_rows(&self) -> usize {
+        self.rejected.iter().map(|(_, n)| n).sum()
+    }
 }
 
 /// Whether `path` is a prediction log's model folder (Parquet segments with the log's columns).
@@ -69,7 +79,33 @@ pub fn read_served(path: &Path) -> Result<ServedRows> {
     };
     let inputs = pick(&|c| (c == "time" || !META_COLUMNS.contains(&c)) && !is_output(c))?;
     let outputs = pick(&|c| is_output(c))?;
-    Ok(ServedRows { inputs, outputs, labels: joined.labels, unmatched_labels: joined.unmatched })
+    Ok(ServedRows {
+        inputs,
+        outputs,
+        labels: joined.labels,
+        unmatched_labels: joined.unmatched,
+        rejected: rejected(path)?,
+    })
+}
+
+/// The reasons rows were refused, with their counts (none when no row was).
+fn rejected(path: &Path) -> Result<Vec<(String, usize)>> {
+    let dir = path.join("rejected");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let frame = crate::core::table::read_table(&dir, &Default::default())?;
+    let errors = frame
+        .column("error")
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(|_| Error::data("the refused rows have no 'error' column", Location::file(Some(&dir))))?;
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for e in errors.str().map_err(|e| Error::internal(e.to_string()))?.iter() {
+        *counts.entry(e.unwrap_or_default().to_string()).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = counts.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
 }
 
 /// A classifier's logged rows as metrics data, with which of them have a late label.

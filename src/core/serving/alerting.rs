@@ -37,7 +37,7 @@ impl AlertSettings {
         for r in &rules {
             if r.is_band() || !(is_drift_rule(r) || is_quality_rule(r)) {
                 return Err(Error::Invalid(format!(
-                    "the server judges 'share_drifted', 'drift:<column>' and realised-metric rules ({}) with > or <; '{}' needs a reference band or an estimate, which only `mirador drift --chunk` has",
+                    "the server judges 'share_drifted', 'drift:<column>', 'missing:<column>' and realised-metric rules ({}) with > or <; '{}' needs a reference band or an estimate, which only `mirador drift --chunk` has",
                     QUALITY_METRICS.join(", "),
                     r.text
                 )));
@@ -61,14 +61,27 @@ impl AlertSettings {
 pub const QUALITY_METRICS: [&str; 8] =
     ["accuracy", "precision", "recall", "f1", "roc_auc", "error_rate", "mae", "rmse"];
 
-/// Whether `rule` watches the live drift.
+/// Whether `rule` watches the live drift's window (drift scores, the share drifted, a column's
+/// share of missing values: `missing:<column>`).
 pub fn is_drift_rule(rule: &AlertRule) -> bool {
-    rule.key() == "share_drifted" || rule.key().starts_with("drift:")
+    rule.key() == "share_drifted" || rule.key().starts_with("drift:") || rule.key().starts_with("missing:")
 }
 
 /// Whether `rule` watches a realised metric (from feedback).
 pub fn is_quality_rule(rule: &AlertRule) -> bool {
     QUALITY_METRICS.contains(&rule.key())
+}
+
+/// The rules of `text` the server can judge live (the others — bands, estimates — need
+/// `mirador drift --chunk`), `;`-separated; unreadable rules are left out too.
+pub fn servable_rules(text: &str) -> String {
+    let kept: Vec<String> = text
+        .split(';')
+        .filter_map(|r| AlertRule::parse(r.trim()).ok())
+        .filter(|r| !r.is_band() && (is_drift_rule(r) || is_quality_rule(r)))
+        .map(|r| r.text)
+        .collect();
+    kept.join("; ")
 }
 
 impl AlertSettings {
@@ -129,9 +142,15 @@ impl Alerts {
     /// Judge a new drift measurement; returns the changes (fired, resolved) it caused, for
     /// [`deliver`](Self::deliver).
     pub fn judge(&mut self, report: &DriftReport) -> Vec<AlertState> {
-        self.judge_with(|key| match key.strip_prefix("drift:") {
-            Some(column) => report.columns.iter().find(|c| c.column == column).map(|c| c.score),
-            None => Some(report.share_drifted),
+        let column = |name: &str| report.columns.iter().find(|c| c.column == name);
+        self.judge_with(|key| {
+            if let Some(name) = key.strip_prefix("drift:") {
+                column(name).map(|c| c.score)
+            } else if let Some(name) = key.strip_prefix("missing:") {
+                column(name).map(|c| c.current_missing)
+            } else {
+                Some(report.share_drifted)
+            }
         })
     }
 

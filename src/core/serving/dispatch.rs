@@ -83,6 +83,7 @@ impl Ctx {
                 inputs,
                 predictions,
                 output_columns: Arc::clone(&endpoint.output_columns),
+                rejected: None,
             });
         }
     }
@@ -143,14 +144,14 @@ impl Service {
                     )));
                 }
             };
-            let rows = rows::prepare(endpoint.served.model.info(), &endpoint.served.binding, frame)?;
+            let rows = checked(&ctx, &endpoint, frame)?;
             if let Some(live) = &endpoint.live {
                 live.offer(&rows);
             }
             return single(ctx, endpoint, arm, rows, deadline, reply, false);
         }
         let champion = &arms.champion;
-        let rows = rows::prepare(champion.served.model.info(), &champion.served.binding, frame)?;
+        let rows = checked(&ctx, champion, frame)?;
         if let Some(live) = &champion.live {
             live.offer(&rows);
         }
@@ -175,6 +176,39 @@ impl Service {
         }
         split(ctx, Arc::clone(champion), challenger, rows, &to_canary, deadline, reply)
     }
+}
+
+/// The request's rows checked against `endpoint`'s contract and typed. Rows that fail it are
+/// counted and logged, as sent, with the reason (data-quality monitoring), and the error returned.
+fn checked(ctx: &Ctx, endpoint: &Endpoint, frame: &DataFrame) -> Result<DataFrame> {
+    rows::prepare(endpoint.served.model.info(), &endpoint.served.binding, frame).inspect_err(|e| {
+        if e.kind() != crate::core::error::ErrorKind::Input {
+            return;
+        }
+        ctx.route.contract_failures.fetch_add(frame.height() as u64, Ordering::Relaxed);
+        if let Some(log) = &ctx.log {
+            log.record(LogEntry {
+                model: ctx.route.name.clone(),
+                version: endpoint.served.version.clone(),
+                arm: Arm::Champion.as_str(),
+                sticky: Vec::new(),
+                request_id: ctx.request_id.clone(),
+                positions: Vec::new(),
+                time: ctx.time.clone(),
+                latency_ms: ctx.latency_ms(),
+                inputs: frame.clone(),
+                predictions: BatchPredictions {
+                    rows: 0,
+                    labels: None,
+                    probabilities: None,
+                    values: None,
+                    single_precision: false,
+                },
+                output_columns: Arc::clone(&endpoint.output_columns),
+                rejected: Some(e.to_string()),
+            });
+        }
+    })
 }
 
 /// `reply`, after handing what the client got to the feedback monitor (late labels join it).

@@ -18,6 +18,8 @@ pub trait ServerHandle: Send {
     fn stats(&self) -> Arc<ServeStats>;
     /// Its routes (each served name, with its champion and any challenger).
     fn routes(&self) -> Vec<Arc<super::route::Route>>;
+    /// Its realised metrics from late labels, and their alerts.
+    fn quality(&self) -> Arc<super::quality::QualityState>;
     /// Stop accepting, let in-flight requests finish, flush the log; returns when stopped.
     fn stop(self: Box<Self>) -> Result<()>;
 }

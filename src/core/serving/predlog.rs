@@ -50,6 +50,9 @@ pub struct LogEntry {
     pub predictions: BatchPredictions,
     /// The prediction columns' names (`label`, `p_<class>`, `prediction`).
     pub output_columns: Arc<Vec<String>>,
+    /// Why the rows were refused, when they failed the model's contract: they are then logged in
+    /// `<model>/rejected/`, their inputs as the client sent them (as text), with this reason.
+    pub rejected: Option<String>,
 }
 
 /// Counts a running log keeps.
@@ -171,7 +174,7 @@ fn write_loop(rx: &Receiver<LogEntry>, dir: &Path, settings: &LogSettings, count
         };
         if let Some(entry) = entry {
             let rows = entry.inputs.height();
-            let model = entry.model.clone();
+            let model = folder_of(&entry);
             match append(&mut open, dir, entry) {
                 Ok(()) => {
                     counts.written.fetch_add(rows as u64, Ordering::Relaxed);
@@ -199,7 +202,13 @@ fn write_loop(rx: &Receiver<LogEntry>, dir: &Path, settings: &LogSettings, count
     failure.map_or(Ok(()), Err)
 }
 
-/// The rows of `entry` as one table: the meta columns, the inputs, the outputs.
+/// The folder (under the log's) an entry's rows go to.
+fn folder_of(entry: &LogEntry) -> String {
+    if entry.rejected.is_some() { format!("{}/rejected", entry.model) } else { entry.model.clone() }
+}
+
+/// The rows of `entry` as one table: the meta columns, the inputs, the outputs (or, for rows that
+/// failed the contract, the reason and the inputs as text).
 fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
     let n = entry.inputs.height();
     let mut columns = vec![
@@ -218,6 +227,15 @@ fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
         ),
         Column::new("latency_ms".into(), vec![entry.latency_ms; n]),
     ];
+    if let Some(reason) = &entry.rejected {
+        columns.push(Column::new("error".into(), vec![reason.as_str(); n]));
+        for c in entry.inputs.columns() {
+            let text =
+                c.cast(&DataType::String).map_err(|e| Error::internal(format!("cannot log a refused row: {e}")))?;
+            columns.push(text);
+        }
+        return DataFrame::new(n, columns).map_err(|e| Error::internal(format!("cannot assemble the log's rows: {e}")));
+    }
     columns.extend(entry.inputs.columns().iter().cloned());
     let outputs = prediction_frame(&DataFrame::empty(), &entry.predictions, &entry.output_columns)?;
     columns.extend(outputs.columns().iter().cloned());
@@ -227,15 +245,16 @@ fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
 fn append(open: &mut BTreeMap<String, Segment>, dir: &Path, entry: LogEntry) -> Result<()> {
     let frame = entry_frame(&entry)?;
     let schema = frame.schema().clone();
-    // A new version with other outputs starts a new segment.
-    if open.get(&entry.model).is_some_and(|s| *s.schema != *schema) {
-        let closing = open.remove(&entry.model);
+    let key = folder_of(&entry);
+    // A new version with other outputs (or refused rows with other columns) starts a new segment.
+    if open.get(&key).is_some_and(|s| *s.schema != *schema) {
+        let closing = open.remove(&key);
         if let Some(segment) = closing {
             finish(segment)?;
         }
     }
-    if !open.contains_key(&entry.model) {
-        let folder = dir.join(&entry.model);
+    if !open.contains_key(&key) {
+        let folder = dir.join(&key);
         std::fs::create_dir_all(&folder).map_err(|e| Error::io("create the prediction log folder", &folder, e))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let target = folder.join(format!("{stamp}-{}.parquet", std::process::id()));
@@ -246,9 +265,9 @@ fn append(open: &mut BTreeMap<String, Segment>, dir: &Path, entry: LogEntry) -> 
             .batched(&schema)
             .map_err(|e| Error::io("write the prediction log", &target, std::io::Error::other(e.to_string())))?;
         let opened = Instant::now();
-        open.insert(entry.model.clone(), Segment { temp, target, writer, schema, rows: 0, opened, pending: None });
+        open.insert(key.clone(), Segment { temp, target, writer, schema, rows: 0, opened, pending: None });
     }
-    let segment = open.get_mut(&entry.model).ok_or_else(|| Error::internal("a segment vanished"))?;
+    let segment = open.get_mut(&key).ok_or_else(|| Error::internal("a segment vanished"))?;
     segment.rows += frame.height();
     match &mut segment.pending {
         Some(pending) => {

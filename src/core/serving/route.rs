@@ -115,6 +115,8 @@ pub struct Route {
     pub shadow: ShadowCounts,
     /// Per arm (champion, canary, shadow), since start.
     pub counters: [ArmCounters; 3],
+    /// Rows refused because they failed the model's contract (a value that does not fit).
+    pub contract_failures: std::sync::atomic::AtomicU64,
 }
 
 impl Route {
@@ -164,6 +166,7 @@ impl Route {
             }),
             shadow: ShadowCounts::default(),
             counters: Default::default(),
+            contract_failures: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

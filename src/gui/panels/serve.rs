@@ -25,6 +25,8 @@ pub struct Running {
     pub stats: Arc<ServeStats>,
     /// Its routes (the Deploy screen watches those with a challenger).
     pub routes: Vec<Arc<crate::core::serving::route::Route>>,
+    /// Its realised metrics from late labels, and their alerts.
+    pub quality: Arc<crate::core::serving::quality::QualityState>,
 }
 
 /// The Serve screen.
@@ -37,6 +39,9 @@ pub struct ServePanel {
     pub batch_rows: usize,
     /// How long a batch may wait for more requests, µs.
     pub batch_delay_us: u64,
+    /// Seconds an alert rule's breach must last before it fires (the rules are the Monitor
+    /// screen's that the server can judge live).
+    pub alert_for_secs: f64,
     /// Open models left out (by path); the others are served.
     pub left_out: BTreeSet<PathBuf>,
     /// The running server, when one is.
@@ -53,6 +58,7 @@ impl Default for ServePanel {
             port: defaults.port,
             batch_rows: defaults.batching.max_rows,
             batch_delay_us: defaults.batching.max_delay_us,
+            alert_for_secs: 10.0,
             left_out: BTreeSet::new(),
             running: None,
             busy: false,
@@ -66,6 +72,7 @@ impl ServePanel {
         let mut c = ServeConfig { host: self.host.trim().to_string(), port: self.port, ..ServeConfig::default() };
         c.batching.max_rows = self.batch_rows;
         c.batching.max_delay_us = self.batch_delay_us;
+        c.alert_for_secs = self.alert_for_secs;
         c.models = models
             .iter()
             .filter(|m| !self.left_out.contains(&m.info().path))
@@ -108,6 +115,11 @@ impl ServePanel {
                     .labelled_by(label.id)
                     .on_hover_text(s.serve_batch_delay_tip);
                 ui.end_row();
+                let label = ui.label(s.serve_alert_for);
+                ui.add(egui::DragValue::new(&mut self.alert_for_secs).range(0.0..=3600.0).suffix(" s"))
+                    .labelled_by(label.id)
+                    .on_hover_text(s.serve_alert_for_tip);
+                ui.end_row();
                 ui.label(s.serve_models);
                 ui.vertical(|ui| {
                     if ctx.models.is_empty() {
@@ -137,8 +149,10 @@ impl ServePanel {
                 }
             } else {
                 let mut config = self.config(ctx.models);
-                // The Monitor screen's reference data: live drift for the served models.
+                // The Monitor screen's reference data and alert rules: live drift, realised metrics
+                // and alerts for the served models.
                 config.reference.clone_from(&ctx.ws.monitor.reference);
+                config.alerts = crate::core::serving::alerting::servable_rules(&ctx.ws.monitor.alerts);
                 let why = if config.models.is_empty() { Some(s.serve_no_models) } else { None };
                 let start =
                     ui.add_enabled(!self.busy && why.is_none(), egui::Button::new(format!("▸ {}", s.serve_start)));
@@ -195,6 +209,18 @@ impl ServePanel {
     }
 }
 
+/// The alert rules that fire now, in the warning colour, with why.
+fn alerts_ui(ctx: &Ctx, ui: &mut egui::Ui, model: &str, alerts: &[crate::core::serving::alerting::AlertState]) {
+    for a in alerts.iter().filter(|a| a.firing) {
+        let since = a.since.as_deref().unwrap_or("");
+        let text = format!(
+            "⚠ {} — {model}: {} ({}; {} {since})",
+            ctx.s.serve_alert_firing, a.rule, a.message, ctx.s.serve_since
+        );
+        ui.colored_label(ui.visuals().warn_fg_color, text);
+    }
+}
+
 fn live_ui(ctx: &Ctx, ui: &mut egui::Ui, r: &Running) {
     let s = ctx.s;
     for (name, version) in &r.models {
@@ -242,6 +268,20 @@ fn live_ui(ctx: &Ctx, ui: &mut egui::Ui, r: &Running) {
         );
         let colour = if report.dataset_drift { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
         ui.colored_label(colour, text);
+        let alerts = live.alerts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        alerts_ui(ctx, ui, &route.name, &alerts);
+    }
+    for (name, q) in r.quality.snapshot() {
+        ui.add_space(4.0);
+        let metrics: Vec<String> = q.overall.metrics.iter().map(|(m, v)| format!("{m} {v:.3}")).collect();
+        ui.label(format!(
+            "{} — {name}: {} {} · {}",
+            s.serve_realised,
+            q.overall.rows,
+            s.serve_labelled_rows,
+            if metrics.is_empty() { "—".to_string() } else { metrics.join(" · ") }
+        ));
+        alerts_ui(ctx, ui, &name, &q.alerts);
     }
     if !f.last.is_empty() {
         ui.add_space(4.0);
