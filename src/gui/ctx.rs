@@ -19,6 +19,8 @@ pub struct Ctx<'a> {
     pub ws: &'a mut Workspace,
     /// Commands raised this frame.
     pub commands: &'a mut Vec<Command>,
+    /// The prediction log folder of the server this window runs, when it keeps one.
+    pub server_log: Option<std::path::PathBuf>,
 }
 
 impl Ctx<'_> {

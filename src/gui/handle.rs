@@ -46,8 +46,7 @@ impl MiradorApp {
                 Tab::Monitor => self.monitor(ctx),
                 Tab::Predict => self.predict_row(ctx),
                 Tab::Serve if self.server.is_none() => {
-                    let mut config = self.panels.serve.config(&self.models);
-                    config.reference.clone_from(&self.ws.monitor.reference);
+                    let config = self.panels.serve.config(&self.models, &self.ws.monitor);
                     self.start_server(ctx, config);
                 }
                 Tab::Deploy => self.replay_current(ctx),

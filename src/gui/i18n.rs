@@ -111,6 +111,13 @@ strings! {
     serve_alert_firing: "Alert firing", "Alerta activa";
     serve_since: "since", "desde";
     serve_alert_for: "Alert after", "Alertar tras";
+    serve_log_dir: "Prediction log", "Registro de predicciones";
+    serve_log_dir_hint: "a folder (empty: no log)", "una carpeta (vacío: sin registro)";
+    serve_log_dir_tip: "Every served row is written there as Parquet segments (closed every 2 s); the Monitor screen can follow it, late labels are kept beside it", "Cada fila servida se escribe allí en segmentos Parquet (cerrados cada 2 s); la pantalla Monitorizar puede seguirlo y las etiquetas tardías se guardan a su lado";
+    monitor_follow: "Follow", "Seguir";
+    monitor_follow_tip: "Run again whenever the current data changes — a prediction log gaining segments — so the plots stay current", "Volver a ejecutar cada vez que cambian los datos actuales — un registro de predicciones que gana segmentos — para que los gráficos sigan al día";
+    monitor_follow_server: "Follow the server's log", "Seguir el registro del servidor";
+    monitor_follow_server_tip: "Monitor what the server this window runs has answered for the current model: its prediction log as current data, the logged outputs as they are, late labels joined", "Monitorizar lo que el servidor de esta ventana ha respondido para el modelo actual: su registro de predicciones como datos actuales, las salidas registradas tal cual, las etiquetas tardías unidas";
     serve_alert_for_tip: "How long a breach of one of the Monitor screen's alert rules must last before the alert fires (the rules the server judges live: drift, missing values, realised metrics from late labels)", "Cuánto debe durar el incumplimiento de una regla de alerta de la pantalla Monitorizar antes de que la alerta salte (las reglas que el servidor juzga en vivo: deriva, valores ausentes, métricas reales con etiquetas tardías)";
     deploy_intro: "Roll a new version out over the current one on the local server — canary (a growing share, sticky per customer), shadow (a copy of the traffic, never answering) or blue/green — with a gate measured every interval that aborts or promotes on its own; or replay recorded traffic first to see what the rollout would have done.", "Desplegar una nueva versión sobre la actual en el servidor local — canario (una cuota creciente, fija por cliente), sombra (una copia del tráfico que nunca responde) o azul/verde — con una puerta medida a cada intervalo que aborta o promueve sola; o reproducir antes tráfico registrado para ver qué habría hecho el despliegue.";
     deploy_champion: "Champion", "Campeón";

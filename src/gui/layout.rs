@@ -14,7 +14,15 @@ impl MiradorApp {
     pub(super) fn layout(&mut self, ui: &mut egui::Ui) {
         let s = self.strings();
         let p99 = self.frame_p99_ms();
-        let mut ctx = Ctx { s, models: &self.models, jobs: &self.jobs, ws: &mut self.ws, commands: &mut self.commands };
+        let server_log = self.panels.serve.running.as_ref().and_then(|r| r.log_dir.clone());
+        let mut ctx = Ctx {
+            s,
+            models: &self.models,
+            jobs: &self.jobs,
+            ws: &mut self.ws,
+            commands: &mut self.commands,
+            server_log,
+        };
         egui::Panel::top("menu").show(ui, |ui| menu_bar(ui, &mut ctx));
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {

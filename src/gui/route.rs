@@ -67,6 +67,7 @@ impl MiradorApp {
                     stats: server.stats(),
                     routes: server.routes(),
                     quality: server.quality(),
+                    log_dir: server.log_dir(),
                 });
                 self.server = Some(server);
             }

@@ -107,6 +107,8 @@ pub struct MonitorSettings {
     pub drift_share: f64,
     /// Columns left out of drift (ids), comma-separated.
     pub exclude: String,
+    /// Run again whenever the current data changes (a prediction log gaining segments).
+    pub follow: bool,
 }
 
 impl MonitorSettings {
@@ -145,6 +147,7 @@ impl Default for MonitorSettings {
             use_model: true,
             drift_share: 0.5,
             exclude: String::new(),
+            follow: false,
         }
     }
 }

@@ -48,6 +48,7 @@ pub struct Server {
     workers: usize,
     stats: Arc<ServeStats>,
     quality: Arc<crate::core::serving::quality::QualityState>,
+    log_dir: Option<std::path::PathBuf>,
     notes: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<String>>>,
@@ -92,6 +93,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
     let workers = config.workers().0;
     let stats = Arc::clone(service.stats());
     let quality = Arc::clone(service.quality().state());
+    let log_dir = config.log_dir.clone();
     let notes = service.notes().to_vec();
     let grace = Duration::from_secs_f64(config.shutdown_grace_secs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -118,6 +120,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         workers,
         stats,
         quality,
+        log_dir,
         notes,
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -262,6 +265,10 @@ impl ServerHandle for Server {
 
     fn quality(&self) -> Arc<crate::core::serving::quality::QualityState> {
         Arc::clone(&self.quality)
+    }
+
+    fn log_dir(&self) -> Option<std::path::PathBuf> {
+        self.log_dir.clone()
     }
 
     fn stop(self: Box<Self>) -> Result<()> {

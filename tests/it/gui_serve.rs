@@ -28,6 +28,8 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     wait_within(&mut h, "the models to open", LIMIT, |h| h.state().models.len() == 2);
     h.state_mut().panels.serve.port = 0;
     h.state_mut().panels.serve.alert_for_secs = 0.0;
+    let log = tempfile::tempdir().unwrap();
+    h.state_mut().panels.serve.log_dir = log.path().display().to_string();
     h.step();
     h.get_by_label_contains("Start serving").click();
     wait_within(&mut h, "the server", LIMIT, |h| h.state().panels.serve.running.is_some());
@@ -109,6 +111,35 @@ fn one_click_serves_the_open_models_and_the_figures_follow_real_requests() {
     assert_eq!(reply.json()["matched"], serde_json::json!(50), "{}", reply.text());
     wait_within(&mut h, "the accuracy alert", LIMIT, |h| shows(h, "Alert firing — churn_v1: accuracy < 0.5"));
     assert!(shows(&h, "Realised (late labels) — churn_v1: 50 labelled rows · accuracy 0.000"));
+
+    // The Monitor screen follows the server's log: what churn_v1 answered (the curl example's row,
+    // the 500 and the 50), its late labels joined, and more as it comes.
+    let served_rows = |h: &Harness<MiradorApp>| -> Option<(usize, Option<f64>)> {
+        let r = h.state().panels.monitor.result.as_ref()?;
+        Some((r.chunks.iter().map(|c| c.rows).sum(), r.chunks.first().and_then(|c| c.labelled_share)))
+    };
+    h.state_mut().ws.selected = 0;
+    h.state_mut().ws.tab = Tab::Monitor;
+    h.step();
+    let follow = h.get_by_label_contains("Follow the server's log");
+    follow.hover();
+    h.step();
+    h.get_by_label_contains("Follow the server's log").click();
+    wait_within(&mut h, "the log monitored with its labels", LIMIT, |h| {
+        served_rows(h) == Some((551, Some(50.0 / 551.0)))
+    });
+    let more: Vec<usize> = (1000..1200).collect();
+    let reply = request(
+        port,
+        "POST",
+        "/v2/models/churn_v1/infer",
+        &[],
+        crate::live_drift::request_for(&current, &more).as_bytes(),
+    );
+    assert_eq!(reply.status, 200);
+    wait_within(&mut h, "the new rows followed", LIMIT, |h| served_rows(h).is_some_and(|(n, _)| n == 751));
+    h.state_mut().ws.tab = Tab::Serve;
+    h.step();
 
     h.get_by_label_contains("Stop").click();
     wait_within(&mut h, "the server to stop", LIMIT, |h| {

@@ -20,6 +20,8 @@ pub trait ServerHandle: Send {
     fn routes(&self) -> Vec<Arc<super::route::Route>>;
     /// Its realised metrics from late labels, and their alerts.
     fn quality(&self) -> Arc<super::quality::QualityState>;
+    /// Its prediction log folder, when it keeps one.
+    fn log_dir(&self) -> Option<std::path::PathBuf>;
     /// Stop accepting, let in-flight requests finish, flush the log; returns when stopped.
     fn stop(self: Box<Self>) -> Result<()>;
 }

@@ -241,7 +241,7 @@ impl DeployPanel {
     fn start_ui(&mut self, ctx: &mut Ctx, ui: &mut egui::Ui, serve: &ServePanel) {
         let s = ctx.s;
         let spec = self.route_spec();
-        let mut config = serve.config(&[]);
+        let mut config = serve.config(&[], &ctx.ws.monitor);
         config.registry = ctx.ws.registry.clone();
         config.routes = vec![spec];
         let why = if serve.running.is_some() {

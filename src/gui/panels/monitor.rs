@@ -47,6 +47,38 @@ pub struct MonitorPanel {
     pub order: Order,
     /// Reports received so far (new reports reset the plots' bounds).
     pub generation: u64,
+    /// Follow mode: what the current data looked like when it was last monitored, and when it
+    /// was last looked at.
+    followed: Option<(Signature, std::time::Instant)>,
+}
+
+/// What changes when data grows: its files' count, total size and newest change.
+type Signature = (usize, u64, Option<std::time::SystemTime>);
+
+/// The signature of a file, or of a folder's files (a prediction log and its labels).
+fn signature(path: &std::path::Path) -> Signature {
+    let mut sig: Signature = (0, 0, None);
+    let mut add = |m: std::fs::Metadata| {
+        sig.0 += 1;
+        sig.1 += m.len();
+        sig.2 = sig.2.max(m.modified().ok());
+    };
+    if path.is_dir() {
+        for dir in [path.to_path_buf(), path.join("labels"), path.join("rejected")] {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = entry.file_name();
+                if !name.to_string_lossy().starts_with('.')
+                    && entry.path().is_file()
+                    && let Ok(m) = entry.metadata()
+                {
+                    add(m);
+                }
+            }
+        }
+    } else if let Ok(m) = std::fs::metadata(path) {
+        add(m);
+    }
+    sig
 }
 
 /// How strongly a column drifted, comparable across tests: the score over its threshold for
@@ -56,10 +88,36 @@ pub fn severity_of(c: &ColumnDrift) -> f64 {
 }
 
 impl MonitorPanel {
-    /// A report arrived: show its most drifted feature.
+    /// Follow mode: once a second, look at the current data; when it changed since it was last
+    /// monitored (and no run is under way), monitor it again.
+    fn follow(&mut self, ctx: &mut Ctx<'_>, ui: &egui::Ui, running: bool) {
+        let m = &ctx.ws.monitor;
+        let Some(current) = m.current.clone().filter(|_| m.follow && m.reference.is_some()) else {
+            self.followed = None;
+            return;
+        };
+        let every = std::time::Duration::from_secs(1);
+        ui.ctx().request_repaint_after(every);
+        if running || self.followed.as_ref().is_some_and(|(_, at)| at.elapsed() < every) {
+            return;
+        }
+        let now = signature(&current);
+        let changed = self.followed.as_ref().is_none_or(|(seen, _)| *seen != now);
+        self.followed =
+            Some((if changed { now } else { self.followed.map_or(now, |f| f.0) }, std::time::Instant::now()));
+        if changed && now.0 > 0 {
+            ctx.send(Command::Monitor);
+        }
+    }
+
+    /// A report arrived: show its most drifted feature (or, following data, the feature shown).
     pub fn set_result(&mut self, report: MonitorReport, stamp: Stamp) {
-        let most = report.overall.columns.iter().max_by(|a, b| severity_of(a).total_cmp(&severity_of(b)));
-        self.feature = most.map(|c| c.column.clone());
+        let kept = self.followed.is_some()
+            && self.feature.as_ref().is_some_and(|f| report.overall.columns.iter().any(|c| &c.column == f));
+        if !kept {
+            let most = report.overall.columns.iter().max_by(|a, b| severity_of(a).total_cmp(&severity_of(b)));
+            self.feature = most.map(|c| c.column.clone());
+        }
         self.result = Some(report);
         self.stamp = stamp;
         self.generation += 1;
@@ -101,7 +159,20 @@ impl MonitorPanel {
             if ui.button(s.export_profile).on_hover_text(s.export_profile_tip).clicked() {
                 ctx.send(Command::ExportDialog(Export::ReferenceProfile));
             }
+            ui.checkbox(&mut ctx.ws.monitor.follow, s.monitor_follow).on_hover_text(s.monitor_follow_tip);
+            if let (Some(log), Some(model)) = (ctx.server_log.clone(), ctx.model().map(|m| m.info().name.clone()))
+                && ui.button(s.monitor_follow_server).on_hover_text(s.monitor_follow_server_tip).clicked()
+            {
+                let m = &mut ctx.ws.monitor;
+                m.current = Some(log.join(model));
+                // Chunked by the hour of the logged time.
+                m.time_column = "time".into();
+                m.chunk = "1h".into();
+                m.follow = true;
+                self.followed = None;
+            }
         });
+        self.follow(ctx, ui, running);
         if let Some(job) = self.job {
             job_progress(ui, ctx, job);
         }

@@ -27,7 +27,12 @@ pub struct Running {
     pub routes: Vec<Arc<crate::core::serving::route::Route>>,
     /// Its realised metrics from late labels, and their alerts.
     pub quality: Arc<crate::core::serving::quality::QualityState>,
+    /// Its prediction log folder, when it keeps one (the Monitor screen can follow it).
+    pub log_dir: Option<PathBuf>,
 }
+
+/// Seconds before a segment of the window's server's log closes (and the Monitor screen sees it).
+pub const LOG_SEGMENT_SECS: f64 = 2.0;
 
 /// The Serve screen.
 pub struct ServePanel {
@@ -42,6 +47,8 @@ pub struct ServePanel {
     /// Seconds an alert rule's breach must last before it fires (the rules are the Monitor
     /// screen's that the server can judge live).
     pub alert_for_secs: f64,
+    /// The prediction log folder (empty: no log).
+    pub log_dir: String,
     /// Open models left out (by path); the others are served.
     pub left_out: BTreeSet<PathBuf>,
     /// The running server, when one is.
@@ -59,6 +66,7 @@ impl Default for ServePanel {
             batch_rows: defaults.batching.max_rows,
             batch_delay_us: defaults.batching.max_delay_us,
             alert_for_secs: 10.0,
+            log_dir: String::new(),
             left_out: BTreeSet::new(),
             running: None,
             busy: false,
@@ -67,12 +75,20 @@ impl Default for ServePanel {
 }
 
 impl ServePanel {
-    /// The config a click on Start would serve with.
-    pub fn config(&self, models: &[crate::core::Model]) -> ServeConfig {
+    /// The config a click on Start would serve with: these settings, the open models not left
+    /// out, and the Monitor screen's reference data and the alert rules the server can judge live.
+    pub fn config(&self, models: &[crate::core::Model], monitor: &crate::gui::state::MonitorSettings) -> ServeConfig {
         let mut c = ServeConfig { host: self.host.trim().to_string(), port: self.port, ..ServeConfig::default() };
         c.batching.max_rows = self.batch_rows;
         c.batching.max_delay_us = self.batch_delay_us;
         c.alert_for_secs = self.alert_for_secs;
+        c.reference.clone_from(&monitor.reference);
+        c.alerts = crate::core::serving::alerting::servable_rules(&monitor.alerts);
+        if !self.log_dir.trim().is_empty() {
+            c.log_dir = Some(PathBuf::from(self.log_dir.trim()));
+            // Segments close every two seconds, so the Monitor screen's follow mode sees them soon.
+            c.log.segment_secs = LOG_SEGMENT_SECS;
+        }
         c.models = models
             .iter()
             .filter(|m| !self.left_out.contains(&m.info().path))
@@ -115,6 +131,13 @@ impl ServePanel {
                     .labelled_by(label.id)
                     .on_hover_text(s.serve_batch_delay_tip);
                 ui.end_row();
+                let label = ui.label(s.serve_log_dir);
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.log_dir).desired_width(280.0).hint_text(s.serve_log_dir_hint),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(s.serve_log_dir_tip);
+                ui.end_row();
                 let label = ui.label(s.serve_alert_for);
                 ui.add(egui::DragValue::new(&mut self.alert_for_secs).range(0.0..=3600.0).suffix(" s"))
                     .labelled_by(label.id)
@@ -148,11 +171,7 @@ impl ServePanel {
                     ctx.send(Command::StopServer);
                 }
             } else {
-                let mut config = self.config(ctx.models);
-                // The Monitor screen's reference data and alert rules: live drift, realised metrics
-                // and alerts for the served models.
-                config.reference.clone_from(&ctx.ws.monitor.reference);
-                config.alerts = crate::core::serving::alerting::servable_rules(&ctx.ws.monitor.alerts);
+                let config = self.config(ctx.models, &ctx.ws.monitor);
                 let why = if config.models.is_empty() { Some(s.serve_no_models) } else { None };
                 let start =
                     ui.add_enabled(!self.busy && why.is_none(), egui::Button::new(format!("▸ {}", s.serve_start)));
