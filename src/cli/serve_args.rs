@@ -104,6 +104,9 @@ pub struct ServeArgs {
     /// 'share_drifted > 0.3; drift:monthly_charges > 0.2; accuracy < 0.8'.
     #[arg(long)]
     pub alert: Option<String>,
+    /// Seconds a row stays in the live drift's window (0: no limit by time) [default: 0].
+    #[arg(long)]
+    pub drift_window_secs: Option<f64>,
     /// Labelled rows in the realised metrics' rolling window, per model and version [default: 1000].
     #[arg(long)]
     pub label_window: Option<usize>,
@@ -155,6 +158,7 @@ impl ServeArgs {
         set!(self.follow_secs => c.follow_secs);
         set!(self.drift_window => c.live.window_rows);
         set!(self.label_window => c.live.labelled_rows);
+        set!(self.drift_window_secs => c.live.window_secs);
         set!(self.label_window_secs => c.live.labelled_secs);
         set!(self.alert => c.alerts);
         set!(self.alert_for => c.alert_for_secs);

@@ -287,6 +287,12 @@ impl ServeConfig {
             0,
             100_000_000,
         )?;
+        if !(self.live.window_secs.is_finite() && (0.0..=31_536_000.0).contains(&self.live.window_secs)) {
+            return Err(Error::Invalid(format!(
+                "the live drift window's time (live.window_secs) must be from 0 (no limit) to a year; got {}",
+                self.live.window_secs
+            )));
+        }
         if !(self.live.labelled_secs.is_finite() && (1.0..=31_536_000.0).contains(&self.live.labelled_secs)) {
             return Err(Error::Invalid(format!(
                 "the realised metrics' window (live.labelled_secs) must be from 1 s to a year; got {}",

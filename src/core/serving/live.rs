@@ -25,6 +25,8 @@ use crate::core::error::{Error, Result};
 pub struct LiveSettings {
     /// Rows kept: the drift is measured on the last this many rows.
     pub window_rows: usize,
+    /// Seconds a row stays in the window (0: no limit by time; the rows limit holds either way).
+    pub window_secs: f64,
     /// Seconds between two measurements (at most; none when no row came).
     pub refresh_secs: f64,
     /// Labelled rows kept for the realised metrics (per model and version).
@@ -39,6 +41,7 @@ impl Default for LiveSettings {
     fn default() -> Self {
         Self {
             window_rows: 1000,
+            window_secs: 0.0,
             refresh_secs: 2.0,
             labelled_rows: 1000,
             labelled_secs: 86_400.0,
@@ -119,8 +122,9 @@ fn watch(
     state: &LiveState,
     alerts: &mut super::alerting::Alerts,
 ) {
-    let mut window: VecDeque<DataFrame> = VecDeque::new();
+    let mut window: VecDeque<(Instant, DataFrame)> = VecDeque::new();
     let mut rows = 0usize;
+    let max_age = (settings.window_secs > 0.0).then(|| Duration::from_secs_f64(settings.window_secs));
     let mut fresh = false;
     let every = Duration::from_secs_f64(settings.refresh_secs.max(0.05));
     let mut last = Instant::now();
@@ -129,11 +133,11 @@ fn watch(
         match rx.recv_timeout(every) {
             Ok(frame) => {
                 rows += frame.height();
-                window.push_back(frame);
+                window.push_back((Instant::now(), frame));
                 fresh = true;
                 // Keep the last `window_rows` rows: whole frames off the front, then a slice.
                 while rows > settings.window_rows {
-                    let Some(front) = window.front_mut() else { break };
+                    let Some((_, front)) = window.front_mut() else { break };
                     let excess = rows - settings.window_rows;
                     if front.height() <= excess {
                         rows -= front.height();
@@ -147,6 +151,20 @@ fn watch(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
+        // Rows older than the window's time leave it (a quiet hour empties a one-hour window).
+        if let Some(age) = max_age {
+            while window.front().is_some_and(|(at, _)| at.elapsed() > age) {
+                if let Some((_, old)) = window.pop_front() {
+                    rows -= old.height();
+                    fresh = !window.is_empty();
+                }
+            }
+            // An empty window measures nothing: its gauges go rather than show old rows.
+            if window.is_empty() && state.report().is_some() {
+                *state.report.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                state.window_rows.store(0, Ordering::Relaxed);
+            }
+        }
         if last.elapsed() < every {
             continue;
         }
@@ -154,7 +172,7 @@ fn watch(
             last = Instant::now();
             fresh = false;
             let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut frames = window.iter();
+                let mut frames = window.iter().map(|(_, f)| f);
                 let mut all = frames.next().cloned().unwrap_or_default();
                 for f in frames {
                     all.vstack_mut(f).map_err(|e| Error::internal(e.to_string()))?;
@@ -186,5 +204,32 @@ fn judge(alerts: &mut super::alerting::Alerts, report: &DriftReport, state: &Liv
         let status = if change.firing { "firing" } else { "resolved" };
         eprintln!("mirador serve: alert {status}: {} — {}", change.rule, change.message);
         alerts.deliver(change);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+
+    #[test]
+    fn rows_leave_a_timed_window_and_an_empty_window_shows_nothing() {
+        let reference = df!("x" => (0..200).map(f64::from).collect::<Vec<_>>()).unwrap();
+        let profile = ReferenceProfile::from_frame(&reference, "test", &[]).unwrap();
+        let settings = LiveSettings { window_secs: 0.3, refresh_secs: 0.05, ..LiveSettings::default() };
+        let live = LiveDrift::start("m", profile, &settings, Default::default()).unwrap();
+        live.offer(&df!("x" => (0..100).map(f64::from).collect::<Vec<_>>()).unwrap());
+        let waited = Instant::now();
+        while live.state().report().is_none() {
+            assert!(waited.elapsed() < Duration::from_secs(5), "never measured");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(live.state().window_rows.load(Ordering::Relaxed), 100);
+        while live.state().report().is_some() {
+            assert!(waited.elapsed() < Duration::from_secs(5), "the rows never left the window");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(waited.elapsed() >= Duration::from_millis(300), "not before their time");
+        assert_eq!(live.state().window_rows.load(Ordering::Relaxed), 0);
     }
 }
