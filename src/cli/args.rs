@@ -190,6 +190,9 @@ pub enum Command {
     /// timestamped file): the timeline, the gate's measurements and the verdict (exit code 3 when
     /// it would abort).
     Replay(Box<ReplayArgs>),
+    /// Retrain: run your training command on new data, gate the candidate against the stage's
+    /// version on a holdout, promote it only when everything passes (exit 3 when refused).
+    Retrain(Box<super::retrain_args::RetrainArgs>),
     /// Late labels: join a file of true values to a prediction log (by request id or a key
     /// column), for monitoring to measure realised performance.
     Feedback(super::feedback::FeedbackArgs),

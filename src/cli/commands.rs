@@ -31,6 +31,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
         Command::Replay(args) => super::rollout::run(*args, cancel),
         Command::Rollout(args) => super::rollout::admin(&args),
         Command::Feedback(args) => super::feedback::run(&args),
+        Command::Retrain(args) => super::retrain::run(&args, cancel),
         Command::Registry { dir, action } => super::versions::registry(dir, action, cancel),
         Command::Bundle { registry, action } => super::versions::bundle(registry, action),
         Command::Inspect { model, json } => {

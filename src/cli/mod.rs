@@ -10,6 +10,8 @@ mod commands;
 mod feedback;
 mod render;
 mod replay_args;
+mod retrain;
+mod retrain_args;
 mod rollout;
 mod serve_args;
 mod signals;

@@ -94,19 +94,9 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
                     );
                     return Ok(ExitCode::from(EXIT_CHECK_FAILED));
                 }
-                let file = data.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-                let sha = crate::core::bundle::file_sha256(&data)?;
                 record = Some(GateRecord {
-                    passed: comparison.passed,
-                    data: format!("{file} (SHA-256 {})", &sha[..12]),
-                    rules: gate.clone(),
-                    results: comparison
-                        .gate
-                        .iter()
-                        .flat_map(|v| v.results.iter())
-                        .map(|r| format!("{} {} — {}", if r.passed { "pass" } else { "FAIL" }, r.rule, r.reason))
-                        .collect(),
                     override_reason,
+                    ..crate::core::retrain::gate_record(&comparison, &data, &gate)?
                 });
             }
             let overridden = record.as_ref().is_some_and(|r| !r.passed);

@@ -37,6 +37,7 @@ pub mod pool;
 pub mod predict;
 pub mod problem;
 pub mod registry;
+pub mod retrain;
 pub mod rollout;
 pub mod runtime;
 pub mod score;

@@ -65,6 +65,26 @@ pub struct Version {
     /// Deleted versions stay listed in the history but cannot be staged.
     #[serde(default)]
     pub deleted: bool,
+    /// Where a retrained version came from (`mirador retrain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<Lineage>,
+}
+
+/// How a retrained version was made: the run, its command and data, its parent, its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// The run's id.
+    pub run_id: String,
+    /// The training command as run (placeholders substituted), one argument per item.
+    pub command: Vec<String>,
+    /// The training data: file name and SHA-256.
+    pub data: (String, String),
+    /// The version it was trained to replace.
+    pub parent: Option<u32>,
+    /// The run log, relative to the registry folder, and its SHA-256.
+    pub run_log: (String, String),
+    /// Seconds the training command took.
+    pub duration_secs: f64,
 }
 
 /// What happened.
@@ -79,6 +99,8 @@ pub enum Action {
     Rollback,
     /// A version was deleted (hidden; its history stays).
     Delete,
+    /// A version was refused promotion to a stage (by the gate or its contract); the stage stayed.
+    Refuse,
 }
 
 impl Action {
@@ -89,6 +111,7 @@ impl Action {
             Self::Promote => "promote",
             Self::Rollback => "rollback",
             Self::Delete => "delete",
+            Self::Refuse => "refuse",
         }
     }
 }
@@ -176,6 +199,8 @@ pub struct Registration {
     pub evaluated_on: Option<(String, String)>,
     /// Metrics on the evaluation data.
     pub metrics: BTreeMap<String, Option<f64>>,
+    /// Where a retrained version came from.
+    pub lineage: Option<Lineage>,
 }
 
 /// A registry folder.
@@ -366,6 +391,7 @@ impl Registry {
                 evaluated_on: registration.evaluated_on.clone(),
                 metrics: registration.metrics.clone(),
                 deleted: false,
+                lineage: registration.lineage.clone(),
             });
             entry.history.push(Event {
                 at,
@@ -445,6 +471,27 @@ impl Registry {
             entry.stages.insert(stage.to_string(), previous);
             entry.history.push(event(by, Action::Rollback, Some(stage), Some(current), Some(previous), reason));
             Ok(previous)
+        })
+    }
+
+    /// Record that `version` was refused promotion to `stage` (the stage unchanged), with the gate
+    /// and every reason.
+    pub fn record_refusal(
+        &self,
+        name: &str,
+        version: Option<u32>,
+        stage: &str,
+        by: &str,
+        reason: &str,
+        gate: Option<GateRecord>,
+    ) -> Result<()> {
+        self.update(|index| {
+            let entry = index.models.get_mut(name).ok_or_else(|| self.unknown(name))?;
+            let current = entry.stages.get(stage).copied();
+            let mut e = event(by, Action::Refuse, Some(stage), current, version, reason);
+            e.gate = gate;
+            entry.history.push(e);
+            Ok(())
         })
     }
 

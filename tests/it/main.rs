@@ -29,6 +29,7 @@ mod monitor;
 mod profile_drift;
 mod properties;
 mod registry;
+mod retrain;
 mod rollout;
 mod scoring_golden;
 mod serve;
