@@ -42,7 +42,7 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
     let manifest = create_bundle(&request(model, true), &out).unwrap();
     let report = verify(&out).unwrap();
     assert!(report.passed, "{:#?}", report.checks);
-    assert_eq!(report.checks.len(), 11);
+    assert_eq!(report.checks.len(), 12);
     // Every file is in the manifest with its checksum; the model is the registered one.
     for rel in [
         "model.onnx",
@@ -64,6 +64,9 @@ fn a_bundle_from_the_registry_verifies_and_reproduces_onnxruntime() {
         "rollout/argo-analysis.yaml",
         "rollout/seldon-canary.yaml",
         "rollout/seldon-shadow.yaml",
+        "schedule/retrain-cronjob.yaml",
+        "schedule/mirador-retrain.service",
+        "schedule/mirador-retrain.timer",
         "Dockerfile",
         "triton/Dockerfile",
         "plots/roc.png",

@@ -19,6 +19,8 @@
 //! rollout/argo-analysis.yaml     its gate: Prometheus queries on mirador serve's metrics
 //! rollout/seldon-canary.yaml     a Seldon Core 2 Experiment splitting traffic at the first step
 //! rollout/seldon-shadow.yaml     a Seldon Core 2 Experiment mirroring traffic to the new version
+//! schedule/retrain-cronjob.yaml  a weekly Kubernetes CronJob running `mirador retrain` (gated)
+//! schedule/mirador-retrain.{service,timer}  the same as a systemd service and timer
 //! triton/<name>/config.pbtxt     a Triton model repository (…/<version>/model.onnx), dynamic
 //!                                batching where the model batches; triton/Dockerfile serves it
 //! manifest.json                  SHA-256 of every file, the Mirador version, the source version
@@ -38,6 +40,7 @@ mod openapi;
 mod plot;
 mod prometheus;
 mod rollout;
+mod schedule;
 pub mod schema;
 mod triton;
 mod verify;
@@ -377,6 +380,11 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     let (seldon_canary, seldon_shadow) = rollout::seldon_yaml(name, request.version, &strategy)?;
     put(dir, "rollout/seldon-canary.yaml", seldon_canary.as_bytes())?;
     put(dir, "rollout/seldon-shadow.yaml", seldon_shadow.as_bytes())?;
+    let target = request.target.as_deref().unwrap_or("label");
+    put(dir, "schedule/retrain-cronjob.yaml", schedule::cronjob_yaml(name, target, &image)?.as_bytes())?;
+    let (service, timer) = schedule::systemd_units(name, target);
+    put(dir, "schedule/mirador-retrain.service", service.as_bytes())?;
+    put(dir, "schedule/mirador-retrain.timer", timer.as_bytes())?;
     if let Some(server) = &request.with_server {
         carry_server(dir, server)?;
     }

@@ -16,6 +16,7 @@ use super::monitoring::check_monitoring;
 use super::openapi::check_openapi;
 use super::prometheus::check_prometheus;
 use super::rollout::check_rollout;
+use super::schedule::check_schedule;
 use super::schema::check_schema;
 use super::triton::check_triton;
 use crate::core::error::{Error, Result};
@@ -159,6 +160,7 @@ fn verify_dir(dir: &Path) -> Result<VerifyReport> {
         ),
         ("kserve inferenceservice.yaml", check_kserve(dir)),
         ("rollout/ (Argo, Seldon)", check_rollout(dir)),
+        ("schedule/ (CronJob, systemd timer)", check_schedule(dir)),
         ("prometheus_rules.yaml", check_prometheus(dir)),
         ("monitoring/ (PrometheusRule, Grafana)", check_monitoring(dir)),
         ("Dockerfile", check_dockerfile(dir)),
