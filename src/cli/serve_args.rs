@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// Seconds between looks at the registry for routes that follow a stage [default: 2].
     #[arg(long)]
     pub follow_secs: Option<f64>,
+    /// Seconds a followed stage's new version is watched after a switch: if more than half of its
+    /// first requests (at least 10) fail, the old version answers again and the stage is rolled
+    /// back (0: off) [default: 60].
+    #[arg(long)]
+    pub fallback_secs: Option<f64>,
     /// Reference data (CSV or Parquet) for the live drift of models that bring no reference profile
     /// (a bundle brings its own); drift gauges appear on /metrics.
     #[arg(long)]
@@ -156,6 +161,7 @@ impl ServeArgs {
         set!(self.log_segment_secs => c.log.segment_secs);
         set!(self.shutdown_grace => c.shutdown_grace_secs);
         set!(self.follow_secs => c.follow_secs);
+        set!(self.fallback_secs => c.fallback_secs);
         set!(self.drift_window => c.live.window_rows);
         set!(self.label_window => c.live.labelled_rows);
         set!(self.drift_window_secs => c.live.window_secs);

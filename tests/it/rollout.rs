@@ -694,3 +694,122 @@ fn sighup_applies_a_changed_config_file_and_a_broken_one_changes_nothing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_new_version_whose_errors_spike_after_the_switch_falls_back_and_the_stage_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().to_path_buf();
+    // Version 2 loads and warms (its inputs are churn_v1's) but fails every request.
+    registry_with(&reg, &["tests/fixtures/failing_v1.onnx"]);
+    let server = Server::start(&[
+        "--registry",
+        reg.to_str().unwrap(),
+        "--route",
+        "churn",
+        "--champion",
+        "churn@production",
+        "--follow-secs",
+        "0.2",
+        "--fallback-secs",
+        "30",
+    ]);
+    let data = current();
+    let ask = |i: usize| {
+        let body = request_for(&data, &[i % data.rows()], false, None);
+        try_request(server.port, "POST", "/v2/models/churn/infer", &[], body.as_bytes()).unwrap()
+    };
+    assert_eq!(ask(0).status, 200);
+    let promote = Command::new(mirador_bin())
+        .args(["registry", "--dir"])
+        .arg(&reg)
+        .args(["promote", "churn@2", "--stage", "production", "--reason", "a bad release"])
+        .output()
+        .unwrap();
+    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    // Requests fail once version 2 answers, until the server sends it back.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut failed, mut recovered) = (0, false);
+    let mut i = 0;
+    while Instant::now() < deadline {
+        let reply = ask(i);
+        i += 1;
+        if reply.status != 200 {
+            failed += 1;
+        } else if failed > 0 {
+            assert_eq!(reply.json()["model_version"], json!("1"), "the old version answers again");
+            recovered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(failed >= 10 && recovered, "{failed} failed requests, recovered: {recovered}");
+    assert!(failed < 200, "it fell back soon: {failed} failed requests");
+    let history = history(&reg);
+    let last = history.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["from"].as_u64(), last["to"].as_u64()),
+        (Some("rollback"), Some(2), Some(1))
+    );
+    let reason = last["reason"].as_str().unwrap();
+    assert!(reason.contains("version 2 failed") && reason.contains("of its first"), "{reason}");
+    // The stage is back on version 1, so the route stays there.
+    std::thread::sleep(Duration::from_millis(600));
+    for k in 0..20 {
+        let reply = ask(i + k);
+        assert_eq!((reply.status, reply.json()["model_version"].clone()), (200, json!("1")));
+    }
+}
+
+#[test]
+fn a_promoted_version_whose_file_is_corrupt_is_never_served_and_the_stage_goes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().to_path_buf();
+    registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
+    let server = Server::start(&[
+        "--registry",
+        reg.to_str().unwrap(),
+        "--route",
+        "churn",
+        "--champion",
+        "churn@production",
+        "--follow-secs",
+        "0.2",
+    ]);
+    // Version 2's stored file is damaged on disk after it was registered.
+    let show = Command::new(mirador_bin())
+        .args(["registry", "--dir"])
+        .arg(&reg)
+        .args(["show", "churn@2", "--json"])
+        .output()
+        .unwrap();
+    let stored = reg.join(serde_json::from_slice::<Value>(&show.stdout).unwrap()["file"].as_str().unwrap());
+    let mut perms = std::fs::metadata(&stored).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&stored, perms).unwrap();
+    std::fs::write(&stored, b"not a model any more").unwrap();
+    let promote = Command::new(mirador_bin())
+        .args(["registry", "--dir"])
+        .arg(&reg)
+        .args(["promote", "churn@2", "--stage", "production", "--reason", "release"])
+        .output()
+        .unwrap();
+    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let reason = loop {
+        let h = history(&reg);
+        let last = h.as_array().unwrap().last().unwrap().clone();
+        if last["action"] == "rollback" {
+            break last["reason"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the stage was never rolled back: {h}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(reason.contains("churn@2 failed to load"), "{reason}");
+    let data = current();
+    for i in 0..10 {
+        let body = request_for(&data, &[i], false, None);
+        let reply = try_request(server.port, "POST", "/v2/models/churn/infer", &[], body.as_bytes()).unwrap();
+        assert_eq!((reply.status, reply.json()["model_version"].clone()), (200, json!("1")));
+    }
+}

@@ -183,6 +183,9 @@ pub struct ServeConfig {
     pub routes: Vec<RouteSpec>,
     /// Seconds between looks at the registry, for routes that follow a stage.
     pub follow_secs: f64,
+    /// Seconds a followed stage's new version is watched after the switch, the old one kept warm
+    /// to fall back to when its errors spike (0: no fallback).
+    pub fallback_secs: f64,
     /// Reference data (CSV or Parquet) for the live drift of models that bring no reference
     /// profile (a bundle brings its own).
     pub reference: Option<PathBuf>,
@@ -216,6 +219,7 @@ impl Default for ServeConfig {
             shutdown_grace_secs: 10.0,
             routes: Vec::new(),
             follow_secs: 2.0,
+            fallback_secs: 60.0,
             reference: None,
             live: super::live::LiveSettings::default(),
             alerts: String::new(),
@@ -267,6 +271,12 @@ impl ServeConfig {
                 }));
             }
             crate::core::rollout::Gate::parse(&r.gate, r.failure_limit, r.min_rows)?;
+        }
+        if !(self.fallback_secs.is_finite() && (0.0..=86_400.0).contains(&self.fallback_secs)) {
+            return Err(Error::Invalid(format!(
+                "the fallback window (fallback_secs) must be from 0 (off) to 86400 seconds; got {}",
+                self.fallback_secs
+            )));
         }
         if !(self.follow_secs.is_finite() && (0.05..=3600.0).contains(&self.follow_secs)) {
             return Err(Error::Invalid(format!(

@@ -4,12 +4,17 @@
 //! (the challenger takes over; recorded as a promotion of its stage). It also follows registry
 //! stages: a basic route on `NAME@STAGE` loads and warms the stage's new version when the stage
 //! moves (a promote or rollback from the command line, the window or another process) and swaps it
-//! in; requests in flight finish on the old one.
+//! in; requests in flight finish on the old one. **Fallback**: a new version that fails to load or
+//! warm up is not served and the stage is rolled back; one whose error rate spikes in its first
+//! `fallback_secs` (more than half of at least [`FALLBACK_MIN_REQUESTS`] requests fail) is swapped
+//! back to the version it replaced (still warm) and the stage is rolled back, the measurement as
+//! the reason in the registry's history.
 //!
 //! Manual actions (promote, abort, a weight, a blue/green switch) go through [`act`], from the
 //! server's `/admin` endpoint or the window.
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, Sender, bounded};
@@ -25,6 +30,11 @@ use crate::core::rollout::{Outcome, Phase, Strategy};
 
 /// Who the registry records for actions the server takes.
 pub const SERVER_USER: &str = "mirador serve";
+
+/// Requests a new version must answer before its error rate can send it back.
+pub const FALLBACK_MIN_REQUESTS: u64 = 10;
+/// The share of failed requests (in the fallback window) that sends a new version back.
+pub const FALLBACK_ERROR_RATE: f64 = 0.5;
 
 /// The running clock; dropping it stops the thread.
 pub struct Controller {
@@ -70,6 +80,7 @@ impl Controller {
                         .filter(|r| r.strategy.interval_secs().is_some() || follows(r).is_some());
                     for route in busy {
                         measure(&route, &loader.config.registry);
+                        on_probation(&route, &loader);
                         if follow && let Err(e) = follow_stage(&route, &loader) {
                             route.note(format!("could not follow the registry: {e}"));
                         }
@@ -201,19 +212,75 @@ fn follow_stage(route: &Route, loader: &Loader) -> Result<()> {
         return Ok(());
     }
     let spec = ModelSpec { source: format!("{name}@{version}"), name: Some(route.name.clone()) };
-    let served = ServedModel::load(&spec, &loader.config.registry)?;
-    let endpoint = Arc::new(Endpoint::start(served, &loader.config, loader.workers)?);
+    let loaded = ServedModel::load(&spec, &loader.config.registry)
+        .and_then(|served| Endpoint::start(served, &loader.config, loader.workers));
+    let endpoint = match loaded {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            // Never served: the stage goes back, so the registry says what actually answers.
+            let reason = format!("{name}@{version} failed to load or warm up on route {}: {e}", route.name);
+            route.note(format!("fallback: version {} keeps answering — {reason}", current.served.version));
+            if let Err(e) = registry.rollback(&name, &stage, SERVER_USER, &reason) {
+                route.note(format!("could not roll the stage back in the registry: {e}"));
+            }
+            return Ok(());
+        }
+    };
     super::route::same_answers(&route.name, &current, &endpoint).or_else(|e| {
         // A new version with other inputs still replaces the old one (the stage says so); say so.
         route.note(format!("note: {e}"));
         Ok::<(), Error>(())
     })?;
+    let counters = &route.counters[super::route::Arm::Champion as usize];
+    let base = (counters.requests.load(Ordering::Relaxed), counters.errors.load(Ordering::Relaxed));
     route.swap(Arms { champion: endpoint, challenger: None });
+    if loader.config.fallback_secs > 0.0 {
+        let previous = Arc::clone(&current);
+        *route.probation.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(super::route::Probation { previous, since: Instant::now(), base });
+    }
     route.note(format!(
         "{name}@{stage} moved from version {} to {version}: version {version} now answers",
         current.served.version
     ));
     Ok(())
+}
+
+/// A new version on probation: swap the old one back when its error rate spikes; release the old
+/// one when the window passes.
+fn on_probation(route: &Route, loader: &Loader) {
+    let mut probation = route.probation.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(p) = probation.as_ref() else { return };
+    let counters = &route.counters[super::route::Arm::Champion as usize];
+    let requests = counters.requests.load(Ordering::Relaxed).saturating_sub(p.base.0);
+    let errors = counters.errors.load(Ordering::Relaxed).saturating_sub(p.base.1);
+    let version = route.arms().champion.served.version.clone();
+    if requests >= FALLBACK_MIN_REQUESTS && errors as f64 / requests as f64 > FALLBACK_ERROR_RATE {
+        let previous = Arc::clone(&p.previous);
+        *probation = None;
+        drop(probation);
+        let reason = format!(
+            "version {version} failed {errors} of its first {requests} requests ({:.0} %) within {:.0} s of the switch on route {}",
+            100.0 * errors as f64 / requests as f64,
+            loader.config.fallback_secs,
+            route.name
+        );
+        let back = previous.served.version.clone();
+        route.swap(Arms { champion: previous, challenger: None });
+        route.note(format!("fallback: version {back} answers again — {reason}"));
+        if let Some((name, stage)) = follows(route)
+            && let Err(e) = Registry::open(&loader.config.registry).rollback(&name, &stage, SERVER_USER, &reason)
+        {
+            route.note(format!("could not roll the stage back in the registry: {e}"));
+        }
+    } else if p.since.elapsed().as_secs_f64() >= loader.config.fallback_secs {
+        *probation = None;
+        drop(probation);
+        route.note(format!(
+            "version {version} held through its first {:.0} s ({errors} of {requests} requests failed)",
+            loader.config.fallback_secs
+        ));
+    }
 }
 
 /// A manual action on a route.

@@ -117,6 +117,19 @@ pub struct Route {
     pub counters: [ArmCounters; 3],
     /// Rows refused because they failed the model's contract (a value that does not fit).
     pub contract_failures: std::sync::atomic::AtomicU64,
+    /// After a followed stage moved: the version it replaced, kept warm while the new one proves
+    /// itself (the clock swaps it back when the new one's errors spike).
+    pub(super) probation: Mutex<Option<Probation>>,
+}
+
+/// A new version on probation after a switch.
+pub(super) struct Probation {
+    /// The version it replaced, still warm.
+    pub(super) previous: Arc<Endpoint>,
+    /// When it started answering.
+    pub(super) since: Instant,
+    /// The champion's request and error counts at the switch.
+    pub(super) base: (u64, u64),
 }
 
 impl Route {
@@ -167,6 +180,7 @@ impl Route {
             shadow: ShadowCounts::default(),
             counters: Default::default(),
             contract_failures: std::sync::atomic::AtomicU64::new(0),
+            probation: Mutex::new(None),
         })
     }
 
@@ -231,6 +245,15 @@ impl Route {
         stats.request(ok, latency_ms);
         if let Some(o) = outcomes {
             stats.rows(o);
+        }
+    }
+
+    /// Count a request of `arm` that takes no part in a gate (a route with one version).
+    pub fn count(&self, arm: Arm, ok: bool) {
+        let counters = &self.counters[arm as usize];
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            counters.errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 
