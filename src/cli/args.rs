@@ -224,6 +224,10 @@ pub enum Command {
         /// would otherwise run for ever).
         #[arg(long, default_value_t = 60.0)]
         inference_timeout: f64,
+        /// Score the rows that fit the model's contract and write the others here (.csv or .parquet:
+        /// row number, the rule that caught it, its values) instead of failing the whole file.
+        #[arg(long)]
+        quarantine: Option<PathBuf>,
         /// Print a JSON summary instead of text.
         #[arg(long)]
         json: bool,

@@ -120,7 +120,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
             emit(json, &report, render::drift)?;
             Ok(if report.dataset_drift { ExitCode::from(EXIT_CHECK_FAILED) } else { ExitCode::SUCCESS })
         }
-        Command::Score { model, input, output, columns, batch_size, threads, inference_timeout, json } => {
+        Command::Score { model, input, output, columns, batch_size, threads, inference_timeout, quarantine, json } => {
             let model = Model::load(&model)?;
             let options = ScoreOptions {
                 id_columns: columns.id_cols.clone(),
@@ -128,6 +128,7 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<ExitCode> {
                 workers: threads,
                 mapping: mapping(&columns)?,
                 inference_timeout: crate::core::settings::seconds("--inference-timeout", inference_timeout)?,
+                quarantine,
             };
             let bar = progress_bar();
             let summary = score_file(&model, &input, &output, &options, cancel, &mut |p| {

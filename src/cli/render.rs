@@ -132,6 +132,9 @@ pub fn score_summary(summary: &ScoreSummary) -> String {
         summary.rows_per_sec,
         summary.output.display()
     );
+    if let Some(q) = &summary.quarantine {
+        let _ = writeln!(s, "quarantined {} rows that fail the contract -> {}", summary.quarantined, q.display());
+    }
     for w in &summary.warnings {
         let _ = writeln!(s, "  warning: {} [{} rows]", w.message, w.count);
     }

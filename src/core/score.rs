@@ -47,6 +47,9 @@ pub struct ScoreOptions {
     pub mapping: ColumnMapping,
     /// How long one batch's inference may take before it is stopped (see [`crate::core::deadline`]).
     pub inference_timeout: std::time::Duration,
+    /// Rows that fail the contract go to this file (CSV or Parquet: the row number, the rule that
+    /// caught it, the row's values) and the others are scored; none: the first bad row fails the run.
+    pub quarantine: Option<PathBuf>,
 }
 
 impl Default for ScoreOptions {
@@ -57,6 +60,7 @@ impl Default for ScoreOptions {
             workers: 0,
             mapping: ColumnMapping::default(),
             inference_timeout: DEFAULT_INFERENCE_TIMEOUT,
+            quarantine: None,
         }
     }
 }
@@ -106,10 +110,16 @@ pub struct ScoreSummary {
     pub warnings: Vec<Problem>,
     /// What the run adjusted or cleaned up on the way (a capped worker count, stale temporaries).
     pub notes: Vec<String>,
+    /// Rows that failed the contract and went to the quarantine file instead.
+    pub quarantined: u64,
+    /// The quarantine file, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<PathBuf>,
 }
 
 struct ReadBatch {
     first_row: u64,
+    rows: usize,
     inputs: Vec<InputTensor>,
     ids: DataFrame,
     fraction: f64,
@@ -250,6 +260,7 @@ fn run(
     let (write_tx, write_rx) = bounded::<(DataFrame, BatchPredictions)>(2);
     let info = model.info();
     let id_columns = options.id_columns.clone();
+    let quarantine = options.quarantine.as_deref().map(PredictionWriter::create).transpose()?;
 
     std::thread::scope(|scope| -> Result<(Sink, ScoreSummary)> {
         let spawn_failed = |e: std::io::Error| Error::internal(format!("cannot start a scoring thread: {e}"));
@@ -260,7 +271,9 @@ fn run(
             .map_err(spawn_failed)?;
         let convert_thread = std::thread::Builder::new()
             .name("mirador-convert".into())
-            .spawn_scoped(scope, move || convert_stage(input, &binding, info, &id_columns, &read_rx, &to_workers))
+            .spawn_scoped(scope, move || {
+                convert_stage(input, &binding, info, &id_columns, &read_rx, &to_workers, quarantine)
+            })
             .map_err(spawn_failed)?;
         // Each worker opens its own session, in parallel with the first batches being read.
         for (i, (rx, tx)) in from_convert.into_iter().zip(to_merge).enumerate() {
@@ -279,14 +292,19 @@ fn run(
         drop(write_tx);
         drop(from_workers);
         let reader = reader_thread.join().map_err(|p| Error::panicked("reader", p.as_ref()));
-        let warnings = convert_thread.join().unwrap_or_else(|p| Err(Error::panicked("convert", p.as_ref())));
+        let converted = convert_thread.join().unwrap_or_else(|p| Err(Error::panicked("convert", p.as_ref())));
         let written = writer_thread.join().unwrap_or_else(|p| Err(Error::panicked("writer", p.as_ref())));
         reader?;
         cancel.check()?;
         let (rows, batches) = merged?;
-        let warnings = warnings?;
+        let (warnings, quarantine) = converted?;
         let sink = written?;
-        if rows == 0 {
+        // The quarantine file appears with the predictions, only when the run completes.
+        let quarantined = match quarantine {
+            Some(q) => q.finish()?,
+            None => 0,
+        };
+        if rows == 0 && quarantined == 0 {
             return Err(Error::data("the file has a header but no data rows", Location::file(Some(input))));
         }
         let elapsed_secs = start.elapsed().as_secs_f64();
@@ -301,6 +319,8 @@ fn run(
             prediction_columns: columns.clone(),
             warnings,
             notes: workers_note.into_iter().collect(),
+            quarantined,
+            quarantine: options.quarantine.clone(),
         };
         Ok((sink, summary))
     })
@@ -321,7 +341,9 @@ fn read_stage(mut reader: TableReader, cancel: &CancelToken, tx: &Sender<Result<
     }
 }
 
-/// Convert batches into tensors and id columns. Returns the warnings seen.
+/// Convert batches into tensors and id columns. With a quarantine, a batch's rows that fail the
+/// contract are found (halving the batch until each bad row stands alone), written there with the
+/// rule that caught each, and the others go on. Returns the warnings seen, and the quarantine.
 fn convert_stage(
     path: &Path,
     binding: &Binding,
@@ -329,24 +351,94 @@ fn convert_stage(
     id_columns: &[String],
     rx: &Receiver<Result<(Batch, f64)>>,
     workers: &[Sender<Result<ReadBatch>>],
-) -> Result<Vec<Problem>> {
+    mut quarantine: Option<PredictionWriter>,
+) -> Result<(Vec<Problem>, Option<PredictionWriter>)> {
     let mut findings = Findings::fail_fast(info);
+    let mut wrote_header = false;
     for (item, tx) in rx.iter().zip(workers.iter().cycle()) {
         let converted = item.and_then(|(batch, fraction)| {
             let ctx = BatchContext { file: Some(path), first_row: batch.first_row };
-            let inputs = convert_batch(&batch.frame, binding, &ctx, &mut findings)?;
-            let ids = batch
-                .frame
+            let mut frame = batch.frame;
+            let inputs = match (convert_batch(&frame, binding, &ctx, &mut findings), &mut quarantine) {
+                (Ok(inputs), _) => inputs,
+                (Err(e), Some(q)) if e.kind() == super::error::ErrorKind::Input => {
+                    let bad = failing_rows(&frame, binding, info, &ctx);
+                    if bad.is_empty() {
+                        return Err(e);
+                    }
+                    q.write(&mut quarantine_frame(&frame, &bad, batch.first_row)?)?;
+                    wrote_header = true;
+                    let keep: BooleanChunked =
+                        (0..frame.height()).map(|i| bad.binary_search_by_key(&i, |b| b.0).is_err()).collect();
+                    frame =
+                        frame.filter(&keep).map_err(|e| Error::internal(format!("cannot set bad rows aside: {e}")))?;
+                    if frame.height() == 0 { Vec::new() } else { convert_batch(&frame, binding, &ctx, &mut findings)? }
+                }
+                (Err(e), _) => return Err(e),
+            };
+            let ids = frame
                 .select(id_columns.iter().map(String::as_str))
                 .map_err(|e| Error::data(e.to_string(), Location::file(Some(path))))?;
-            Ok(ReadBatch { first_row: batch.first_row, inputs, ids, fraction })
+            Ok(ReadBatch { first_row: batch.first_row, rows: frame.height(), inputs, ids, fraction })
         });
         let failed = converted.is_err();
         if tx.send(converted).is_err() || failed {
             break;
         }
     }
-    Ok(findings.warnings())
+    if let (Some(q), false) = (&mut quarantine, wrote_header) {
+        // No bad row: the file still says so, with its header.
+        let mut empty = quarantine_frame(&DataFrame::empty(), &[], 0)?;
+        q.write(&mut empty)?;
+    }
+    Ok((findings.warnings(), quarantine))
+}
+
+/// The rows of `frame` (by index, ascending) that fail the contract, each with the rule that
+/// caught it: halves are converted until each bad row stands alone (so a batch with a few bad rows
+/// costs a few conversions, not one per row).
+fn failing_rows(
+    frame: &DataFrame,
+    binding: &Binding,
+    info: &super::model::ModelInfo,
+    ctx: &BatchContext,
+) -> Vec<(usize, String)> {
+    let mut bad = Vec::new();
+    let mut parts = vec![(0usize, frame.height())];
+    while let Some((start, len)) = parts.pop() {
+        if len == 0 {
+            continue;
+        }
+        let part = frame.slice(start as i64, len);
+        let at = BatchContext { file: ctx.file, first_row: ctx.first_row + start as u64 };
+        match convert_batch(&part, binding, &at, &mut Findings::fail_fast(info)) {
+            Ok(_) => {}
+            Err(e) if len == 1 => bad.push((start, e.to_string())),
+            Err(_) => {
+                let half = len / 2;
+                parts.push((start + half, len - half));
+                parts.push((start, half));
+            }
+        }
+    }
+    bad.sort_by_key(|b| b.0);
+    bad
+}
+
+/// The quarantined rows: their number in the file (1-based, as errors name them), the rule, and
+/// their values as text.
+fn quarantine_frame(frame: &DataFrame, bad: &[(usize, String)], first_row: u64) -> Result<DataFrame> {
+    let idx = IdxCa::from_vec("idx".into(), bad.iter().map(|b| b.0 as IdxSize).collect());
+    let rows = frame.take(&idx).map_err(|e| Error::internal(format!("cannot set bad rows aside: {e}")))?;
+    let mut columns = vec![
+        Column::new("row".into(), bad.iter().map(|b| first_row + b.0 as u64 + 1).collect::<Vec<u64>>()),
+        Column::new("rule".into(), bad.iter().map(|b| b.1.as_str()).collect::<Vec<&str>>()),
+    ];
+    for c in rows.columns() {
+        columns
+            .push(c.cast(&DataType::String).map_err(|e| Error::internal(format!("cannot set bad rows aside: {e}")))?);
+    }
+    DataFrame::new(bad.len(), columns).map_err(|e| Error::internal(format!("cannot set bad rows aside: {e}")))
 }
 
 /// A batch's predictions, with what the merge needs to put it back in place.
@@ -379,6 +471,17 @@ fn infer_stage(
     let _hook = cancel.on_cancel(move || stop.stop(StopReason::Cancelled));
     for batch in rx {
         let scored = batch.and_then(|b| {
+            if b.rows == 0 {
+                // Every row of the batch was quarantined: nothing to score, its turn kept.
+                let none = BatchPredictions {
+                    rows: 0,
+                    labels: None,
+                    probabilities: None,
+                    values: None,
+                    single_precision: false,
+                };
+                return Ok(Scored { first_row: b.first_row, ids: b.ids, predictions: none, fraction: b.fraction });
+            }
             let predictions = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.run(b.inputs, timeout)))
                 .unwrap_or_else(|p| Err(Error::panicked("inference", p.as_ref())))?;
             Ok(Scored { first_row: b.first_row, ids: b.ids, predictions, fraction: b.fraction })
@@ -406,7 +509,11 @@ fn merge_stage(
         let Ok(scored) = worker.recv() else { break };
         cancel.check()?;
         let scored = scored?;
-        debug_assert_eq!(scored.first_row, rows);
+        // Quarantined rows leave gaps; the order holds.
+        debug_assert!(scored.first_row >= rows);
+        if scored.predictions.rows == 0 {
+            continue;
+        }
         rows += scored.predictions.rows as u64;
         batches += 1;
         observe(&scored.predictions);

@@ -262,3 +262,83 @@ fn an_inference_past_its_deadline_is_stopped_and_the_session_recovers() {
     .expect("the pooled sessions were reset after the timeout");
     assert_eq!(ok.rows, 3000);
 }
+
+/// `score --quarantine`: the rows that fit the contract are scored — exactly as a file of only those
+/// rows would be — and the others are listed with their row number and the rule that caught each,
+/// at every batch size (one bad row in a batch, a batch of nothing but bad rows).
+#[test]
+fn a_quarantine_run_scores_exactly_the_good_rows_and_lists_the_bad_ones_with_their_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("sample-data/churn_current.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().take(201).map(String::from).collect();
+    let header: Vec<String> = lines[0].split(',').map(String::from).collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    // (data row, column, bad value): a word, text in a number, a fraction where a count is needed.
+    let broken = [
+        (3usize, "tenure_months", "two years"),
+        (7, "monthly_charges", "abc"),
+        (8, "tenure_months", "1.5"),
+        (150, "support_calls", "many"),
+    ];
+    for (row, name, value) in broken {
+        let mut cells: Vec<String> = lines[row].split(',').map(String::from).collect();
+        cells[column(name)] = value.to_string();
+        lines[row] = cells.join(",");
+    }
+    let bad = write(dir.path(), "bad.csv", format!("{}\n", lines.join("\n")).as_bytes());
+    let good_lines: Vec<&String> =
+        lines.iter().enumerate().filter(|(i, _)| !broken.iter().any(|b| b.0 == *i)).map(|(_, l)| l).collect();
+    let good = write(
+        dir.path(),
+        "good.csv",
+        format!("{}\n", good_lines.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("\n")).as_bytes(),
+    );
+    let m = model("churn_v1");
+    let ids = vec!["customer_id".to_string()];
+    let clean_out = dir.path().join("clean.csv");
+    let options = ScoreOptions { id_columns: ids.clone(), ..ScoreOptions::default() };
+    score_file(&m, &good, &clean_out, &options, &CancelToken::new(), &mut |_| {}).unwrap();
+    let clean = std::fs::read_to_string(&clean_out).unwrap();
+    for (batch_size, quarantine) in [(1, "q1.csv"), (4, "q4.parquet"), (1000, "q1000.csv")] {
+        let out = dir.path().join(format!("out{batch_size}.csv"));
+        let q = dir.path().join(quarantine);
+        let options = ScoreOptions {
+            id_columns: ids.clone(),
+            batch_size,
+            quarantine: Some(q.clone()),
+            ..ScoreOptions::default()
+        };
+        let summary = score_file(&m, &bad, &out, &options, &CancelToken::new(), &mut |_| {}).unwrap();
+        assert_eq!((summary.rows, summary.quarantined), (196, 4), "batch size {batch_size}");
+        // The same rows, ids and labels; the probabilities to ONNX Runtime's float32 (a row's last
+        // bits depend on the batch it is computed in).
+        let got = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(got.lines().count(), clean.lines().count(), "batch size {batch_size}");
+        for (a, b) in got.lines().zip(clean.lines()) {
+            let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+            assert_eq!(a[..2], b[..2], "batch size {batch_size}: id and label");
+            for (x, y) in a[2..].iter().zip(&b[2..]) {
+                match (x.parse::<f64>(), y.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => {
+                        assert!((x - y).abs() <= crate::common::TOLERANCE, "batch size {batch_size}: {x} vs {y}")
+                    }
+                    _ => assert_eq!(x, y),
+                }
+            }
+        }
+        let listed = mirador::core::read_table(&q, &mirador::core::ReadPlan::default()).unwrap();
+        let text = |c: &str| -> Vec<String> {
+            let s = listed.column(c).unwrap().cast(&polars::prelude::DataType::String).unwrap();
+            s.str().unwrap().iter().map(|v| v.unwrap_or_default().to_string()).collect()
+        };
+        assert_eq!(text("row"), ["3", "7", "8", "150"]);
+        let rules = text("rule");
+        for ((_, name, value), rule) in broken.iter().zip(&rules) {
+            assert!(rule.contains(name) && rule.contains(value), "{rule}");
+        }
+        assert_eq!(text("tenure_months")[0], "two years", "the row's values as they were");
+    }
+    // Without --quarantine the first bad row still fails the whole file, loudly.
+    let err = score_err(dir.path(), &bad);
+    assert!(err.contains("two years") && err.contains("row 3"), "{err}");
+}
