@@ -35,7 +35,7 @@ use super::registry::{GateRecord, Lineage, Registration, Registry, current_user}
 pub const PLACEHOLDERS: [&str; 6] = ["{data}", "{output}", "{holdout}", "{run_id}", "{workdir}", "{parent}"];
 
 /// What to retrain, and how to judge it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RetrainRequest {
     /// The registry folder.
     pub registry: PathBuf,

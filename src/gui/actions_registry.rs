@@ -10,6 +10,17 @@ use crate::core::registry::{Registration, Registry};
 use crate::core::{Error, Result};
 
 impl MiradorApp {
+    /// Retrain in a job: the training command's output line by line as the job's progress; a
+    /// cancel kills its process group.
+    pub(super) fn retrain(&mut self, ctx: &egui::Context, request: crate::core::retrain::RetrainRequest) {
+        let name = format!("{} {}", self.strings().job_retrain, request.name);
+        let job = self.jobs.spawn(ctx, JobKind::Retrain, name, move |reporter, cancel| {
+            let report = crate::core::retrain::retrain(&request, cancel, &mut |line| reporter.stage(1, 1, line))?;
+            Ok(JobOutput::Retrained(Box::new(report)))
+        });
+        self.panels.retrain.job = Some(job);
+    }
+
     /// Run `change` on the registry in a job, then read it back for the Versions screen.
     pub(super) fn registry_job(
         &mut self,

@@ -121,6 +121,8 @@ pub enum Command {
         /// Why.
         note: String,
     },
+    /// Retrain a registered model: its training command, the candidate gated and promoted.
+    Retrain(Box<crate::core::retrain::RetrainRequest>),
     /// Run the promotion gate: `name@version` against the version `stage` holds now.
     CheckGate {
         /// The model's name.

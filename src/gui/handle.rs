@@ -84,6 +84,7 @@ impl MiradorApp {
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Command::Register { name, note } => self.register(ctx, name, note),
             Command::CheckGate { name, version, stage } => self.check_gate(ctx, name, version, stage),
+            Command::Retrain(request) => self.retrain(ctx, *request),
             Command::Promote { name, version, stage, reason, gate } => self.registry_job(ctx, move |r| {
                 r.promote_gated(&name, version, &stage, "", &reason, gate.map(|g| *g))?;
                 Ok(format!("{name}@{stage} → v{version}"))

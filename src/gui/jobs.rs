@@ -42,6 +42,8 @@ pub enum JobKind {
     Replay,
     /// Running a promotion gate.
     Gate,
+    /// Retraining a registered model.
+    Retrain,
 }
 
 impl JobKind {

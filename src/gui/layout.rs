@@ -52,7 +52,14 @@ impl MiradorApp {
                 Tab::Score => self.panels.score.ui(&mut ctx, ui),
                 Tab::Compare => self.panels.compare.ui(&mut ctx, ui),
                 Tab::Monitor => self.panels.monitor.ui(&mut ctx, ui),
-                Tab::Versions => self.panels.versions.ui(&mut ctx, ui),
+                Tab::Versions => {
+                    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+                        self.panels.versions.ui(&mut ctx, ui);
+                        if let Some(name) = self.panels.versions.current() {
+                            self.panels.retrain.ui(&mut ctx, ui, &name);
+                        }
+                    });
+                }
                 Tab::Serve => self.panels.serve.ui(&mut ctx, ui),
                 Tab::Deploy => {
                     let (index, serve) = (self.panels.versions.index.as_ref(), &self.panels.serve);

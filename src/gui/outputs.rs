@@ -52,6 +52,8 @@ pub enum JobOutput {
     ServerStopped(String),
     /// A rollout replayed, with the settings key that made it.
     Replayed(Box<crate::core::rollout::ReplayReport>, String),
+    /// A retrain finished (promoted or refused).
+    Retrained(Box<crate::core::retrain::RetrainReport>),
     /// Versions compared.
     Compared(Box<Comparison>, Stamp),
     /// Drift and performance over time.

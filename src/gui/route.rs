@@ -57,6 +57,12 @@ impl MiradorApp {
                 }
             }
             JobOutput::Gate(gate) => self.panels.versions.gate = Some(*gate),
+            JobOutput::Retrained(report) => {
+                self.panels.retrain.job = None;
+                self.panels.retrain.result = Some(*report);
+                // The registry changed (a candidate, a promotion or a refusal): read it again.
+                self.panels.versions.requested = false;
+            }
             JobOutput::ServerStarted(server) => {
                 self.panels.serve.busy = false;
                 let url = server.url();
@@ -93,6 +99,10 @@ impl MiradorApp {
             JobKind::Monitor => self.panels.monitor.job = None,
             JobKind::Serve => self.panels.serve.busy = false,
             JobKind::Replay => self.panels.deploy.replaying = false,
+            JobKind::Retrain => {
+                self.panels.retrain.job = None;
+                self.panels.versions.requested = false;
+            }
             JobKind::FormDefaults | JobKind::Page | JobKind::Export | JobKind::Registry | JobKind::Gate => {}
         }
         if error.is_cancelled() {

@@ -152,6 +152,40 @@ impl Default for MonitorSettings {
     }
 }
 
+/// What the window remembers for retraining.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetrainSettings {
+    /// The training command, per registered model name.
+    pub commands: std::collections::BTreeMap<String, String>,
+    /// The new training data.
+    pub data: String,
+    /// The holdout.
+    pub holdout: String,
+    /// The holdout's label column.
+    pub target: String,
+    /// Promotion rules.
+    pub gate: String,
+    /// The stage the candidate would take over.
+    pub stage: String,
+    /// Longest the training command may run, seconds.
+    pub timeout_secs: f64,
+}
+
+impl Default for RetrainSettings {
+    fn default() -> Self {
+        Self {
+            commands: Default::default(),
+            data: String::new(),
+            holdout: String::new(),
+            target: String::new(),
+            gate: "roc_auc >= champion - 0.005".into(),
+            stage: "production".into(),
+            timeout_secs: 3600.0,
+        }
+    }
+}
+
 /// Everything that persists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -180,6 +214,8 @@ pub struct Workspace {
     pub monitor: MonitorSettings,
     /// The model registry folder.
     pub registry: PathBuf,
+    /// Retrain… settings (the Versions screen).
+    pub retrain: RetrainSettings,
     /// The folder last used for each kind of file (opening models, data, each kind of save).
     pub last_dirs: std::collections::BTreeMap<String, PathBuf>,
 }
@@ -199,6 +235,7 @@ impl Default for Workspace {
             compare: CompareSettings::default(),
             monitor: MonitorSettings::default(),
             registry: PathBuf::from("mirador-registry"),
+            retrain: RetrainSettings::default(),
             last_dirs: std::collections::BTreeMap::new(),
         }
     }

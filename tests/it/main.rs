@@ -19,6 +19,8 @@ mod gui;
 #[cfg(feature = "gui")]
 mod gui_deploy;
 #[cfg(feature = "gui")]
+mod gui_retrain;
+#[cfg(feature = "gui")]
 mod gui_serve;
 #[cfg(feature = "gui")]
 mod gui_trust;

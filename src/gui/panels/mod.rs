@@ -7,6 +7,7 @@ pub mod model;
 pub mod models;
 pub mod monitor;
 pub mod predict;
+pub mod retrain;
 pub mod score;
 pub mod serve;
 pub mod versions;
@@ -34,4 +35,6 @@ pub struct Panels {
     pub deploy: deploy::DeployPanel,
     /// The job list.
     pub jobs: jobs::JobsPanel,
+    /// Retrain… on the Versions screen.
+    pub retrain: retrain::RetrainPanel,
 }

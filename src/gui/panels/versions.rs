@@ -78,6 +78,13 @@ impl Default for VersionsPanel {
 
 impl VersionsPanel {
     /// Draw it.
+    /// The registered model shown (the chosen one, else the first).
+    pub fn current(&self) -> Option<String> {
+        let index = self.index.as_ref()?;
+        self.selected.clone().filter(|n| index.models.contains_key(n)).or_else(|| index.models.keys().next().cloned())
+    }
+
+    /// Draw it.
     pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui) {
         let s = ctx.s;
         ui.heading(s.versions_title);
@@ -171,16 +178,19 @@ impl VersionsPanel {
                     self.stage = "production".into();
                 }
             } else {
-                egui::ComboBox::from_id_salt("stage").selected_text(self.stage.as_str()).show_ui(ui, |ui| {
-                    for st in &stages {
-                        let held = entry.stages.get(st).map(|v| format!("  (v{v})")).unwrap_or_default();
-                        ui.selectable_value(&mut self.stage, st.clone(), format!("{st}{held}"));
-                    }
-                    if ui.selectable_label(false, s.new_stage).clicked() {
-                        self.new_stage = true;
-                        self.stage.clear();
-                    }
-                });
+                let combo =
+                    egui::ComboBox::from_id_salt("stage").selected_text(self.stage.as_str()).show_ui(ui, |ui| {
+                        for st in &stages {
+                            let held = entry.stages.get(st).map(|v| format!("  (v{v})")).unwrap_or_default();
+                            ui.selectable_value(&mut self.stage, st.clone(), format!("{st}{held}"));
+                        }
+                        if ui.selectable_label(false, s.new_stage).clicked() {
+                            self.new_stage = true;
+                            self.stage.clear();
+                        }
+                    });
+                // Its accessible name is the label beside it (screen readers, and the tests).
+                combo.response.labelled_by(label.id);
             }
             labelled(ui, s.reason, s.reason_tip, egui::TextEdit::singleline(&mut self.reason).desired_width(300.0));
             let has_reason = !self.reason.trim().is_empty();

@@ -1,0 +1,62 @@
+//! Retrain… on the Versions screen: the training command runs as a job, the candidate is compared
+//! with the stage's version and promoted when it passes the gate, the verdict and the metrics show,
+//! and the registry's timeline is read again.
+
+use std::process::Command as Process;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use mirador::gui::{MiradorApp, Tab, Workspace};
+
+use crate::common::window::{shows, wait_for};
+use crate::common::{mirador_bin, repo};
+
+#[test]
+fn retrain_in_the_window_promotes_a_better_candidate_and_shows_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join("reg");
+    for args in [
+        vec!["add", "churn", "sample-models/churn_v2.onnx", "--note", "first"],
+        vec!["promote", "churn@1", "--stage", "production", "--reason", "first"],
+    ] {
+        let out = Process::new(mirador_bin())
+            .arg("registry")
+            .arg("--dir")
+            .arg(&reg)
+            .args(&args)
+            .current_dir(repo(""))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut ws = Workspace::first_run(&repo(""));
+    ws.registry = reg.clone();
+    ws.tab = Tab::Versions;
+    ws.retrain
+        .commands
+        .insert("churn".into(), format!("cp {} {{output}}", repo("sample-models/churn_v1.onnx").display()));
+    ws.retrain.data = repo("sample-data/churn_production_log.csv").display().to_string();
+    ws.retrain.holdout = repo("sample-data/churn_current.csv").display().to_string();
+    ws.retrain.target = "churned".into();
+    let app = MiradorApp::new(ws, repo(""));
+    let mut h =
+        Harness::builder().with_size([1400.0, 1400.0]).build_ui_state(|ui, app: &mut MiradorApp| app.ui(ui), app);
+    wait_for(&mut h, "the registry", |h| h.state().panels.versions.index.is_some());
+    let header = h.get_by_label_contains("Retrain churn…");
+    header.hover();
+    h.step();
+    h.get_by_label_contains("Retrain churn…").click();
+    h.step();
+    let button = h.get_by_label("▸ Retrain");
+    button.hover();
+    h.step();
+    h.get_by_label("▸ Retrain").click();
+    wait_for(&mut h, "the retrain", |h| h.state().panels.retrain.result.is_some());
+    let report = h.state().panels.retrain.result.clone().unwrap();
+    assert!(report.promoted && report.candidate == Some(2), "{report:?}");
+    wait_for(&mut h, "the registry read again", |h| {
+        h.state().panels.versions.index.as_ref().is_some_and(|i| i.models["churn"].stages.get("production") == Some(&2))
+    });
+    assert!(shows(&h, "✔ Promoted: version 2 → production"));
+    assert!(shows(&h, "pass roc_auc >= champion - 0.005"));
+}
