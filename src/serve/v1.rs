@@ -96,11 +96,26 @@ async fn handle(s: &Shared, endpoint: &std::sync::Arc<Endpoint>, body: Body) -> 
     let request_id = s.new_request_id();
     let answer = tokio::time::timeout(
         std::time::Duration::from_secs_f64(s.service.config().limits.request_timeout_secs),
-        submit(s, endpoint, Routing { version: None, keys }, &frame, request_id),
+        submit(
+            s,
+            endpoint,
+            Routing {
+                version: None,
+                keys,
+                quarantine: request.get("quarantine").and_then(Value::as_bool).unwrap_or(false),
+            },
+            &frame,
+            request_id,
+        ),
     )
     .await
     .map_err(|_| Error::Timeout("the request took longer than the server's request_timeout_secs".into()))??;
-    Ok((reply::json(StatusCode::OK, &predictions(endpoint, &answer)), rows, answer.version))
+    let mut body = predictions(endpoint, &answer);
+    if !answer.quarantined.is_empty() {
+        let rows: Vec<Value> = answer.quarantined.iter().map(|(row, rule)| json!({"row": row, "rule": rule})).collect();
+        body["quarantined"] = json!(rows);
+    }
+    Ok((reply::json(StatusCode::OK, &body), rows, answer.version))
 }
 
 /// The instances as rows: objects by key, lists in `columns` order.

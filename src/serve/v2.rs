@@ -90,7 +90,8 @@ async fn handle(
     let key_parameter = request.parameters.as_ref().and_then(|p| p.get("key"));
     let keys = sticky_keys(s, &endpoint.served.name, rows, column_keys, key_parameter);
     let request_id = request.id.clone().unwrap_or_else(|| s.new_request_id());
-    let answer = submit(s, endpoint, Routing { version: pinned, keys }, &frame, request_id).await?;
+    let quarantine = flag(request.parameters.as_ref(), "quarantine");
+    let answer = submit(s, endpoint, Routing { version: pinned, keys, quarantine }, &frame, request_id).await?;
     let response = respond(endpoint, request.id.as_deref(), &wanted, &answer)?;
     Ok((response, rows, answer.version))
 }
@@ -204,7 +205,12 @@ fn respond(endpoint: &Endpoint, id: Option<&str>, wanted: &[(&OutputSpec, bool)]
             data,
         });
     }
-    let parameters = answer.row_versions.as_ref().map(|v| json!({ "model_versions": v }));
+    let mut parameters = answer.row_versions.as_ref().map(|v| json!({ "model_versions": v }));
+    if !answer.quarantined.is_empty() {
+        // The rows left out, by their index in the request, with the rule that caught each.
+        let rows: Vec<_> = answer.quarantined.iter().map(|(row, rule)| json!({"row": row, "rule": rule})).collect();
+        parameters.get_or_insert_with(|| json!({}))["quarantined"] = json!(rows);
+    }
     let body =
         InferResponse { model_name: &endpoint.served.name, model_version: &answer.version, id, parameters, outputs };
     let mut json = serde_json::to_vec(&body).map_err(|e| Error::internal(format!("cannot write the answer: {e}")))?;

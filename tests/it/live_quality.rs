@@ -221,3 +221,56 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     assert!(notes.contains("6000 served rows, 6000 with a late label"), "{notes}");
     assert!(notes.contains("2 of 6002 rows (0.03 %) failed the model's contract"), "{notes}");
 }
+
+/// A quarantining request (`"parameters": {"quarantine": true}`): the rows that fit the contract are
+/// answered — as they would be alone — and the others are listed with their rules and logged as
+/// refused; without the parameter the same request is refused whole.
+#[test]
+fn a_quarantining_request_answers_its_good_rows_and_lists_the_bad_ones() {
+    let log = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--model",
+        "sample-models/churn_v1.onnx",
+        "--log-dir",
+        log.path().to_str().unwrap(),
+        "--log-segment-secs",
+        "1",
+    ]);
+    let data = read_text(&repo("sample-data/churn_current.csv"));
+    let rows: Vec<usize> = (0..6).collect();
+    let mut body: Value = serde_json::from_str(&churn_request(&data, &rows, ChurnForm::default())).unwrap();
+    let tenure = body["inputs"].as_array_mut().unwrap().iter_mut().find(|i| i["name"] == "tenure_months").unwrap();
+    tenure["datatype"] = json!("BYTES");
+    let mut values: Vec<Value> = rows.iter().map(|&r| json!(data.column("tenure_months")[r])).collect();
+    values[1] = json!("two years");
+    values[4] = json!("1.5");
+    tenure["data"] = json!(values);
+    assert_eq!(server.post("/v2/models/churn_v1/infer", &body.to_string()).status, 400, "refused whole by default");
+    body["parameters"] = json!({"quarantine": true});
+    body["id"] = json!("q-1");
+    let reply = server.post("/v2/models/churn_v1/infer", &body.to_string());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let answer = reply.json();
+    let quarantined = answer["parameters"]["quarantined"].as_array().unwrap();
+    assert_eq!(quarantined.iter().map(|q| q["row"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 4]);
+    assert!(quarantined[0]["rule"].as_str().unwrap().contains("two years"), "{answer}");
+    assert!(
+        quarantined[1]["rule"].as_str().unwrap().contains("row 5"),
+        "the rule names the row in the request: {answer}"
+    );
+    // The four good rows, answered as they are alone.
+    let good: Vec<usize> = vec![0, 2, 3, 5];
+    let alone = server.post("/v2/models/churn_v1/infer", &churn_request(&data, &good, ChurnForm::default())).json();
+    assert_eq!(answer["outputs"][0]["data"], alone["outputs"][0]["data"]);
+    let (a, b) = (answer["outputs"][1]["data"].as_array().unwrap(), alone["outputs"][1]["data"].as_array().unwrap());
+    assert_eq!(a.len(), 8);
+    for (x, y) in a.iter().zip(b) {
+        assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() <= crate::common::TOLERANCE);
+    }
+    server.signal("TERM");
+    assert_eq!(server.wait(Duration::from_secs(30)).0, Some(0));
+    let refused =
+        mirador::core::table::read_table(log.path().join("churn_v1").join("rejected"), &Default::default()).unwrap();
+    // The request refused whole (6 rows) and the two quarantined rows, each with its own rule.
+    assert_eq!(refused.height(), 8, "{refused}");
+}

@@ -37,7 +37,12 @@ pub struct Routing {
     pub version: Option<String>,
     /// Each row's sticky key (a column, or the request's `key` parameter repeated).
     pub keys: Option<Vec<Option<String>>>,
+    /// Answer the rows that fit the contract and list the others, instead of refusing the request.
+    pub quarantine: bool,
 }
+
+/// Rows left out of a request, each with the rule that caught it.
+type Quarantined = Vec<(usize, String)>;
 
 /// Draws for requests without a key.
 static DRAWS: AtomicU64 = AtomicU64::new(0);
@@ -90,6 +95,74 @@ impl Ctx {
 }
 
 impl Service {
+    /// For a quarantining request whose rows do not all fit the contract: the rows that do (and
+    /// their keys, in `routing`), and the others with the rule that caught each — logged as
+    /// refused. `None` when every row fits (or the request does not quarantine).
+    fn quarantine(
+        &self,
+        route: &Route,
+        arms: &super::route::Arms,
+        routing: &mut Routing,
+        frame: &DataFrame,
+        request_id: &str,
+    ) -> Result<Option<(DataFrame, Quarantined)>> {
+        if !routing.quarantine {
+            return Ok(None);
+        }
+        let endpoint = match (&routing.version, &arms.challenger) {
+            (Some(v), Some(c)) if *v == c.served.version => c,
+            _ => &arms.champion,
+        };
+        let (info, binding) = (endpoint.served.model.info(), &endpoint.served.binding);
+        if rows::prepare(info, binding, frame).is_ok() {
+            return Ok(None);
+        }
+        let bad = rows::failing_rows(info, binding, frame);
+        if bad.is_empty() {
+            // Not a row's fault (a missing column): the request fails as it would have.
+            return rows::prepare(info, binding, frame).map(|_| None);
+        }
+        if bad.len() == frame.height() {
+            return Err(Error::Invalid(format!(
+                "every row of the request fails the model's contract; the first: {}",
+                bad[0].1
+            )));
+        }
+        route.contract_failures.fetch_add(bad.len() as u64, Ordering::Relaxed);
+        if let Some(log) = &self.log {
+            let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            for (i, rule) in &bad {
+                log.record(LogEntry {
+                    model: route.name.clone(),
+                    version: endpoint.served.version.clone(),
+                    arm: Arm::Champion.as_str(),
+                    sticky: Vec::new(),
+                    request_id: request_id.to_string(),
+                    positions: vec![*i as u32],
+                    time: time.clone(),
+                    latency_ms: 0.0,
+                    inputs: frame.slice(*i as i64, 1),
+                    predictions: BatchPredictions {
+                        rows: 0,
+                        labels: None,
+                        probabilities: None,
+                        values: None,
+                        single_precision: false,
+                    },
+                    output_columns: Arc::clone(&endpoint.output_columns),
+                    rejected: Some(rule.clone()),
+                });
+            }
+        }
+        let keep: Vec<bool> = (0..frame.height()).map(|i| bad.binary_search_by_key(&i, |b| b.0).is_err()).collect();
+        let mask = BooleanChunked::from_iter_values("keep".into(), keep.iter().copied());
+        let good = frame.filter(&mask).map_err(|e| Error::internal(format!("cannot set bad rows aside: {e}")))?;
+        if let Some(keys) = routing.keys.take() {
+            routing.keys = Some(keys.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(key, _)| key).collect());
+        }
+        Ok(Some((good, bad)))
+    }
+
     /// Route `frame` (one request's rows) on the route `name` and call `reply` with what the
     /// client gets, from the worker that finished last. Refused at once: an unknown name or
     /// version (`NotFound`), too many rows (`TooLarge`), a value that does not fit (`Input`, naming
@@ -115,6 +188,17 @@ impl Service {
         }
         let route = self.route(name)?;
         let arms = route.arms();
+        let mut routing = routing;
+        let quarantined = self.quarantine(&route, &arms, &mut routing, frame, &request_id)?;
+        let kept;
+        let frame = match &quarantined {
+            Some((rows, _)) => {
+                kept = rows.clone();
+                &kept
+            }
+            None => frame,
+        };
+        let quarantined = quarantined.map(|(_, q)| q).unwrap_or_default();
         let n = frame.height();
         let sticky: Vec<bool> = match &routing.keys {
             Some(k) => k.iter().map(Option::is_some).collect(),
@@ -131,6 +215,11 @@ impl Service {
         });
         let deadline = Duration::from_secs_f64(self.config.limits.request_timeout_secs);
         let reply = remembered(Arc::clone(&self.quality), &ctx, &arms.champion, routing.keys.clone(), reply);
+        let reply: ReplyFn = if quarantined.is_empty() {
+            reply
+        } else {
+            Box::new(move |r: Result<Answer>| reply(r.map(|a| Answer { quarantined, ..a })))
+        };
         if let Some(v) = &routing.version {
             let (endpoint, arm) = match &arms.challenger {
                 _ if *v == arms.champion.served.version => (Arc::clone(&arms.champion), Arm::Champion),
@@ -463,6 +552,7 @@ fn finish(
             first_in_batch: false,
             version,
             row_versions,
+            quarantined: Vec::new(),
         }
     });
     if let Some(reply) = reply {
@@ -482,6 +572,7 @@ fn answer(ctx: &Ctx, s: &Scored, version: String, row_versions: Option<Vec<Strin
         first_in_batch: s.first_in_batch,
         version,
         row_versions,
+        quarantined: Vec::new(),
     }
 }
 

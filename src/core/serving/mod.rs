@@ -82,6 +82,10 @@ pub struct Answer {
     pub version: String,
     /// Each row's version, when they differ.
     pub row_versions: Option<Vec<String>>,
+    /// Rows of the request left out because they failed the contract (a quarantining request):
+    /// each row's index in the request and the rule that caught it. The predictions are the other
+    /// rows', in order.
+    pub quarantined: Vec<(usize, String)>,
 }
 
 /// Everything a server serves: the routes, the log, the live figures.

@@ -14,6 +14,38 @@ use crate::core::text::did_you_mean;
 /// Check `frame` (one request's rows, any column types) against the model and return the model's
 /// columns typed as it reads them.
 pub fn prepare(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Result<DataFrame> {
+    prepare_at(info, binding, frame, 0)
+}
+
+/// The rows of `frame` (by index, ascending) that fail the contract, each with the rule that
+/// caught it (naming its row in the request, 1-based): halves are checked until each bad row
+/// stands alone. Empty when the request fails for another reason (a missing column).
+pub fn failing_rows(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Vec<(usize, String)> {
+    let mut bad = Vec::new();
+    let mut parts = vec![(0usize, frame.height())];
+    while let Some((start, len)) = parts.pop() {
+        if len == 0 {
+            continue;
+        }
+        match prepare_at(info, binding, &frame.slice(start as i64, len), start as u64) {
+            Ok(_) => {}
+            Err(e) if e.kind() != crate::core::error::ErrorKind::Input || !matches!(e, Error::Data { .. }) => {
+                return Vec::new();
+            }
+            Err(e) if len == 1 => bad.push((start, e.to_string())),
+            Err(_) => {
+                let half = len / 2;
+                parts.push((start + half, len - half));
+                parts.push((start, half));
+            }
+        }
+    }
+    bad.sort_by_key(|b| b.0);
+    bad
+}
+
+/// [`prepare`] for rows that start at row `first_row` of the request (for the rows its errors name).
+fn prepare_at(info: &ModelInfo, binding: &Binding, frame: &DataFrame, first_row: u64) -> Result<DataFrame> {
     let present: Vec<&str> = frame.get_column_names().iter().map(|c| c.as_str()).collect();
     let missing: Vec<String> = binding
         .inputs
@@ -31,6 +63,6 @@ pub fn prepare(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Result
         )));
     }
     let mut findings = Findings::fail_fast(info);
-    let columns = canonical_columns(frame, binding, &BatchContext { file: None, first_row: 0 }, &mut findings)?;
+    let columns = canonical_columns(frame, binding, &BatchContext { file: None, first_row }, &mut findings)?;
     DataFrame::new(frame.height(), columns).map_err(|e| Error::internal(format!("cannot assemble the rows: {e}")))
 }
