@@ -23,6 +23,7 @@ pub fn run(args: &RetrainArgs, cancel: &CancelToken) -> Result<ExitCode> {
         stage: args.promote_to.clone(),
         timeout: std::time::Duration::from_secs_f64(parse_duration(&args.timeout)?),
         allow_contract_change: args.allow_contract_change,
+        bundle: args.bundle.clone(),
     };
     // The training command's output, live, on stderr (stdout carries the report).
     let report = retrain(&request, cancel, &mut |line| eprintln!("  | {line}"))?;

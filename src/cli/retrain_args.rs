@@ -38,6 +38,9 @@ pub struct RetrainArgs {
     /// Accept a candidate whose inputs or classes differ from the champion's.
     #[arg(long)]
     pub allow_contract_change: bool,
+    /// The champion's deployment bundle: its golden rows must go through the candidate (same classes).
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

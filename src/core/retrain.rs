@@ -58,6 +58,8 @@ pub struct RetrainRequest {
     /// Accept a candidate whose contract differs from the champion's (the differences are still
     /// reported).
     pub allow_contract_change: bool,
+    /// The champion's bundle (folder or `.tar.gz`): its golden rows must go through the candidate.
+    pub bundle: Option<PathBuf>,
 }
 
 /// What a retrain did.
@@ -147,7 +149,12 @@ pub fn retrain(request: &RetrainRequest, cancel: &CancelToken, line: &mut dyn Fn
             run_log.display()
         ))
     })?;
-    let differences = contract_differences(champion.info(), candidate.info());
+    let mut differences = contract_differences(champion.info(), candidate.info());
+    if let Some(bundle) = &request.bundle {
+        let opened = super::bundle::open_verified(bundle)?;
+        let (_, problems) = super::bundle::golden_rows_contract(&opened.dir, &candidate)?;
+        differences.extend(problems);
+    }
     let mut report = RetrainReport {
         run_id: run_id.clone(),
         champion: champion_version,

@@ -56,8 +56,17 @@ fn no_working_folders(reg: &Path) {
 fn a_better_model_is_promoted_with_its_lineage_and_a_worse_one_is_refused() {
     let dir = registry();
     let reg = dir.path();
-    // churn_v1 beats churn_v2 on the current sample data (ROC AUC 0.7305 against 0.7115).
-    let out = retrain(reg, "cp sample-models/churn_v1.onnx {output}", &[]);
+    // churn_v1 beats churn_v2 on the current sample data (ROC AUC 0.7305 against 0.7115), and the
+    // golden rows of churn_v2's bundle go through it.
+    let bundle = reg.join("bundle");
+    let made = Command::new(mirador_bin())
+        .args(["bundle", "create", "--model", "sample-models/churn_v2.onnx", "--output"])
+        .arg(&bundle)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = retrain(reg, "cp sample-models/churn_v1.onnx {output}", &["--bundle", bundle.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((report["promoted"].as_bool(), report["candidate"].as_u64()), (Some(true), Some(2)));
@@ -99,6 +108,19 @@ fn another_contract_a_corrupt_model_or_a_failing_command_change_nothing() {
     let differences = report["contract_differences"].to_string();
     assert!(differences.contains("input 'tenure_months' is gone") && differences.contains("is new"), "{differences}");
     assert!(report["candidate"].is_null(), "nothing registered");
+    // The same inputs, but no probabilities: the bundle's golden rows catch it.
+    let bundle = reg.join("bundle");
+    let made = Command::new(mirador_bin())
+        .args(["bundle", "create", "--model", "sample-models/churn_v2.onnx", "--output"])
+        .arg(&bundle)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = retrain(reg, "cp tests/fixtures/labels_only.onnx {output}", &["--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["refused_because"][0].as_str().unwrap().contains("golden row 1: classes"), "{report}");
     for (command, says) in [
         ("sh -c 'echo not a model > {output}'", "cannot be used"),
         ("sh -c 'echo training...; exit 7'", "exit code 7"),

@@ -46,6 +46,46 @@ pub(super) fn read_examples(dir: &Path) -> Result<Vec<Example>> {
     serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("examples.json is not valid: {e}")))
 }
 
+/// The bundle's golden rows as a contract test for another model (a retrained candidate): every row
+/// must be predicted, with the same classes (or as many values) as recorded — the numbers may
+/// differ. Returns the rows tried and what failed.
+pub fn golden_rows_contract(dir: &Path, model: &Model) -> Result<(usize, Vec<String>)> {
+    let examples = read_examples(dir)?;
+    let columns: Vec<String> = examples.first().map(|e| e.inputs.keys().cloned().collect()).unwrap_or_default();
+    let (binding, _) = plan_binding(model.info(), &columns, &ColumnMapping::default(), &[]);
+    let Some(binding) = binding else {
+        return Ok((
+            examples.len(),
+            vec!["the golden rows cannot feed the model (their columns do not fit its inputs)".into()],
+        ));
+    };
+    let mut predictor = Predictor::new(model, binding)?;
+    let mut problems = Vec::new();
+    for (i, e) in examples.iter().enumerate() {
+        match predictor.predict_row(&e.inputs) {
+            Err(err) => problems.push(format!("golden row {}: {err}", i + 1)),
+            Ok(p) => {
+                let classes: Vec<&String> = p.probabilities.iter().map(|(c, _)| c).collect();
+                let recorded: Vec<&String> = e.probabilities.keys().collect();
+                let mut sorted = classes.clone();
+                sorted.sort();
+                if sorted != recorded {
+                    problems.push(format!("golden row {}: classes {classes:?}, recorded {recorded:?}", i + 1));
+                }
+                if p.values.len() != e.values.len() {
+                    problems.push(format!(
+                        "golden row {}: {} values, recorded {}",
+                        i + 1,
+                        p.values.len(),
+                        e.values.len()
+                    ));
+                }
+            }
+        }
+    }
+    Ok((examples.len(), problems))
+}
+
 pub(super) fn reproduce(model: &Model, examples: &[Example]) -> Result<(usize, Vec<String>)> {
     let columns: Vec<String> = examples.first().map(|e| e.inputs.keys().cloned().collect()).unwrap_or_default();
     let (binding, _) = plan_binding(model.info(), &columns, &ColumnMapping::default(), &[]);

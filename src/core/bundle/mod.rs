@@ -53,7 +53,7 @@ use std::time::Instant;
 use serde_json::json;
 use sha2::Digest;
 
-pub use examples::Example;
+pub use examples::{Example, golden_rows_contract};
 pub use files::file_sha256;
 pub use manifest::{FORMAT_VERSION, Manifest, OptimisedLatency, read_manifest};
 pub use verify::{OpenedBundle, VerifyCheck, VerifyReport, open_verified, verify};

@@ -89,6 +89,7 @@ impl RetrainPanel {
                 stage: r.stage.trim().to_string(),
                 timeout: Duration::from_secs_f64(r.timeout_secs),
                 allow_contract_change: false,
+                bundle: None,
             };
             let button = ui.add_enabled(ready, egui::Button::new(format!("▸ {}", s.retrain_button)));
             if button.on_disabled_hover_text(s.retrain_needs).clicked() {
