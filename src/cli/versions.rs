@@ -114,8 +114,19 @@ pub fn registry(dir: PathBuf, action: RegistryAction, cancel: &CancelToken) -> R
                 let mut out = String::new();
                 for e in history {
                     let stage = e.stage.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
-                    let from = e.from.map(|v| format!(" from {v}")).unwrap_or_default();
-                    let to = e.to.map(|v| format!(" to {v}")).unwrap_or_default();
+                    let refused = e.action == crate::core::registry::Action::Refuse;
+                    // A refusal names the candidate, and the version the stage kept.
+                    let (from, to) = if refused {
+                        (
+                            e.to.map(|v| format!(" version {v}")).unwrap_or_default(),
+                            e.from.map(|v| format!(" (stays {v})")).unwrap_or_default(),
+                        )
+                    } else {
+                        (
+                            e.from.map(|v| format!(" from {v}")).unwrap_or_default(),
+                            e.to.map(|v| format!(" to {v}")).unwrap_or_default(),
+                        )
+                    };
                     let _ =
                         writeln!(out, "{}  {:<8} {}{stage}{from}{to} — {}", e.at, e.by, e.action.as_str(), e.reason);
                 }

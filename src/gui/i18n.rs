@@ -470,6 +470,9 @@ strings! {
     ev_delete: "deleted", "eliminada";
     ev_promote: "promoted", "promocionada";
     ev_rollback: "rolled back", "revertida";
+    ev_refuse: "refused for", "rechazada para";
+    ev_no_candidate: "no candidate registered", "ningún candidato registrado";
+    gate_failed_on: "gate failed", "puerta no superada";
     export_bundle: "Deployment bundle…", "Paquete de despliegue…";
     // Jobs
     jobs: "Jobs", "Tareas";

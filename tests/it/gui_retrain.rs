@@ -59,4 +59,16 @@ fn retrain_in_the_window_promotes_a_better_candidate_and_shows_the_verdict() {
     });
     assert!(shows(&h, "✔ Promoted: version 2 → production"));
     assert!(shows(&h, "pass roc_auc >= champion - 0.005"));
+
+    // A worse candidate next: refused, and the timeline says so with the failing rule.
+    let worse = format!("cp {} {{output}}", repo("tests/fixtures/constant_class.onnx").display());
+    h.state_mut().ws.retrain.commands.insert("churn".into(), worse);
+    h.step();
+    h.get_by_label("▸ Retrain").click();
+    wait_for(&mut h, "the second retrain", |h| {
+        h.state().panels.retrain.result.as_ref().is_some_and(|r| r.candidate == Some(3))
+    });
+    wait_for(&mut h, "the refusal in the timeline", |h| shows(h, "refused for production: v3 (stays version v2)"));
+    assert!(shows(&h, "✖ Refused: version 3; production stays version 2"));
+    assert!(shows(&h, "gate failed: FAIL roc_auc"));
 }

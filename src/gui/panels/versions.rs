@@ -421,6 +421,14 @@ fn timeline_ui(ui: &mut egui::Ui, s: &Strings, entry: &Entry) {
             let what = match (e.action, &e.stage) {
                 (Action::Register, _) => format!("{} v{}", s.ev_register, e.to.unwrap_or(0)),
                 (Action::Delete, _) => format!("{} v{}", s.ev_delete, e.to.unwrap_or(0)),
+                (Action::Refuse, stage) => format!(
+                    "{} {}: {} ({} {})",
+                    s.ev_refuse,
+                    stage.as_deref().unwrap_or(""),
+                    e.to.map_or_else(|| s.ev_no_candidate.to_string(), |v| format!("v{v}")),
+                    s.retrain_stays,
+                    e.from.map_or_else(|| "—".into(), |v| format!("v{v}"))
+                ),
                 (action, Some(stage)) => format!(
                     "{} {stage}: {} → v{}",
                     if action == Action::Rollback { s.ev_rollback } else { s.ev_promote },
@@ -431,6 +439,11 @@ fn timeline_ui(ui: &mut egui::Ui, s: &Strings, entry: &Entry) {
             };
             let gate = match &e.gate {
                 Some(g) if g.passed => format!(" · {} ({})", s.gate_passed_on, g.data),
+                Some(g) if e.action == Action::Refuse => format!(
+                    " · {}: {}",
+                    s.gate_failed_on,
+                    g.results.iter().filter(|r| r.starts_with("FAIL")).cloned().collect::<Vec<_>>().join("; ")
+                ),
                 Some(g) => format!(" · {}: {}", s.gate_overridden, g.override_reason.as_deref().unwrap_or("")),
                 None => String::new(),
             };
