@@ -84,6 +84,12 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     assert_eq!(accuracy, overall["metrics"]["accuracy"].as_f64(), "{metrics}");
     assert_eq!(sample(&metrics, "mirador_alert_firing", &[r#"rule="accuracy < 0.5""#]), Some(0.0), "{metrics}");
 
+    // The same labels sent again (a client's retry) match, but each row counts once.
+    let again = server.post("/v2/models/churn_v1/feedback", &labels(&truth, "q", false).to_string());
+    assert_eq!(again.json()["matched"], json!(3000));
+    let quality = server.get("/v2/models/churn_v1/feedback").json();
+    assert_eq!(quality["quality"]["overall"]["rows"], json!(3000), "{quality}");
+
     // A label for no known request is counted, not lost; one that is not a class is refused.
     let reply = server.post("/v2/models/churn_v1/feedback", r#"{"id": "nobody", "label": 1}"#);
     assert_eq!(reply.json(), json!({"received": 1, "matched": 0, "unmatched": 1}));
@@ -135,7 +141,7 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     assert_eq!(code, Some(0));
     let labels_dir = log.path().join("churn_v1").join("labels");
     let kept = mirador::core::monitor::labels::read_labels(&labels_dir).unwrap();
-    assert_eq!(kept.len(), 6001, "every posted label but the refused one");
+    assert_eq!(kept.len(), 9001, "every posted label but the refused one (the retried ones too)");
     let logged = mirador::core::table::read_table(log.path().join("churn_v1"), &Default::default()).unwrap();
     assert_eq!(logged.height(), 6000);
     let refused =
@@ -147,7 +153,7 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
     assert_eq!(text("tenure_months").str().unwrap().get(1), Some("two years"), "the value as sent");
     assert_eq!(text("request_id").str().unwrap().get(0), Some("bad-1"));
     let joined = mirador::core::monitor::labels::join_labels(&logged, &kept).unwrap();
-    assert_eq!((joined.matched, joined.unmatched), (6000, 1));
+    assert_eq!((joined.matched, joined.unmatched), (9000, 1));
     let first: Vec<&str> = (0..100).map(|r| truth[r].as_str()).collect();
     let got: Vec<&str> = joined.labels[..100].iter().map(|l| l.as_deref().unwrap()).collect();
     assert_eq!(got, first, "the log's first request holds its own labels, row by row");

@@ -196,6 +196,8 @@ struct Pending {
     scores: Vec<f64>,
     width: usize,
     keys: Vec<Option<String>>,
+    /// Rows already labelled (a label sent again is matched, not counted twice).
+    labelled: Vec<bool>,
 }
 
 /// A labelled row in a window.
@@ -355,8 +357,11 @@ impl Monitor {
             }
         }
         let versions = if a.versions.len() == n { a.versions } else { vec![String::new(); n] };
-        if memory.pending.insert(a.request_id.clone(), Pending { versions, scores, width, keys }).is_none() {
-            memory.order.push_back(a.request_id);
+        let pending = Pending { versions, scores, width, keys, labelled: vec![false; n] };
+        match memory.pending.insert(a.request_id.clone(), pending) {
+            // A request id used again replaces the earlier answer.
+            Some(old) => memory.pending_rows -= old.versions.len(),
+            None => memory.order.push_back(a.request_id),
         }
         memory.pending_rows += n;
         while memory.pending_rows > limit {
@@ -385,15 +390,18 @@ impl Monitor {
                     (None, None) => None,
                 };
                 let found = place.as_ref().and_then(|(id, row)| {
-                    let p = memory.pending.get(id)?;
+                    let p = memory.pending.get_mut(id)?;
                     let r = *row as usize;
                     let version = p.versions.get(r)?.clone();
                     let scores: Box<[f64]> = p.scores.get(r * p.width..(r + 1) * p.width)?.into();
-                    Some((version, scores))
+                    let again = std::mem::replace(p.labelled.get_mut(r)?, true);
+                    Some((version, scores, again))
                 });
                 let truth = truth_of(&memory.answers, &f.label);
                 match (found, truth) {
-                    (Some((version, scores)), Some(truth)) => {
+                    // Labelled before: matched, but the window counts each row once.
+                    (Some((_, _, true)), Some(_)) => outcome.matched += 1,
+                    (Some((version, scores, false)), Some(truth)) => {
                         let at = Instant::now();
                         let row = || Labelled { at, truth, scores: scores.clone() };
                         memory.windows.entry(version).or_default().push(row(), max_rows);
