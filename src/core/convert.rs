@@ -130,6 +130,34 @@ pub struct InputTensor {
     pub value: DynValue,
 }
 
+/// The rows (by index, ascending) of a batch of `len` rows that fail, each with its message: halves
+/// are checked until each failing row stands alone, so a few bad rows cost a few checks, not one per
+/// row. `check(start, len)` says whether those rows pass (`Ok(None)`) or fail (`Ok(Some(message))`);
+/// an `Err` — a failure that is no row's — stops the search (`None`).
+pub fn failing_rows_by_halves(
+    len: usize,
+    mut check: impl FnMut(usize, usize) -> std::result::Result<Option<String>, ()>,
+) -> Option<Vec<(usize, String)>> {
+    let mut bad = Vec::new();
+    let mut parts = vec![(0usize, len)];
+    while let Some((start, len)) = parts.pop() {
+        if len == 0 {
+            continue;
+        }
+        match check(start, len).ok()? {
+            None => {}
+            Some(message) if len == 1 => bad.push((start, message)),
+            Some(_) => {
+                let half = len / 2;
+                parts.push((start + half, len - half));
+                parts.push((start, half));
+            }
+        }
+    }
+    bad.sort_by_key(|b| b.0);
+    Some(bad)
+}
+
 /// Convert `frame` into one tensor per bound input.
 pub fn convert_batch(
     frame: &DataFrame,

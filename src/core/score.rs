@@ -403,26 +403,16 @@ fn failing_rows(
     info: &super::model::ModelInfo,
     ctx: &BatchContext,
 ) -> Vec<(usize, String)> {
-    let mut bad = Vec::new();
-    let mut parts = vec![(0usize, frame.height())];
-    while let Some((start, len)) = parts.pop() {
-        if len == 0 {
-            continue;
-        }
+    super::convert::failing_rows_by_halves(frame.height(), |start, len| {
         let part = frame.slice(start as i64, len);
         let at = BatchContext { file: ctx.file, first_row: ctx.first_row + start as u64 };
         match convert_batch(&part, binding, &at, &mut Findings::fail_fast(info)) {
-            Ok(_) => {}
-            Err(e) if len == 1 => bad.push((start, e.to_string())),
-            Err(_) => {
-                let half = len / 2;
-                parts.push((start + half, len - half));
-                parts.push((start, half));
-            }
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == super::error::ErrorKind::Input => Ok(Some(e.to_string())),
+            Err(_) => Err(()),
         }
-    }
-    bad.sort_by_key(|b| b.0);
-    bad
+    })
+    .unwrap_or_default()
 }
 
 /// The quarantined rows: their number in the file (1-based, as errors name them), the rule, and

@@ -132,26 +132,8 @@ impl Service {
         if let Some(log) = &self.log {
             let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             for (i, rule) in &bad {
-                log.record(LogEntry {
-                    model: route.name.clone(),
-                    version: endpoint.served.version.clone(),
-                    arm: Arm::Champion.as_str(),
-                    sticky: Vec::new(),
-                    request_id: request_id.to_string(),
-                    positions: vec![*i as u32],
-                    time: time.clone(),
-                    latency_ms: 0.0,
-                    inputs: frame.slice(*i as i64, 1),
-                    predictions: BatchPredictions {
-                        rows: 0,
-                        labels: None,
-                        probabilities: None,
-                        values: None,
-                        single_precision: false,
-                    },
-                    output_columns: Arc::clone(&endpoint.output_columns),
-                    rejected: Some(rule.clone()),
-                });
+                let entry = refused(endpoint, &route.name, request_id, &time, frame.slice(*i as i64, 1), rule.clone());
+                log.record(LogEntry { positions: vec![*i as u32], ..entry });
             }
         }
         let keep: Vec<bool> = (0..frame.height()).map(|i| bad.binary_search_by_key(&i, |b| b.0).is_err()).collect();
@@ -276,28 +258,41 @@ fn checked(ctx: &Ctx, endpoint: &Endpoint, frame: &DataFrame) -> Result<DataFram
         }
         ctx.route.contract_failures.fetch_add(frame.height() as u64, Ordering::Relaxed);
         if let Some(log) = &ctx.log {
-            log.record(LogEntry {
-                model: ctx.route.name.clone(),
-                version: endpoint.served.version.clone(),
-                arm: Arm::Champion.as_str(),
-                sticky: Vec::new(),
-                request_id: ctx.request_id.clone(),
-                positions: Vec::new(),
-                time: ctx.time.clone(),
-                latency_ms: ctx.latency_ms(),
-                inputs: frame.clone(),
-                predictions: BatchPredictions {
-                    rows: 0,
-                    labels: None,
-                    probabilities: None,
-                    values: None,
-                    single_precision: false,
-                },
-                output_columns: Arc::clone(&endpoint.output_columns),
-                rejected: Some(e.to_string()),
-            });
+            let entry = refused(endpoint, &ctx.route.name, &ctx.request_id, &ctx.time, frame.clone(), e.to_string());
+            log.record(LogEntry { latency_ms: ctx.latency_ms(), ..entry });
         }
     })
+}
+
+/// A log entry for rows `endpoint` refused (they failed its contract), with the reason.
+fn refused(
+    endpoint: &Endpoint,
+    model: &str,
+    request_id: &str,
+    time: &str,
+    inputs: DataFrame,
+    reason: String,
+) -> LogEntry {
+    LogEntry {
+        model: model.to_string(),
+        version: endpoint.served.version.clone(),
+        arm: Arm::Champion.as_str(),
+        sticky: Vec::new(),
+        request_id: request_id.to_string(),
+        positions: Vec::new(),
+        time: time.to_string(),
+        latency_ms: 0.0,
+        inputs,
+        predictions: BatchPredictions {
+            rows: 0,
+            labels: None,
+            probabilities: None,
+            values: None,
+            single_precision: false,
+        },
+        output_columns: Arc::clone(&endpoint.output_columns),
+        rejected: Some(reason),
+    }
 }
 
 /// `reply`, after handing what the client got to the feedback monitor (late labels join it).

@@ -21,27 +21,14 @@ pub fn prepare(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Result
 /// caught it (naming its row in the request, 1-based): halves are checked until each bad row
 /// stands alone. Empty when the request fails for another reason (a missing column).
 pub fn failing_rows(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Vec<(usize, String)> {
-    let mut bad = Vec::new();
-    let mut parts = vec![(0usize, frame.height())];
-    while let Some((start, len)) = parts.pop() {
-        if len == 0 {
-            continue;
-        }
+    crate::core::convert::failing_rows_by_halves(frame.height(), |start, len| {
         match prepare_at(info, binding, &frame.slice(start as i64, len), start as u64) {
-            Ok(_) => {}
-            Err(e) if e.kind() != crate::core::error::ErrorKind::Input || !matches!(e, Error::Data { .. }) => {
-                return Vec::new();
-            }
-            Err(e) if len == 1 => bad.push((start, e.to_string())),
-            Err(_) => {
-                let half = len / 2;
-                parts.push((start + half, len - half));
-                parts.push((start, half));
-            }
+            Ok(_) => Ok(None),
+            Err(e @ Error::Data { .. }) => Ok(Some(e.to_string())),
+            Err(_) => Err(()),
         }
-    }
-    bad.sort_by_key(|b| b.0);
-    bad
+    })
+    .unwrap_or_default()
 }
 
 /// [`prepare`] for rows that start at row `first_row` of the request (for the rows its errors name).
