@@ -306,11 +306,11 @@ fn remembered(
     let (model, request_id, answers) = (ctx.route.name.clone(), ctx.request_id.clone(), Arc::clone(&champion.answers));
     Box::new(move |result: Result<Answer>| {
         if let Ok(a) = &result {
-            let versions = a.row_versions.clone().unwrap_or_else(|| vec![a.version.clone(); a.predictions.rows]);
             quality.offer(super::quality::Answered {
                 model,
                 request_id,
-                versions,
+                version: a.version.clone(),
+                row_versions: a.row_versions.clone(),
                 keys,
                 predictions: a.predictions.clone(),
                 answers,

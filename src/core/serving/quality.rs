@@ -48,8 +48,10 @@ pub struct Answered {
     pub model: String,
     /// Its request id.
     pub request_id: String,
-    /// Each row's version.
-    pub versions: Vec<String>,
+    /// The version that answered.
+    pub version: String,
+    /// Each row's version, when they differ (a canary request split between two).
+    pub row_versions: Option<Vec<String>>,
     /// Each row's key (the request's `key` parameter or the route's sticky key column).
     pub keys: Option<Vec<Option<String>>>,
     /// Its predictions.
@@ -191,7 +193,10 @@ impl Drop for LiveQuality {
 
 /// An answered request waiting for labels.
 struct Pending {
-    versions: Vec<String>,
+    version: String,
+    /// Each row's version, when they differ.
+    row_versions: Option<Vec<String>>,
+    rows: usize,
     /// Row-major scores: class probabilities, or the value.
     scores: Vec<f64>,
     width: usize,
@@ -356,18 +361,19 @@ impl Monitor {
                 memory.by_key.insert(k.clone(), (a.request_id.clone(), row as u32));
             }
         }
-        let versions = if a.versions.len() == n { a.versions } else { vec![String::new(); n] };
-        let pending = Pending { versions, scores, width, keys, labelled: vec![false; n] };
+        let row_versions = a.row_versions.filter(|v| v.len() == n);
+        let pending =
+            Pending { version: a.version, row_versions, rows: n, scores, width, keys, labelled: vec![false; n] };
         match memory.pending.insert(a.request_id.clone(), pending) {
             // A request id used again replaces the earlier answer.
-            Some(old) => memory.pending_rows -= old.versions.len(),
+            Some(old) => memory.pending_rows -= old.rows,
             None => memory.order.push_back(a.request_id),
         }
         memory.pending_rows += n;
         while memory.pending_rows > limit {
             let Some(oldest) = memory.order.pop_front() else { break };
             if let Some(p) = memory.pending.remove(&oldest) {
-                memory.pending_rows -= p.versions.len();
+                memory.pending_rows -= p.rows;
                 for k in p.keys.iter().flatten() {
                     if memory.by_key.get(k).is_some_and(|(id, _)| *id == oldest) {
                         memory.by_key.remove(k);
@@ -392,7 +398,10 @@ impl Monitor {
                 let found = place.as_ref().and_then(|(id, row)| {
                     let p = memory.pending.get_mut(id)?;
                     let r = *row as usize;
-                    let version = p.versions.get(r)?.clone();
+                    if r >= p.rows {
+                        return None;
+                    }
+                    let version = p.row_versions.as_ref().map_or(&p.version, |v| &v[r]).clone();
                     let scores: Box<[f64]> = p.scores.get(r * p.width..(r + 1) * p.width)?.into();
                     let again = std::mem::replace(p.labelled.get_mut(r)?, true);
                     Some((version, scores, again))
