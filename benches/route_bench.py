@@ -14,7 +14,9 @@ again, so every arm does the same work.
 Targets (issue 13): a canary or blue/green route keeps >= 75 % of the plain server's requests/s
 (a canary row is also scored by the champion for the agreement, so some cost is expected); a
 shadow, which doubles the inference, keeps >= 50 %; no non-2xx answer. Also the plain server with
-live drift on (issue 14: `--reference`, a 1,000-row window measured every 2 s): >= 75 %. Exits 1 when a target is
+live drift on (issue 14: `--reference`, a 1,000-row window measured every 2 s): >= 75 %; and the
+plain server without the memory of answers that late labels join (`--feedback-rows 0`), to show
+what remembering them costs. Exits 1 when a target is
 missed or a route's share of the plain requests/s falls more than 15 points below the baseline's.
 """
 
@@ -36,6 +38,7 @@ BASELINE = ROOT / "benches" / "route_baseline.json"
 V1 = "sample-models/churn_v1.onnx"
 SETUPS = {
     "plain": ["--model", f"churn={V1}"],
+    "plain, no feedback memory": ["--model", f"churn={V1}", "--feedback-rows", "0"],
     "canary 50 % sticky": ["--route", "churn", "--champion", V1, "--challenger", V1, "--strategy", "canary:50@1h"],
     "blue-green": ["--route", "churn", "--champion", V1, "--challenger", V1, "--strategy", "blue-green"],
     "shadow 100 %": ["--route", "churn", "--champion", V1, "--challenger", V1, "--strategy", "shadow@1h"],

@@ -109,6 +109,10 @@ pub struct ServeArgs {
     /// 'share_drifted > 0.3; drift:monthly_charges > 0.2; accuracy < 0.8'.
     #[arg(long)]
     pub alert: Option<String>,
+    /// Answered rows remembered while they wait for a late label (POST …/feedback); 0: none, and
+    /// feedback finds no row [default: 100000].
+    #[arg(long)]
+    pub feedback_rows: Option<usize>,
     /// Seconds a row stays in the live drift's window (0: no limit by time) [default: 0].
     #[arg(long)]
     pub drift_window_secs: Option<f64>,
@@ -165,6 +169,7 @@ impl ServeArgs {
         set!(self.drift_window => c.live.window_rows);
         set!(self.label_window => c.live.labelled_rows);
         set!(self.drift_window_secs => c.live.window_secs);
+        set!(self.feedback_rows => c.live.pending_rows);
         set!(self.label_window_secs => c.live.labelled_secs);
         set!(self.alert => c.alerts);
         set!(self.alert_for => c.alert_for_secs);

@@ -196,7 +196,11 @@ impl Service {
             sticky,
         });
         let deadline = Duration::from_secs_f64(self.config.limits.request_timeout_secs);
-        let reply = remembered(Arc::clone(&self.quality), &ctx, &arms.champion, routing.keys.clone(), reply);
+        let reply: ReplyFn = if self.quality.remembers() {
+            remembered(Arc::clone(&self.quality), &ctx, &arms.champion, routing.keys.clone(), reply)
+        } else {
+            Box::new(reply)
+        };
         let reply: ReplyFn = if quarantined.is_empty() {
             reply
         } else {

@@ -133,6 +133,7 @@ enum Msg {
 
 /// The feedback monitor of a server; dropping it writes the labels waiting and stops its thread.
 pub struct LiveQuality {
+    remembers: bool,
     tx: Option<Sender<Msg>>,
     state: Arc<QualityState>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -155,7 +156,12 @@ impl LiveQuality {
             .name("mirador-feedback".into())
             .spawn(move || monitor.run(&rx))
             .map_err(|e| Error::internal(format!("cannot start the feedback monitor: {e}")))?;
-        Ok(Self { tx: Some(tx), state, thread: Some(thread) })
+        Ok(Self { remembers: settings.pending_rows > 0, tx: Some(tx), state, thread: Some(thread) })
+    }
+
+    /// Whether answers are remembered at all (`live.pending_rows` > 0).
+    pub fn remembers(&self) -> bool {
+        self.remembers
     }
 
     /// Remember an answer, without waiting (dropped and counted when the monitor is behind).
