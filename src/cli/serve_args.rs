@@ -110,7 +110,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub alert: Option<String>,
     /// Answered rows remembered while they wait for a late label (POST …/feedback); 0: none, and
-    /// feedback finds no row [default: 100000].
+    /// feedback finds no row [default: 20000].
     #[arg(long)]
     pub feedback_rows: Option<usize>,
     /// Seconds a row stays in the live drift's window (0: no limit by time) [default: 0].

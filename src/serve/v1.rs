@@ -103,6 +103,8 @@ async fn handle(s: &Shared, endpoint: &std::sync::Arc<Endpoint>, body: Body) -> 
                 version: None,
                 keys,
                 quarantine: request.get("quarantine").and_then(Value::as_bool).unwrap_or(false),
+                // V1 has no request id: a late label finds a V1 answer by its key only.
+                client_id: false,
             },
             &frame,
             request_id,

@@ -91,7 +91,8 @@ async fn handle(
     let keys = sticky_keys(s, &endpoint.served.name, rows, column_keys, key_parameter);
     let request_id = request.id.clone().unwrap_or_else(|| s.new_request_id());
     let quarantine = flag(request.parameters.as_ref(), "quarantine");
-    let answer = submit(s, endpoint, Routing { version: pinned, keys, quarantine }, &frame, request_id).await?;
+    let routing = Routing { version: pinned, keys, quarantine, client_id: request.id.is_some() };
+    let answer = submit(s, endpoint, routing, &frame, request_id).await?;
     let response = respond(endpoint, request.id.as_deref(), &wanted, &answer)?;
     Ok((response, rows, answer.version))
 }

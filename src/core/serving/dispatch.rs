@@ -39,6 +39,9 @@ pub struct Routing {
     pub keys: Option<Vec<Option<String>>>,
     /// Answer the rows that fit the contract and list the others, instead of refusing the request.
     pub quarantine: bool,
+    /// The request carried the client's own id, so a late label can name it (with `keys`, what
+    /// makes an answer worth remembering for feedback).
+    pub client_id: bool,
 }
 
 /// Rows left out of a request, each with the rule that caught it.
@@ -196,7 +199,9 @@ impl Service {
             sticky,
         });
         let deadline = Duration::from_secs_f64(self.config.limits.request_timeout_secs);
-        let reply: ReplyFn = if self.quality.remembers() {
+        // Only an answer a late label can find is remembered: one with the client's id or a key.
+        let findable = routing.client_id || routing.keys.is_some();
+        let reply: ReplyFn = if self.quality.remembers() && findable {
             remembered(Arc::clone(&self.quality), &ctx, &arms.champion, routing.keys.clone(), reply)
         } else {
             Box::new(reply)

@@ -45,7 +45,7 @@ impl Default for LiveSettings {
             refresh_secs: 2.0,
             labelled_rows: 1000,
             labelled_secs: 86_400.0,
-            pending_rows: 100_000,
+            pending_rows: 20_000,
         }
     }
 }
