@@ -813,3 +813,54 @@ fn a_promoted_version_whose_file_is_corrupt_is_never_served_and_the_stage_goes_b
         assert_eq!((reply.status, reply.json()["model_version"].clone()), (200, json!("1")));
     }
 }
+
+#[test]
+fn a_new_version_whose_latency_spikes_after_the_switch_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().to_path_buf();
+    // Version 2 gives churn_v1's answers, about 12 ms a row slower: 40-row requests take ~0.5 s.
+    registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
+    let server = Server::start(&[
+        "--registry",
+        reg.to_str().unwrap(),
+        "--route",
+        "churn",
+        "--champion",
+        "churn@production",
+        "--follow-secs",
+        "0.2",
+        "--fallback-secs",
+        "60",
+    ]);
+    let data = current();
+    let rows: Vec<usize> = (0..40).collect();
+    let body = request_for(&data, &rows, false, None);
+    for _ in 0..10 {
+        assert_eq!(infer(&server, "churn", &body)["model_version"], json!("1"));
+    }
+    let promote = Command::new(mirador_bin())
+        .args(["registry", "--dir"])
+        .arg(&reg)
+        .args(["promote", "churn@2", "--stage", "production", "--reason", "a slow release"])
+        .output()
+        .unwrap();
+    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut slow, mut back) = (0, false);
+    while Instant::now() < deadline {
+        let answer = infer(&server, "churn", &body);
+        match answer["model_version"].as_str() {
+            Some("2") => slow += 1,
+            Some("1") if slow > 0 => {
+                back = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(back && slow >= 10, "{slow} slow answers, back on version 1: {back}");
+    let history = history(&reg);
+    let last = history.as_array().unwrap().last().unwrap();
+    assert_eq!((last["action"].as_str(), last["to"].as_u64()), (Some("rollback"), Some(1)));
+    assert!(last["reason"].as_str().unwrap().contains("(latency)"), "{last}");
+}

@@ -5,10 +5,11 @@
 //! stages: a basic route on `NAME@STAGE` loads and warms the stage's new version when the stage
 //! moves (a promote or rollback from the command line, the window or another process) and swaps it
 //! in; requests in flight finish on the old one. **Fallback**: a new version that fails to load or
-//! warm up is not served and the stage is rolled back; one whose error rate spikes in its first
-//! `fallback_secs` (more than half of at least [`FALLBACK_MIN_REQUESTS`] requests fail) is swapped
-//! back to the version it replaced (still warm) and the stage is rolled back, the measurement as
-//! the reason in the registry's history.
+//! warm up is not served and the stage is rolled back; one whose error rate or latency spikes in
+//! its first `fallback_secs` (more than half of at least [`FALLBACK_MIN_REQUESTS`] requests fail,
+//! or their mean latency is over [`FALLBACK_LATENCY_FACTOR`] times the old version's and
+//! [`FALLBACK_LATENCY_MARGIN_MS`] above it) is swapped back to the version it replaced (still
+//! warm) and the stage is rolled back, the measurement as the reason in the registry's history.
 //!
 //! Manual actions (promote, abort, a weight, a blue/green switch) go through [`act`], from the
 //! server's `/admin` endpoint or the window.
@@ -35,6 +36,10 @@ pub const SERVER_USER: &str = "mirador serve";
 pub const FALLBACK_MIN_REQUESTS: u64 = 10;
 /// The share of failed requests (in the fallback window) that sends a new version back.
 pub const FALLBACK_ERROR_RATE: f64 = 0.5;
+/// How many times the old version's mean latency the new one's may reach before it goes back…
+pub const FALLBACK_LATENCY_FACTOR: f64 = 5.0;
+/// …provided it is also this much slower (so a fast model's small jitter never counts).
+pub const FALLBACK_LATENCY_MARGIN_MS: f64 = 250.0;
 
 /// The running clock; dropping it stops the thread.
 pub struct Controller {
@@ -232,7 +237,11 @@ fn follow_stage(route: &Route, loader: &Loader) -> Result<()> {
         Ok::<(), Error>(())
     })?;
     let counters = &route.counters[super::route::Arm::Champion as usize];
-    let base = (counters.requests.load(Ordering::Relaxed), counters.errors.load(Ordering::Relaxed));
+    let base = (
+        counters.requests.load(Ordering::Relaxed),
+        counters.errors.load(Ordering::Relaxed),
+        counters.latency_us.load(Ordering::Relaxed),
+    );
     route.swap(Arms { champion: endpoint, challenger: None });
     if loader.config.fallback_secs > 0.0 {
         let previous = Arc::clone(&current);
@@ -255,16 +264,31 @@ fn on_probation(route: &Route, loader: &Loader) {
     let requests = counters.requests.load(Ordering::Relaxed).saturating_sub(p.base.0);
     let errors = counters.errors.load(Ordering::Relaxed).saturating_sub(p.base.1);
     let version = route.arms().champion.served.version.clone();
-    if requests >= FALLBACK_MIN_REQUESTS && errors as f64 / requests as f64 > FALLBACK_ERROR_RATE {
+    let mean_ms = |latency_us: u64, n: u64| (n > 0).then(|| latency_us as f64 / n as f64 / 1e3);
+    let new_mean = mean_ms(counters.latency_us.load(Ordering::Relaxed).saturating_sub(p.base.2), requests);
+    let old_mean = mean_ms(p.base.2, p.base.0);
+    let within = format!("within {:.0} s of the switch on route {}", loader.config.fallback_secs, route.name);
+    let spike = if requests < FALLBACK_MIN_REQUESTS {
+        None
+    } else if errors as f64 / requests as f64 > FALLBACK_ERROR_RATE {
+        Some(format!(
+            "version {version} failed {errors} of its first {requests} requests ({:.0} %) {within}",
+            100.0 * errors as f64 / requests as f64
+        ))
+    } else if let (Some(new), Some(old)) = (new_mean, old_mean)
+        && new > FALLBACK_LATENCY_FACTOR * old
+        && new > old + FALLBACK_LATENCY_MARGIN_MS
+    {
+        Some(format!(
+            "version {version}'s first {requests} requests took {new:.1} ms on average, against {old:.1} ms before (latency) {within}"
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = spike {
         let previous = Arc::clone(&p.previous);
         *probation = None;
         drop(probation);
-        let reason = format!(
-            "version {version} failed {errors} of its first {requests} requests ({:.0} %) within {:.0} s of the switch on route {}",
-            100.0 * errors as f64 / requests as f64,
-            loader.config.fallback_secs,
-            route.name
-        );
         let back = previous.served.version.clone();
         route.swap(Arms { champion: previous, challenger: None });
         route.note(format!("fallback: version {back} answers again — {reason}"));

@@ -346,7 +346,7 @@ fn single(
             let outcomes = scored.as_ref().ok().map(|s| Outcomes::of(&s.predictions, &e.served.model.info().task));
             ctx.route.record(arm, scored.is_ok(), ctx.latency_ms(), outcomes.as_ref());
         } else {
-            ctx.route.count(arm, scored.is_ok());
+            ctx.route.count(arm, scored.is_ok(), ctx.latency_ms());
         }
         let answer = scored.map(|s| answer(&ctx, &s, e.served.version.clone(), None));
         if let (Ok(a), Some(inputs)) = (&answer, logged) {

@@ -83,6 +83,8 @@ pub struct ArmCounters {
     pub errors: AtomicU64,
     /// Rows scored.
     pub rows: AtomicU64,
+    /// The requests' latencies added up, microseconds.
+    pub latency_us: AtomicU64,
 }
 
 /// The gate's live state.
@@ -128,8 +130,8 @@ pub(super) struct Probation {
     pub(super) previous: Arc<Endpoint>,
     /// When it started answering.
     pub(super) since: Instant,
-    /// The champion's request and error counts at the switch.
-    pub(super) base: (u64, u64),
+    /// The champion's request count, error count and summed latency (µs) at the switch.
+    pub(super) base: (u64, u64, u64),
 }
 
 impl Route {
@@ -232,6 +234,7 @@ impl Route {
     pub fn record(&self, arm: Arm, ok: bool, latency_ms: f64, outcomes: Option<&Outcomes>) {
         let counters = &self.counters[arm as usize];
         counters.requests.fetch_add(1, Ordering::Relaxed);
+        counters.latency_us.fetch_add((latency_ms * 1e3) as u64, Ordering::Relaxed);
         if ok {
             counters.rows.fetch_add(outcomes.map_or(0, |o| o.scores.len() as u64), Ordering::Relaxed);
         } else {
@@ -249,9 +252,10 @@ impl Route {
     }
 
     /// Count a request of `arm` that takes no part in a gate (a route with one version).
-    pub fn count(&self, arm: Arm, ok: bool) {
+    pub fn count(&self, arm: Arm, ok: bool, latency_ms: f64) {
         let counters = &self.counters[arm as usize];
         counters.requests.fetch_add(1, Ordering::Relaxed);
+        counters.latency_us.fetch_add((latency_ms * 1e3) as u64, Ordering::Relaxed);
         if !ok {
             counters.errors.fetch_add(1, Ordering::Relaxed);
         }
