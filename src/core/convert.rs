@@ -133,18 +133,19 @@ pub struct InputTensor {
 /// The rows (by index, ascending) of a batch of `len` rows that fail, each with its message: halves
 /// are checked until each failing row stands alone, so a few bad rows cost a few checks, not one per
 /// row. `check(start, len)` says whether those rows pass (`Ok(None)`) or fail (`Ok(Some(message))`);
-/// an `Err` — a failure that is no row's — stops the search (`None`).
-pub fn failing_rows_by_halves(
+/// an `Err` — a failure that is no row's — stops the search and is returned. The first check is of
+/// every row, so a batch that passes costs one.
+pub fn failing_rows_by_halves<E>(
     len: usize,
-    mut check: impl FnMut(usize, usize) -> std::result::Result<Option<String>, ()>,
-) -> Option<Vec<(usize, String)>> {
+    mut check: impl FnMut(usize, usize) -> std::result::Result<Option<String>, E>,
+) -> std::result::Result<Vec<(usize, String)>, E> {
     let mut bad = Vec::new();
     let mut parts = vec![(0usize, len)];
     while let Some((start, len)) = parts.pop() {
         if len == 0 {
             continue;
         }
-        match check(start, len).ok()? {
+        match check(start, len)? {
             None => {}
             Some(message) if len == 1 => bad.push((start, message)),
             Some(_) => {
@@ -155,7 +156,7 @@ pub fn failing_rows_by_halves(
         }
     }
     bad.sort_by_key(|b| b.0);
-    Some(bad)
+    Ok(bad)
 }
 
 /// Convert `frame` into one tensor per bound input.

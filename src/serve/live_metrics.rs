@@ -110,28 +110,18 @@ impl Collector for LiveCollector {
                 }
             }
         }
-        let mut m = encoder.encode_descriptor(
-            "mirador_drift_detected",
-            "1 when the column drifted in the window",
-            None,
-            gauge,
-        )?;
-        for (model, _, report) in &watched {
-            for c in report.iter().flat_map(|r| &r.columns) {
-                let labels = ColumnLabels { model: model.clone(), column: c.column.clone() };
-                ConstGauge::new(f64::from(u8::from(c.drift))).encode(m.encode_family(&labels)?)?;
-            }
-        }
-        let mut m = encoder.encode_descriptor(
-            "mirador_missing_share",
-            "Share of the window's rows with no value in the column",
-            None,
-            gauge,
-        )?;
-        for (model, _, report) in &watched {
-            for c in report.iter().flat_map(|r| &r.columns) {
-                let labels = ColumnLabels { model: model.clone(), column: c.column.clone() };
-                ConstGauge::new(c.current_missing).encode(m.encode_family(&labels)?)?;
+        type PerColumn = fn(&crate::core::drift::ColumnDrift) -> f64;
+        let per_column: [(&str, &str, PerColumn); 2] = [
+            ("mirador_drift_detected", "1 when the column drifted in the window", |c| f64::from(u8::from(c.drift))),
+            ("mirador_missing_share", "Share of the window's rows with no value in the column", |c| c.current_missing),
+        ];
+        for (name, help, read) in per_column {
+            let mut m = encoder.encode_descriptor(name, help, None, gauge)?;
+            for (model, _, report) in &watched {
+                for c in report.iter().flat_map(|r| &r.columns) {
+                    let labels = ColumnLabels { model: model.clone(), column: c.column.clone() };
+                    ConstGauge::new(read(c)).encode(m.encode_family(&labels)?)?;
+                }
             }
         }
         type Read = fn(&LiveState, &DriftReport) -> f64;

@@ -34,6 +34,19 @@ fn retrain(reg: &Path, command: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A deployment bundle of churn_v2 (the registry's version 1) in `reg/bundle`.
+fn champion_bundle(reg: &Path) -> std::path::PathBuf {
+    let bundle = reg.join("bundle");
+    let made = Command::new(mirador_bin())
+        .args(["bundle", "create", "--model", "sample-models/churn_v2.onnx", "--output"])
+        .arg(&bundle)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    bundle
+}
+
 fn entry(reg: &Path) -> Value {
     let out = Command::new(mirador_bin())
         .args(["registry", "--dir", reg.to_str().unwrap(), "show", "churn", "--json"])
@@ -58,14 +71,7 @@ fn a_better_model_is_promoted_with_its_lineage_and_a_worse_one_is_refused() {
     let reg = dir.path();
     // churn_v1 beats churn_v2 on the current sample data (ROC AUC 0.7305 against 0.7115), and the
     // golden rows of churn_v2's bundle go through it.
-    let bundle = reg.join("bundle");
-    let made = Command::new(mirador_bin())
-        .args(["bundle", "create", "--model", "sample-models/churn_v2.onnx", "--output"])
-        .arg(&bundle)
-        .current_dir(repo(""))
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let bundle = champion_bundle(reg);
     let out = retrain(reg, "cp sample-models/churn_v1.onnx {output}", &["--bundle", bundle.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -109,14 +115,7 @@ fn another_contract_a_corrupt_model_or_a_failing_command_change_nothing() {
     assert!(differences.contains("input 'tenure_months' is gone") && differences.contains("is new"), "{differences}");
     assert!(report["candidate"].is_null(), "nothing registered");
     // The same inputs, but no probabilities: the bundle's golden rows catch it.
-    let bundle = reg.join("bundle");
-    let made = Command::new(mirador_bin())
-        .args(["bundle", "create", "--model", "sample-models/churn_v2.onnx", "--output"])
-        .arg(&bundle)
-        .current_dir(repo(""))
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let bundle = champion_bundle(reg);
     let out = retrain(reg, "cp tests/fixtures/labels_only.onnx {output}", &["--bundle", bundle.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -302,37 +302,40 @@ fn a_shadow_that_fails_or_sleeps_never_changes_an_answer_or_slows_it_beyond_nois
     assert!(text("sticky").iter().all(|s| s == "false"), "no key: no row is sticky");
 }
 
+/// `mirador registry --dir DIR ARGS`, which must succeed; its output.
+fn registry_cli(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(mirador_bin())
+        .arg("registry")
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A registry holding churn_v1 as churn v1 (production) and `challengers` as v2, v3, …
 fn registry_with(dir: &Path, challengers: &[&str]) {
-    let run = |args: &[&str]| {
-        let out = Command::new(mirador_bin())
-            .arg("registry")
-            .arg("--dir")
-            .arg(dir)
-            .args(args)
-            .current_dir(repo(""))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(&["add", "churn", "sample-models/churn_v1.onnx", "--note", "champion"]);
-    run(&["promote", "churn@1", "--stage", "production", "--reason", "launch"]);
+    registry_cli(dir, &["add", "churn", "sample-models/churn_v1.onnx", "--note", "champion"]);
+    registry_cli(dir, &["promote", "churn@1", "--stage", "production", "--reason", "launch"]);
     for c in challengers {
-        run(&["add", "churn", c, "--note", "challenger"]);
+        registry_cli(dir, &["add", "churn", c, "--note", "challenger"]);
     }
 }
 
 fn history(dir: &Path) -> Value {
-    let out = Command::new(mirador_bin())
-        .args(["registry", "--dir"])
-        .arg(dir)
-        .args(["history", "churn", "--json"])
-        .current_dir(repo(""))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&registry_cli(dir, &["history", "churn", "--json"])).unwrap()
+}
+
+/// A server whose route `churn` follows `churn@production` in the registry `reg` (looked at every
+/// 0.2 s), with `extra` flags.
+fn following_production(reg: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--registry", reg.to_str().unwrap(), "--route", "churn", "--champion", "churn@production"];
+    args.extend_from_slice(&["--follow-secs", "0.2"]);
+    args.extend_from_slice(extra);
+    Server::start(&args)
 }
 
 /// Send traffic until `done` says stop or `limit` passes; the count of non-200 answers.
@@ -442,16 +445,7 @@ fn a_registry_promotion_under_load_swaps_the_served_version_with_no_failed_reque
     let dir = tempfile::tempdir().unwrap();
     let reg = dir.path().to_path_buf();
     registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
-    let server = Arc::new(Server::start(&[
-        "--registry",
-        reg.to_str().unwrap(),
-        "--route",
-        "churn",
-        "--champion",
-        "churn@production",
-        "--follow-secs",
-        "0.2",
-    ]));
+    let server = Arc::new(following_production(&reg, &[]));
     let stop = Arc::new(AtomicBool::new(false));
     let (failed, sent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let data = Arc::new(current());
@@ -486,14 +480,7 @@ fn a_registry_promotion_under_load_swaps_the_served_version_with_no_failed_reque
         })
         .collect();
     std::thread::sleep(Duration::from_millis(700));
-    let promote = Command::new(mirador_bin())
-        .args(["registry", "--dir"])
-        .arg(&reg)
-        .args(["promote", "churn@2", "--stage", "production", "--reason", "swap under load"])
-        .current_dir(repo(""))
-        .output()
-        .unwrap();
-    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "swap under load"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline && versions.lock().unwrap().iter().filter(|v| *v == "2").count() < 50 {
         std::thread::sleep(Duration::from_millis(50));
@@ -701,31 +688,14 @@ fn a_new_version_whose_errors_spike_after_the_switch_falls_back_and_the_stage_is
     let reg = dir.path().to_path_buf();
     // Version 2 loads and warms (its inputs are churn_v1's) but fails every request.
     registry_with(&reg, &["tests/fixtures/failing_v1.onnx"]);
-    let server = Server::start(&[
-        "--registry",
-        reg.to_str().unwrap(),
-        "--route",
-        "churn",
-        "--champion",
-        "churn@production",
-        "--follow-secs",
-        "0.2",
-        "--fallback-secs",
-        "30",
-    ]);
+    let server = following_production(&reg, &["--fallback-secs", "30"]);
     let data = current();
     let ask = |i: usize| {
         let body = request_for(&data, &[i % data.rows()], false, None);
         try_request(server.port, "POST", "/v2/models/churn/infer", &[], body.as_bytes()).unwrap()
     };
     assert_eq!(ask(0).status, 200);
-    let promote = Command::new(mirador_bin())
-        .args(["registry", "--dir"])
-        .arg(&reg)
-        .args(["promote", "churn@2", "--stage", "production", "--reason", "a bad release"])
-        .output()
-        .unwrap();
-    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "a bad release"]);
     // Requests fail once version 2 answers, until the server sends it back.
     let deadline = Instant::now() + Duration::from_secs(30);
     let (mut failed, mut recovered) = (0, false);
@@ -765,36 +735,16 @@ fn a_promoted_version_whose_file_is_corrupt_is_never_served_and_the_stage_goes_b
     let dir = tempfile::tempdir().unwrap();
     let reg = dir.path().to_path_buf();
     registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
-    let server = Server::start(&[
-        "--registry",
-        reg.to_str().unwrap(),
-        "--route",
-        "churn",
-        "--champion",
-        "churn@production",
-        "--follow-secs",
-        "0.2",
-    ]);
+    let server = following_production(&reg, &[]);
     // Version 2's stored file is damaged on disk after it was registered.
-    let show = Command::new(mirador_bin())
-        .args(["registry", "--dir"])
-        .arg(&reg)
-        .args(["show", "churn@2", "--json"])
-        .output()
-        .unwrap();
-    let stored = reg.join(serde_json::from_slice::<Value>(&show.stdout).unwrap()["file"].as_str().unwrap());
+    let show: Value = serde_json::from_str(&registry_cli(&reg, &["show", "churn@2", "--json"])).unwrap();
+    let stored = reg.join(show["file"].as_str().unwrap());
     let mut perms = std::fs::metadata(&stored).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
     std::fs::set_permissions(&stored, perms).unwrap();
     std::fs::write(&stored, b"not a model any more").unwrap();
-    let promote = Command::new(mirador_bin())
-        .args(["registry", "--dir"])
-        .arg(&reg)
-        .args(["promote", "churn@2", "--stage", "production", "--reason", "release"])
-        .output()
-        .unwrap();
-    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "release"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     let reason = loop {
         let h = history(&reg);
@@ -820,31 +770,14 @@ fn a_new_version_whose_latency_spikes_after_the_switch_falls_back() {
     let reg = dir.path().to_path_buf();
     // Version 2 gives churn_v1's answers, about 12 ms a row slower: 40-row requests take ~0.5 s.
     registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
-    let server = Server::start(&[
-        "--registry",
-        reg.to_str().unwrap(),
-        "--route",
-        "churn",
-        "--champion",
-        "churn@production",
-        "--follow-secs",
-        "0.2",
-        "--fallback-secs",
-        "60",
-    ]);
+    let server = following_production(&reg, &["--fallback-secs", "60"]);
     let data = current();
     let rows: Vec<usize> = (0..40).collect();
     let body = request_for(&data, &rows, false, None);
     for _ in 0..10 {
         assert_eq!(infer(&server, "churn", &body)["model_version"], json!("1"));
     }
-    let promote = Command::new(mirador_bin())
-        .args(["registry", "--dir"])
-        .arg(&reg)
-        .args(["promote", "churn@2", "--stage", "production", "--reason", "a slow release"])
-        .output()
-        .unwrap();
-    assert!(promote.status.success(), "{}", String::from_utf8_lossy(&promote.stderr));
+    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "a slow release"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     let (mut slow, mut back) = (0, false);
     while Instant::now() < deadline {

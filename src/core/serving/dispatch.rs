@@ -117,13 +117,10 @@ impl Service {
             _ => &arms.champion,
         };
         let (info, binding) = (endpoint.served.model.info(), &endpoint.served.binding);
-        if rows::prepare(info, binding, frame).is_ok() {
-            return Ok(None);
-        }
-        let bad = rows::failing_rows(info, binding, frame);
+        // An error that is not a row's (a missing column) fails the request as it would have.
+        let bad = rows::failing_rows(info, binding, frame)?;
         if bad.is_empty() {
-            // Not a row's fault (a missing column): the request fails as it would have.
-            return rows::prepare(info, binding, frame).map(|_| None);
+            return Ok(None);
         }
         if bad.len() == frame.height() {
             return Err(Error::Invalid(format!(

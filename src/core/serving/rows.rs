@@ -19,16 +19,16 @@ pub fn prepare(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Result
 
 /// The rows of `frame` (by index, ascending) that fail the contract, each with the rule that
 /// caught it (naming its row in the request, 1-based): halves are checked until each bad row
-/// stands alone. Empty when the request fails for another reason (a missing column).
-pub fn failing_rows(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Vec<(usize, String)> {
+/// stands alone. Empty when every row fits; the error itself when the request fails for another
+/// reason (a missing column).
+pub fn failing_rows(info: &ModelInfo, binding: &Binding, frame: &DataFrame) -> Result<Vec<(usize, String)>> {
     crate::core::convert::failing_rows_by_halves(frame.height(), |start, len| {
         match prepare_at(info, binding, &frame.slice(start as i64, len), start as u64) {
             Ok(_) => Ok(None),
             Err(e @ Error::Data { .. }) => Ok(Some(e.to_string())),
-            Err(_) => Err(()),
+            Err(e) => Err(e),
         }
     })
-    .unwrap_or_default()
 }
 
 /// [`prepare`] for rows that start at row `first_row` of the request (for the rows its errors name).
