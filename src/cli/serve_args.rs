@@ -63,13 +63,15 @@ pub struct ServeArgs {
     #[arg(long)]
     pub shutdown_grace: Option<f64>,
     /// A route: a served name over a champion and a challenger (with --champion, --challenger,
-    /// --strategy, …). A basic route on NAME@STAGE follows the stage as it moves.
+    /// --strategy, …). A route on NAME@STAGE with no challenger follows the stage as it moves: a
+    /// basic one swaps each new version in; a canary or shadow one rolls it out through --gate first.
     #[arg(long, value_name = "NAME")]
     pub route: Option<String>,
     /// The route's champion: a .onnx file, a bundle, or NAME@STAGE / NAME@VERSION.
     #[arg(long, value_name = "REF", requires = "route")]
     pub champion: Option<String>,
-    /// The route's challenger.
+    /// The route's challenger (none, with a canary or shadow strategy on NAME@STAGE: each new
+    /// version of the stage becomes the challenger).
     #[arg(long, value_name = "REF", requires = "route")]
     pub challenger: Option<String>,
     /// basic | blue-green | canary:PCT[,PCT…][@INTERVAL] | shadow[:PCT][@INTERVAL] [default: basic].

@@ -496,7 +496,8 @@ impl Registry {
     }
 
     /// Record that a rollout of `from` over `stage` (serving `to`) was aborted: a rollback event
-    /// with the reason, the stage itself unchanged (it never left `to`).
+    /// with the reason. A stage that names `from` (a server rolling out the stage's new version
+    /// canary- or shadow-first) goes back to `to`; otherwise it never left `to` and is unchanged.
     pub fn record_aborted_rollout(
         &self,
         name: &str,
@@ -513,6 +514,9 @@ impl Registry {
             let entry = index.models.get_mut(name).ok_or_else(|| self.unknown(name))?;
             if entry.version(from).is_none() || entry.version(to).is_none() {
                 return Err(Error::Invalid(format!("{name} has no version {from} or {to}")));
+            }
+            if entry.stages.get(stage) == Some(&from) {
+                entry.stages.insert(stage.to_string(), to);
             }
             entry.history.push(event(by, Action::Rollback, Some(stage), Some(from), Some(to), reason));
             Ok(())

@@ -147,6 +147,8 @@ strings! {
     deploy_champion: "Champion", "Campeón";
     deploy_challenger: "Challenger", "Aspirante";
     deploy_sources_tip: "An open model's file, or NAME@STAGE / NAME@VERSION from the registry", "El archivo de un modelo abierto, o NOMBRE@ETAPA / NOMBRE@VERSIÓN del registro";
+    deploy_challenger_tip: "An open model's file, or NAME@STAGE / NAME@VERSION from the registry. Leave it empty, with a champion NAME@STAGE and a canary or shadow strategy, to roll out each new version of the stage (a promotion, a retrain) through the gate first", "El archivo de un modelo abierto, o NOMBRE@ETAPA / NOMBRE@VERSIÓN del registro. Déjelo vacío, con un campeón NOMBRE@ETAPA y una estrategia canary o shadow, para desplegar primero cada nueva versión de la etapa (una promoción, un reentrenamiento) a través de la puerta";
+    deploy_waiting: "follows the registry stage: its next version (a promotion, a retrain) rolls out here through the gate", "sigue la etapa del registro: su próxima versión (una promoción, un reentrenamiento) se despliega aquí a través de la puerta";
     deploy_strategy: "Strategy", "Estrategia";
     deploy_strategy_tip: "canary:10,50,100@30s (shares and the interval), shadow[:PCT][@INTERVAL] or blue-green", "canary:10,50,100@30s (cuotas e intervalo), shadow[:PCT][@INTERVALO] o blue-green";
     deploy_sticky: "Sticky key column", "Columna de clave fija";

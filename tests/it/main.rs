@@ -14,6 +14,7 @@ mod compare_golden;
 mod contract_check;
 mod corpus;
 mod drift_golden;
+mod follow;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]

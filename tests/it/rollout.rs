@@ -1,6 +1,7 @@
 //! Deployment strategies on a real `mirador serve` over real HTTP: the canary's share and
 //! stickiness, a shadow that fails or sleeps, a bad challenger aborted by its gate (the rollback in
-//! the registry's history), a good one promoted, and a registry promotion under load.
+//! the registry's history), a good one promoted, replay, the bundle's PromQL, SIGHUP. Routes that
+//! follow a registry stage are in `follow.rs`.
 //!
 //! Expected answers come from outside the code under test: Python onnxruntime's goldens for churn_v1
 //! (within 1e-5: ONNX Runtime's float32 kernels round a row scored alone an ulp or two away from the
@@ -8,50 +9,18 @@
 //! for `constant_class` (every coefficient zero, intercepts (3, −3)) the logistic function's value
 //! 1 / (1 + e³); shares from the binomial distribution.
 
-use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::server::{ChurnForm, Server, churn_request, promtool, try_request};
-use crate::common::{TOLERANCE, Table, golden, mirador_bin, read_text, repo};
-
-const TOKEN: &str = "test-token-0123456789";
+use crate::common::rollout::*;
+use crate::common::server::{Server, promtool};
+use crate::common::{TOLERANCE, golden, mirador_bin, repo};
 
 /// P(churn) of the constant challenger: sigmoid(−3).
 fn constant_p1() -> f64 {
     1.0 / (1.0 + 3f64.exp())
-}
-
-/// A V2 request for churn models: the current data's `rows` (column form), with the customer id
-/// as an extra input when `with_key`, and `key` as the request's parameter.
-fn request_for(current: &Table, rows: &[usize], with_key: bool, key: Option<&str>) -> String {
-    churn_request(current, rows, ChurnForm { customer_id: with_key, key, ..ChurnForm::default() })
-}
-
-fn infer(server: &Server, model: &str, body: &str) -> Value {
-    let reply = server.post(&format!("/v2/models/{model}/infer"), body);
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()
-}
-
-fn admin(server: &Server, method: &str, path: &str, body: &str) -> Value {
-    let auth = format!("Bearer {TOKEN}");
-    let reply = server.request(
-        method,
-        path,
-        &[("Authorization", auth.as_str()), ("Content-Type", "application/json")],
-        body.as_bytes(),
-    );
-    assert_eq!(reply.status, 200, "{method} {path}: {}", reply.text());
-    reply.json()
-}
-
-fn current() -> Table {
-    read_text(&repo("sample-data/churn_current.csv"))
 }
 
 /// Share within `p ± 4σ` of `n` draws.
@@ -302,62 +271,6 @@ fn a_shadow_that_fails_or_sleeps_never_changes_an_answer_or_slows_it_beyond_nois
     assert!(text("sticky").iter().all(|s| s == "false"), "no key: no row is sticky");
 }
 
-/// `mirador registry --dir DIR ARGS`, which must succeed; its output.
-fn registry_cli(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(mirador_bin())
-        .arg("registry")
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .current_dir(repo(""))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A registry holding churn_v1 as churn v1 (production) and `challengers` as v2, v3, …
-fn registry_with(dir: &Path, challengers: &[&str]) {
-    registry_cli(dir, &["add", "churn", "sample-models/churn_v1.onnx", "--note", "champion"]);
-    registry_cli(dir, &["promote", "churn@1", "--stage", "production", "--reason", "launch"]);
-    for c in challengers {
-        registry_cli(dir, &["add", "churn", c, "--note", "challenger"]);
-    }
-}
-
-fn history(dir: &Path) -> Value {
-    serde_json::from_str(&registry_cli(dir, &["history", "churn", "--json"])).unwrap()
-}
-
-/// A server whose route `churn` follows `churn@production` in the registry `reg` (looked at every
-/// 0.2 s), with `extra` flags.
-fn following_production(reg: &Path, extra: &[&str]) -> Server {
-    let mut args = vec!["--registry", reg.to_str().unwrap(), "--route", "churn", "--champion", "churn@production"];
-    args.extend_from_slice(&["--follow-secs", "0.2"]);
-    args.extend_from_slice(extra);
-    Server::start(&args)
-}
-
-/// Send traffic until `done` says stop or `limit` passes; the count of non-200 answers.
-fn traffic(server: &Server, limit: Duration, done: impl Fn() -> bool) -> usize {
-    let data = current();
-    let start = Instant::now();
-    let mut failed = 0;
-    let mut i = 0;
-    while start.elapsed() < limit && !done() {
-        let rows: Vec<usize> = (0..10).map(|k| (i * 10 + k) % data.rows()).collect();
-        let body = request_for(&data, &rows, true, None);
-        let reply = server.post("/v2/models/churn/infer", &body);
-        failed += usize::from(reply.status != 200);
-        i += 1;
-    }
-    failed
-}
-
-fn route_state(server: &Server) -> Value {
-    admin(server, "GET", "/admin/routes", "")["routes"][0].clone()
-}
-
 #[test]
 fn a_bad_challenger_is_aborted_by_its_gate_and_a_good_one_is_promoted_both_written_to_the_registry() {
     let dir = tempfile::tempdir().unwrap();
@@ -438,62 +351,6 @@ fn a_bad_challenger_is_aborted_by_its_gate_and_a_good_one_is_promoted_both_writt
         (json!("promote"), json!(3), json!("production")),
         "{last}"
     );
-}
-
-#[test]
-fn a_registry_promotion_under_load_swaps_the_served_version_with_no_failed_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let reg = dir.path().to_path_buf();
-    registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
-    let server = Arc::new(following_production(&reg, &[]));
-    let stop = Arc::new(AtomicBool::new(false));
-    let (failed, sent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let data = Arc::new(current());
-    let versions = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let clients: Vec<_> = (0..4)
-        .map(|t| {
-            let (stop, failed, sent, data, versions, port) = (
-                Arc::clone(&stop),
-                Arc::clone(&failed),
-                Arc::clone(&sent),
-                Arc::clone(&data),
-                Arc::clone(&versions),
-                server.port,
-            );
-            std::thread::Builder::new()
-                .name(format!("load-{t}"))
-                .spawn(move || {
-                    let mut i = t;
-                    while !stop.load(Ordering::SeqCst) {
-                        let body = request_for(&data, &[i % data.rows()], false, None);
-                        let reply = try_request(port, "POST", "/v2/models/churn/infer", &[], body.as_bytes()).unwrap();
-                        sent.fetch_add(1, Ordering::SeqCst);
-                        if reply.status == 200 {
-                            versions.lock().unwrap().push(reply.json()["model_version"].as_str().unwrap().to_string());
-                        } else {
-                            failed.fetch_add(1, Ordering::SeqCst);
-                        }
-                        i += 4;
-                    }
-                })
-                .unwrap()
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(700));
-    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "swap under load"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline && versions.lock().unwrap().iter().filter(|v| *v == "2").count() < 50 {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    stop.store(true, Ordering::SeqCst);
-    for c in clients {
-        c.join().unwrap();
-    }
-    let versions = versions.lock().unwrap();
-    assert_eq!(failed.load(Ordering::SeqCst), 0, "of {} requests", sent.load(Ordering::SeqCst));
-    let first_new = versions.iter().position(|v| v == "2").expect("version 2 answered after the promotion");
-    assert!(first_new > 0 && versions[..first_new].iter().all(|v| v == "1"), "version 1 answered before");
-    assert!(versions.iter().filter(|v| *v == "2").count() >= 50);
 }
 
 fn replay(args: &[&str]) -> (Option<i32>, Value) {
@@ -680,120 +537,4 @@ fn sighup_applies_a_changed_config_file_and_a_broken_one_changes_nothing() {
         stderr.contains("SIGHUP: config read again: added spend_regressor (basic); changed churn (basic)"),
         "{stderr}"
     );
-}
-
-#[test]
-fn a_new_version_whose_errors_spike_after_the_switch_falls_back_and_the_stage_is_rolled_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let reg = dir.path().to_path_buf();
-    // Version 2 loads and warms (its inputs are churn_v1's) but fails every request.
-    registry_with(&reg, &["tests/fixtures/failing_v1.onnx"]);
-    let server = following_production(&reg, &["--fallback-secs", "30"]);
-    let data = current();
-    let ask = |i: usize| {
-        let body = request_for(&data, &[i % data.rows()], false, None);
-        try_request(server.port, "POST", "/v2/models/churn/infer", &[], body.as_bytes()).unwrap()
-    };
-    assert_eq!(ask(0).status, 200);
-    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "a bad release"]);
-    // Requests fail once version 2 answers, until the server sends it back.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (mut failed, mut recovered) = (0, false);
-    let mut i = 0;
-    while Instant::now() < deadline {
-        let reply = ask(i);
-        i += 1;
-        if reply.status != 200 {
-            failed += 1;
-        } else if failed > 0 {
-            assert_eq!(reply.json()["model_version"], json!("1"), "the old version answers again");
-            recovered = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(failed >= 10 && recovered, "{failed} failed requests, recovered: {recovered}");
-    assert!(failed < 200, "it fell back soon: {failed} failed requests");
-    let history = history(&reg);
-    let last = history.as_array().unwrap().last().unwrap();
-    assert_eq!(
-        (last["action"].as_str(), last["from"].as_u64(), last["to"].as_u64()),
-        (Some("rollback"), Some(2), Some(1))
-    );
-    let reason = last["reason"].as_str().unwrap();
-    assert!(reason.contains("version 2 failed") && reason.contains("of its first"), "{reason}");
-    // The stage is back on version 1, so the route stays there.
-    std::thread::sleep(Duration::from_millis(600));
-    for k in 0..20 {
-        let reply = ask(i + k);
-        assert_eq!((reply.status, reply.json()["model_version"].clone()), (200, json!("1")));
-    }
-}
-
-#[test]
-fn a_promoted_version_whose_file_is_corrupt_is_never_served_and_the_stage_goes_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let reg = dir.path().to_path_buf();
-    registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
-    let server = following_production(&reg, &[]);
-    // Version 2's stored file is damaged on disk after it was registered.
-    let show: Value = serde_json::from_str(&registry_cli(&reg, &["show", "churn@2", "--json"])).unwrap();
-    let stored = reg.join(show["file"].as_str().unwrap());
-    let mut perms = std::fs::metadata(&stored).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&stored, perms).unwrap();
-    std::fs::write(&stored, b"not a model any more").unwrap();
-    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "release"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let reason = loop {
-        let h = history(&reg);
-        let last = h.as_array().unwrap().last().unwrap().clone();
-        if last["action"] == "rollback" {
-            break last["reason"].as_str().unwrap().to_string();
-        }
-        assert!(Instant::now() < deadline, "the stage was never rolled back: {h}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(reason.contains("churn@2 failed to load"), "{reason}");
-    let data = current();
-    for i in 0..10 {
-        let body = request_for(&data, &[i], false, None);
-        let reply = try_request(server.port, "POST", "/v2/models/churn/infer", &[], body.as_bytes()).unwrap();
-        assert_eq!((reply.status, reply.json()["model_version"].clone()), (200, json!("1")));
-    }
-}
-
-#[test]
-fn a_new_version_whose_latency_spikes_after_the_switch_falls_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let reg = dir.path().to_path_buf();
-    // Version 2 gives churn_v1's answers, about 12 ms a row slower: 40-row requests take ~0.5 s.
-    registry_with(&reg, &["tests/fixtures/slow_v1.onnx"]);
-    let server = following_production(&reg, &["--fallback-secs", "60"]);
-    let data = current();
-    let rows: Vec<usize> = (0..40).collect();
-    let body = request_for(&data, &rows, false, None);
-    for _ in 0..10 {
-        assert_eq!(infer(&server, "churn", &body)["model_version"], json!("1"));
-    }
-    registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "a slow release"]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (mut slow, mut back) = (0, false);
-    while Instant::now() < deadline {
-        let answer = infer(&server, "churn", &body);
-        match answer["model_version"].as_str() {
-            Some("2") => slow += 1,
-            Some("1") if slow > 0 => {
-                back = true;
-                break;
-            }
-            _ => {}
-        }
-    }
-    assert!(back && slow >= 10, "{slow} slow answers, back on version 1: {back}");
-    let history = history(&reg);
-    let last = history.as_array().unwrap().last().unwrap();
-    assert_eq!((last["action"].as_str(), last["to"].as_u64()), (Some("rollback"), Some(1)));
-    assert!(last["reason"].as_str().unwrap().contains("(latency)"), "{last}");
 }

@@ -31,6 +31,12 @@
 //! strategy = "canary:5,25,50,100@60s"
 //! sticky_key = "customer_id"
 //! gate = "score_psi <= 0.2; positive_rate_diff <= 0.05; error_rate <= 0.01"
+//!
+//! [[routes]]                     # no challenger: each new version of the stage rolls out
+//! name = "churn"                 # as a canary first (a retrain's promotion reaches clients
+//! champion = "churn@production"  # only through this gate)
+//! strategy = "canary:10,50,100@5m"
+//! gate = "score_psi <= 0.2; error_rate <= 0.01"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -38,6 +44,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::core::error::{Error, Result};
+use crate::core::rollout::Strategy;
 use crate::core::runtime;
 use crate::core::settings;
 
@@ -69,8 +76,10 @@ impl ModelSpec {
 pub struct RouteSpec {
     /// The name clients call.
     pub name: String,
-    /// The version serving now: a model file, a bundle, or `NAME@STAGE` / `NAME@VERSION`. A basic
-    /// route on `NAME@STAGE` follows the stage: when it moves, the new version takes over.
+    /// The version serving now: a model file, a bundle, or `NAME@STAGE` / `NAME@VERSION`. A route
+    /// on `NAME@STAGE` with no challenger follows the stage: when it moves, a basic route swaps
+    /// the new version in (with the fallback); a canary or shadow route rolls it out as the
+    /// challenger, through the gate, and moves the stage back if the gate aborts it.
     pub champion: String,
     /// The version rolling out.
     #[serde(default)]
@@ -90,6 +99,25 @@ pub struct RouteSpec {
     /// Rows the challenger needs in an interval for a measurement (fewer: inconclusive).
     #[serde(default = "default_min_rows")]
     pub min_rows: u64,
+}
+
+impl RouteSpec {
+    /// Whether the route follows its champion's registry stage and rolls each new version out by
+    /// its canary or shadow strategy (no challenger named; the champion is `NAME@STAGE`).
+    pub fn rolls_out_stage(&self) -> bool {
+        self.challenger.is_none()
+            && Strategy::parse(&self.strategy).is_ok_and(|s| s.interval_secs().is_some())
+            && stage_ref(&self.champion).is_some()
+    }
+}
+
+/// `(NAME, STAGE)` when `source` is a registry stage (`churn@production`: not a version number,
+/// not an existing path).
+pub fn stage_ref(source: &str) -> Option<(String, String)> {
+    let (name, stage) = source.rsplit_once('@')?;
+    let is_path = Path::new(source).exists();
+    (!is_path && !name.is_empty() && stage.parse::<u32>().is_err() && valid_name(stage))
+        .then(|| (name.to_string(), stage.to_string()))
 }
 
 fn basic() -> String {
@@ -258,16 +286,22 @@ impl ServeConfig {
             if !names.insert(r.name.clone()) {
                 return Err(Error::Invalid(format!("two models are served as '{}'", r.name)));
             }
-            let strategy = crate::core::rollout::Strategy::parse(&r.strategy)?;
-            if strategy.needs_challenger() != r.challenger.is_some() {
-                return Err(Error::Invalid(if r.challenger.is_none() {
+            let strategy = Strategy::parse(&r.strategy)?;
+            if strategy.needs_challenger() != r.challenger.is_some() && !r.rolls_out_stage() {
+                return Err(Error::Invalid(if r.challenger.is_some() {
+                    format!("route '{}': a challenger needs a strategy: blue-green, canary:PCT… or shadow", r.name)
+                } else if strategy.interval_secs().is_some() {
+                    format!(
+                        "route '{}': the {} strategy needs a challenger (--challenger REF), or a champion that is a registry stage (NAME@STAGE) whose new versions it rolls out",
+                        r.name,
+                        strategy.kind()
+                    )
+                } else {
                     format!(
                         "route '{}': the {} strategy needs a challenger (--challenger REF)",
                         r.name,
                         strategy.kind()
                     )
-                } else {
-                    format!("route '{}': a challenger needs a strategy: blue-green, canary:PCT… or shadow", r.name)
                 }));
             }
             crate::core::rollout::Gate::parse(&r.gate, r.failure_limit, r.min_rows)?;
@@ -401,5 +435,32 @@ mod tests {
         assert_eq!(ModelSpec::parse("v2=churn@2").name.as_deref(), Some("v2"));
         assert_eq!(ModelSpec::parse("churn@2").name, None);
         assert_eq!(ModelSpec::parse("./models/x=y.onnx").name, None);
+    }
+
+    #[test]
+    fn a_canary_or_shadow_route_without_a_challenger_must_follow_a_stage() {
+        let route = |champion: &str, strategy: &str| RouteSpec {
+            name: "churn".into(),
+            champion: champion.into(),
+            challenger: None,
+            strategy: strategy.into(),
+            sticky_key: None,
+            gate: String::new(),
+            failure_limit: 0,
+            min_rows: 100,
+        };
+        let check = |r: RouteSpec| ServeConfig { routes: vec![r], ..ServeConfig::default() }.check();
+        for strategy in ["canary:10,100@1m", "shadow"] {
+            assert!(route("churn@production", strategy).rolls_out_stage());
+            check(route("churn@production", strategy)).unwrap();
+            for fixed in ["churn@3", "sample-models/churn_v1.onnx"] {
+                assert!(!route(fixed, strategy).rolls_out_stage());
+                let e = check(route(fixed, strategy)).unwrap_err().to_string();
+                assert!(e.contains("needs a challenger") && e.contains("NAME@STAGE"), "{e}");
+            }
+        }
+        let e = check(route("churn@production", "blue-green")).unwrap_err().to_string();
+        assert!(e.contains("blue-green strategy needs a challenger"), "{e}");
+        assert!(!route("churn@production", "basic").rolls_out_stage(), "basic swaps; it rolls nothing out");
     }
 }

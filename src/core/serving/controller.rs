@@ -1,45 +1,25 @@
 //! The routes' clock, on its own thread: every interval it measures each rolling-out route's gate
 //! and acts on the outcome — the next canary step, an abort (all traffic back to the champion,
 //! a rollback recorded in the registry with the failing measurement as the reason) or a promotion
-//! (the challenger takes over; recorded as a promotion of its stage). It also follows registry
-//! stages: a basic route on `NAME@STAGE` loads and warms the stage's new version when the stage
-//! moves (a promote or rollback from the command line, the window or another process) and swaps it
-//! in; requests in flight finish on the old one. **Fallback**: a new version that fails to load or
-//! warm up is not served and the stage is rolled back; one whose error rate or latency spikes in
-//! its first `fallback_secs` (more than half of at least [`FALLBACK_MIN_REQUESTS`] requests fail,
-//! or their mean latency is over [`FALLBACK_LATENCY_FACTOR`] times the old version's and
-//! [`FALLBACK_LATENCY_MARGIN_MS`] above it) is swapped back to the version it replaced (still
-//! warm) and the stage is rolled back, the measurement as the reason in the registry's history.
+//! (the challenger takes over; recorded as a promotion of its stage). Every `follow_secs` it also
+//! looks at the registry stages routes follow and, when one moved, lets [`super::follow`] load the
+//! new version (swapped in, or rolled out by the route's strategy) and watch it on probation.
 //!
 //! Manual actions (promote, abort, a weight, a blue/green switch) go through [`act`], from the
 //! server's `/admin` endpoint or the window.
 
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, Sender, bounded};
 use serde::Deserialize;
 
-use super::config::{ModelSpec, ServeConfig};
+use super::config::{ServeConfig, stage_ref};
+use super::follow::{Loader, SERVER_USER, follow_stage, on_probation};
 use super::route::{Arms, Route};
-use super::source::ServedModel;
-use super::{Endpoint, config};
 use crate::core::error::{Error, Result};
 use crate::core::registry::Registry;
 use crate::core::rollout::{Outcome, Phase, Strategy};
-
-/// Who the registry records for actions the server takes.
-pub const SERVER_USER: &str = "mirador serve";
-
-/// Requests a new version must answer before its error rate can send it back.
-pub const FALLBACK_MIN_REQUESTS: u64 = 10;
-/// The share of failed requests (in the fallback window) that sends a new version back.
-pub const FALLBACK_ERROR_RATE: f64 = 0.5;
-/// How many times the old version's mean latency the new one's may reach before it goes back…
-pub const FALLBACK_LATENCY_FACTOR: f64 = 5.0;
-/// …provided it is also this much slower (so a fast model's small jitter never counts).
-pub const FALLBACK_LATENCY_MARGIN_MS: f64 = 250.0;
 
 /// The running clock; dropping it stops the thread.
 pub struct Controller {
@@ -56,19 +36,12 @@ impl Drop for Controller {
     }
 }
 
-/// What the clock needs to load a new version.
-#[derive(Clone)]
-struct Loader {
-    config: ServeConfig,
-    workers: usize,
-}
-
 impl Controller {
     /// Start the clock over `routes` (as they change): it measures the routes with a gate and
     /// follows the stages of those that follow one.
     pub fn start(routes: Arc<super::routes::RouteTable>, config: &ServeConfig) -> Result<Self> {
         let (tx, rx) = bounded::<()>(1);
-        let loader = Loader { config: config.clone(), workers: config.workers().0 };
+        let loader = Loader::new(config);
         let tick = Duration::from_secs_f64(config.follow_secs.min(0.25));
         let thread = std::thread::Builder::new()
             .name("mirador-routes".into())
@@ -82,7 +55,7 @@ impl Controller {
                     let busy = routes
                         .all()
                         .into_iter()
-                        .filter(|r| r.strategy.interval_secs().is_some() || follows(r).is_some());
+                        .filter(|r| r.strategy.interval_secs().is_some() || r.follows_stage().is_some());
                     for route in busy {
                         measure(&route, &loader.config.registry);
                         on_probation(&route, &loader);
@@ -95,22 +68,6 @@ impl Controller {
             .map_err(|e| Error::internal(format!("cannot start the routes' clock: {e}")))?;
         Ok(Self { stop: Some(tx), thread: Some(thread) })
     }
-}
-
-/// `(name, stage)` when the route's champion is a registry stage it follows (basic routes only).
-fn follows(route: &Route) -> Option<(String, String)> {
-    if route.strategy != Strategy::Basic {
-        return None;
-    }
-    registry_stage(&route.champion_source)
-}
-
-/// `NAME@STAGE` (a stage, not a version number), when `source` is one and is not a path.
-fn registry_stage(source: &str) -> Option<(String, String)> {
-    let (name, stage) = source.rsplit_once('@')?;
-    let is_path = std::path::Path::new(source).exists();
-    (!is_path && !name.is_empty() && stage.parse::<u32>().is_err() && config::valid_name(stage))
-        .then(|| (name.to_string(), stage.to_string()))
 }
 
 /// Measure the gate when an interval has passed, and act on the outcome.
@@ -147,12 +104,17 @@ fn measure(route: &Route, registry: &std::path::Path) {
             }
         }
         Outcome::Aborted { reason, .. } => abort(route, registry, &reason, SERVER_USER),
-        Outcome::Promoted { .. } => promote(route, registry, "every canary step passed its gate", SERVER_USER),
+        Outcome::Promoted { .. } => {
+            let why =
+                if route.strategy.steps() > 1 { "every canary step passed its gate" } else { "it passed its gate" };
+            promote(route, registry, why, SERVER_USER);
+        }
     }
 }
 
 /// All traffic back to the champion; the abort is recorded in the registry when both versions
-/// are registry versions of one model.
+/// are registry versions of one model. A route rolling out its followed stage's new version also
+/// lets the challenger go, and the stage goes back to the champion.
 fn abort(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     route.set_weight(0.0);
     route.set_mirror(0.0);
@@ -167,10 +129,17 @@ fn abort(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     }
     route.note(format!("rollback: all traffic to the champion — {reason}"));
     let arms = route.arms();
-    if let (Some((name, stage)), Some(challenger)) = (registry_stage(&route.champion_source), &arms.challenger)
-        && let (Ok(from), Ok(to)) =
-            (challenger.served.version.parse::<u32>(), arms.champion.served.version.parse::<u32>())
-    {
+    let Some(challenger) = &arms.challenger else { return };
+    if route.follows_stage().is_some() {
+        *route.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(challenger.served.version.clone());
+        route.end_rollout();
+    }
+    if let (Some((name, stage)), Ok(from), Ok(to)) = (
+        stage_ref(&route.champion_source),
+        challenger.served.version.parse::<u32>(),
+        arms.champion.served.version.parse::<u32>(),
+    ) {
         let reason =
             format!("{} rollout of {name}@{from} on route {} aborted: {reason}", route.strategy.kind(), route.name);
         if let Err(e) = Registry::open(registry).record_aborted_rollout(&name, &stage, from, to, by, &reason) {
@@ -180,7 +149,7 @@ fn abort(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
 }
 
 /// The challenger takes over; recorded as a promotion of the champion's stage when both are
-/// registry versions.
+/// registry versions (unless the stage already names it: a followed stage's rollout completing).
 fn promote(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     let arms = route.arms();
     let Some(challenger) = arms.challenger.clone() else { return };
@@ -197,113 +166,16 @@ fn promote(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     route.set_mirror(0.0);
     route.swap(Arms { champion: Arc::clone(&challenger), challenger: None });
     route.note(format!("promotion completed: version {} serves all traffic ({reason})", challenger.served.version));
-    if let (Some((name, stage)), Ok(version)) =
-        (registry_stage(&route.champion_source), challenger.served.version.parse::<u32>())
-    {
-        let reason = format!("{} rollout on route {}: {reason}", route.strategy.kind(), route.name);
-        if let Err(e) = Registry::open(registry).promote(&name, version, &stage, by, &reason) {
-            route.note(format!("could not record the promotion in the registry: {e}"));
-        }
+    let Some((name, stage)) = stage_ref(&route.champion_source) else { return };
+    let Ok(version) = challenger.served.version.parse::<u32>() else { return };
+    let registry = Registry::open(registry);
+    if registry.resolve(&format!("{name}@{stage}")).is_ok_and(|(_, v)| v == version) {
+        route.note(format!("{name}@{stage} already names version {version} in the registry"));
+        return;
     }
-}
-
-/// Load the stage's version when it moved, and swap it in.
-fn follow_stage(route: &Route, loader: &Loader) -> Result<()> {
-    let Some((name, stage)) = follows(route) else { return Ok(()) };
-    let registry = Registry::open(&loader.config.registry);
-    let (_, version) = registry.resolve(&format!("{name}@{stage}"))?;
-    let current = route.arms().champion;
-    if current.served.version == version.to_string() {
-        return Ok(());
-    }
-    let spec = ModelSpec { source: format!("{name}@{version}"), name: Some(route.name.clone()) };
-    let loaded = ServedModel::load(&spec, &loader.config.registry)
-        .and_then(|served| Endpoint::start(served, &loader.config, loader.workers));
-    let endpoint = match loaded {
-        Ok(e) => Arc::new(e),
-        Err(e) => {
-            // Never served: the stage goes back, so the registry says what actually answers.
-            let reason = format!("{name}@{version} failed to load or warm up on route {}: {e}", route.name);
-            route.note(format!("fallback: version {} keeps answering — {reason}", current.served.version));
-            if let Err(e) = registry.rollback(&name, &stage, SERVER_USER, &reason) {
-                route.note(format!("could not roll the stage back in the registry: {e}"));
-            }
-            return Ok(());
-        }
-    };
-    super::route::same_answers(&route.name, &current, &endpoint).or_else(|e| {
-        // A new version with other inputs still replaces the old one (the stage says so); say so.
-        route.note(format!("note: {e}"));
-        Ok::<(), Error>(())
-    })?;
-    let counters = &route.counters[super::route::Arm::Champion as usize];
-    let base = (
-        counters.requests.load(Ordering::Relaxed),
-        counters.errors.load(Ordering::Relaxed),
-        counters.latency_us.load(Ordering::Relaxed),
-    );
-    route.swap(Arms { champion: endpoint, challenger: None });
-    if loader.config.fallback_secs > 0.0 {
-        let previous = Arc::clone(&current);
-        *route.probation.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(super::route::Probation { previous, since: Instant::now(), base });
-    }
-    route.note(format!(
-        "{name}@{stage} moved from version {} to {version}: version {version} now answers",
-        current.served.version
-    ));
-    Ok(())
-}
-
-/// A new version on probation: swap the old one back when its error rate spikes; release the old
-/// one when the window passes.
-fn on_probation(route: &Route, loader: &Loader) {
-    let mut probation = route.probation.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(p) = probation.as_ref() else { return };
-    let counters = &route.counters[super::route::Arm::Champion as usize];
-    let requests = counters.requests.load(Ordering::Relaxed).saturating_sub(p.base.0);
-    let errors = counters.errors.load(Ordering::Relaxed).saturating_sub(p.base.1);
-    let version = route.arms().champion.served.version.clone();
-    let mean_ms = |latency_us: u64, n: u64| (n > 0).then(|| latency_us as f64 / n as f64 / 1e3);
-    let new_mean = mean_ms(counters.latency_us.load(Ordering::Relaxed).saturating_sub(p.base.2), requests);
-    let old_mean = mean_ms(p.base.2, p.base.0);
-    let within = format!("within {:.0} s of the switch on route {}", loader.config.fallback_secs, route.name);
-    let spike = if requests < FALLBACK_MIN_REQUESTS {
-        None
-    } else if errors as f64 / requests as f64 > FALLBACK_ERROR_RATE {
-        Some(format!(
-            "version {version} failed {errors} of its first {requests} requests ({:.0} %) {within}",
-            100.0 * errors as f64 / requests as f64
-        ))
-    } else if let (Some(new), Some(old)) = (new_mean, old_mean)
-        && new > FALLBACK_LATENCY_FACTOR * old
-        && new > old + FALLBACK_LATENCY_MARGIN_MS
-    {
-        Some(format!(
-            "version {version}'s first {requests} requests took {new:.1} ms on average, against {old:.1} ms before (latency) {within}"
-        ))
-    } else {
-        None
-    };
-    if let Some(reason) = spike {
-        let previous = Arc::clone(&p.previous);
-        *probation = None;
-        drop(probation);
-        let back = previous.served.version.clone();
-        route.swap(Arms { champion: previous, challenger: None });
-        route.note(format!("fallback: version {back} answers again — {reason}"));
-        if let Some((name, stage)) = follows(route)
-            && let Err(e) = Registry::open(&loader.config.registry).rollback(&name, &stage, SERVER_USER, &reason)
-        {
-            route.note(format!("could not roll the stage back in the registry: {e}"));
-        }
-    } else if p.since.elapsed().as_secs_f64() >= loader.config.fallback_secs {
-        *probation = None;
-        drop(probation);
-        route.note(format!(
-            "version {version} held through its first {:.0} s ({errors} of {requests} requests failed)",
-            loader.config.fallback_secs
-        ));
+    let reason = format!("{} rollout on route {}: {reason}", route.strategy.kind(), route.name);
+    if let Err(e) = registry.promote(&name, version, &stage, by, &reason) {
+        route.note(format!("could not record the promotion in the registry: {e}"));
     }
 }
 

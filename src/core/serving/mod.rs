@@ -13,7 +13,8 @@
 //! - [`route`]: a served name over a champion and a challenger, with its strategy and live gate;
 //!   [`routes`]: the table of them, partly replaced when the config is read again;
 //!   [`dispatch`]: one request's rows split between them; [`controller`]: the clock that measures
-//!   the gate, steps, promotes or aborts, and follows registry stages;
+//!   the gate, steps, promotes or aborts; [`follow`]: registry stages followed, each new version
+//!   swapped in on probation or rolled out through the route's gate;
 //! - [`live`]: drift of the rows served, against a reference; [`quality`]: realised metrics from
 //!   late labels; [`alerting`]: rules on both, firing after their duration;
 //! - [`collect`]: payload events from KServe's logger, paired for the log;
@@ -27,6 +28,7 @@ pub mod collect;
 pub mod config;
 pub mod controller;
 pub mod dispatch;
+pub mod follow;
 pub mod launch;
 pub mod live;
 pub mod predlog;

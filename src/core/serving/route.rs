@@ -1,7 +1,7 @@
 //! A route: the name clients call, over a champion and (for blue/green, canary and shadow) a
 //! challenger, with its strategy, its live gate and what it has done. The split of one request's
-//! rows is in [`super::dispatch`]; the clock that measures the gate and follows registry stages is
-//! in [`super::controller`].
+//! rows is in [`super::dispatch`]; the clock that measures the gate is in [`super::controller`],
+//! and following registry stages in [`super::follow`].
 //!
 //! The arms are swapped atomically (a write lock held for the time of a pointer swap); a request
 //! takes its snapshot of them when it arrives and finishes on the versions it started on, so a
@@ -122,6 +122,11 @@ pub struct Route {
     /// After a followed stage moved: the version it replaced, kept warm while the new one proves
     /// itself (the clock swaps it back when the new one's errors spike).
     pub(super) probation: Mutex<Option<Probation>>,
+    /// The gate a challenger is judged by (kept to judge each new version of a followed stage).
+    gate: Gate,
+    /// A version of the followed stage this route aborted, not rolled out again while the stage
+    /// still names it (should the registry not have taken the rollback).
+    pub(super) refused: Mutex<Option<String>>,
 }
 
 /// A new version on probation after a switch.
@@ -144,7 +149,11 @@ impl Route {
         arms: Arms,
         sources: (String, Option<String>),
     ) -> Result<Self> {
-        if strategy.needs_challenger() != arms.challenger.is_some() {
+        let rolls_out_stage = strategy.interval_secs().is_some()
+            && arms.challenger.is_none()
+            && sources.1.is_none()
+            && super::config::stage_ref(&sources.0).is_some();
+        if strategy.needs_challenger() != arms.challenger.is_some() && !rolls_out_stage {
             return Err(Error::Invalid(if strategy.needs_challenger() {
                 format!("route '{name}': the {} strategy needs a challenger (--challenger REF)", strategy.kind())
             } else {
@@ -156,10 +165,13 @@ impl Route {
         if let Some(c) = &arms.challenger {
             same_answers(&name, &arms.champion, c)?;
         }
-        let analysis = strategy.interval_secs().map(|_| Analysis::new(strategy.clone(), gate));
+        let analysis = strategy
+            .interval_secs()
+            .filter(|_| arms.challenger.is_some())
+            .map(|_| Analysis::new(strategy.clone(), gate.clone()));
         let weight = analysis.as_ref().map_or(0.0, Analysis::weight);
         let mirror = match strategy {
-            Strategy::Shadow { share, .. } => share,
+            Strategy::Shadow { share, .. } if arms.challenger.is_some() => share,
             _ => 0.0,
         };
         let now = Instant::now();
@@ -183,7 +195,53 @@ impl Route {
             counters: Default::default(),
             contract_failures: std::sync::atomic::AtomicU64::new(0),
             probation: Mutex::new(None),
+            gate,
+            refused: Mutex::new(None),
         })
+    }
+
+    /// `(NAME, STAGE)` when the route follows its champion's registry stage: a basic route on
+    /// `NAME@STAGE`, or a canary or shadow route on one with no challenger of its own (it rolls
+    /// each new version of the stage out as its challenger).
+    pub fn follows_stage(&self) -> Option<(String, String)> {
+        let follows = match self.strategy {
+            Strategy::Basic => true,
+            Strategy::Canary { .. } | Strategy::Shadow { .. } => self.challenger_source.is_none(),
+            Strategy::BlueGreen => false,
+        };
+        follows.then(|| super::config::stage_ref(&self.champion_source)).flatten()
+    }
+
+    /// A followed stage moved: `challenger` rolls out over the champion by the route's strategy,
+    /// from its first step, judged by the route's gate; passing the last step promotes it (a
+    /// shadow too: the stage already names it).
+    pub(super) fn begin_rollout(&self, challenger: Arc<Endpoint>) {
+        let mut analysis = Analysis::new(self.strategy.clone(), self.gate.clone());
+        analysis.auto_promote = true;
+        let weight = analysis.weight();
+        {
+            let mut c = self.lock();
+            c.analysis = Some(analysis);
+            c.interval = IntervalStats::default();
+            c.interval_started = Instant::now();
+            c.last_pairs = (Vec::new(), Vec::new());
+        }
+        let champion = self.arms().champion;
+        self.swap(Arms { champion, challenger: Some(challenger) });
+        self.set_weight(weight);
+        self.set_mirror(match self.strategy {
+            Strategy::Shadow { share, .. } => share,
+            _ => 0.0,
+        });
+    }
+
+    /// A followed stage's rollout ended without a promotion: the challenger is let go, the
+    /// champion answers everything.
+    pub(super) fn end_rollout(&self) {
+        self.set_weight(0.0);
+        self.set_mirror(0.0);
+        let champion = self.arms().champion;
+        self.swap(Arms { champion, challenger: None });
     }
 
     /// The versions now (a request keeps this snapshot to its end).

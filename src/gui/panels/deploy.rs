@@ -200,15 +200,15 @@ impl DeployPanel {
             }
         }
         egui::Grid::new("deploy-form").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-            for (label, value, id) in [
-                (s.deploy_champion, &mut self.champion, "champion"),
-                (s.deploy_challenger, &mut self.challenger, "challenger"),
+            for (label, value, id, tip) in [
+                (s.deploy_champion, &mut self.champion, "champion", s.deploy_sources_tip),
+                (s.deploy_challenger, &mut self.challenger, "challenger", s.deploy_challenger_tip),
             ] {
                 let label = ui.label(label);
                 ui.horizontal(|ui| {
                     ui.add(egui::TextEdit::singleline(value).desired_width(360.0))
                         .labelled_by(label.id)
-                        .on_hover_text(s.deploy_sources_tip);
+                        .on_hover_text(tip);
                     ui.push_id(("deploy-pick", id), |ui| {
                         ui.menu_button("▼", |ui| {
                             for src in &sources {
@@ -271,7 +271,7 @@ impl DeployPanel {
         let routes: Vec<Arc<Route>> = serve
             .running
             .as_ref()
-            .map(|r| r.routes.iter().filter(|r| r.arms().challenger.is_some()).cloned().collect())
+            .map(|r| r.routes.iter().filter(|r| r.strategy != Strategy::Basic).cloned().collect())
             .unwrap_or_default();
         if routes.is_empty() {
             ui.label(s.deploy_none_live);
@@ -282,11 +282,18 @@ impl DeployPanel {
         for route in routes {
             let st = route.status();
             let state = match &st.state {
+                None if st.challenger.is_none() => "waiting".to_string(),
                 Some(Outcome::Running) | None => "running".to_string(),
                 Some(Outcome::Promoted { at }) => format!("promoted at {at}"),
                 Some(Outcome::Aborted { at, reason }) => format!("aborted at {at}: {reason}"),
             };
             ui.label(format!("● {} — {} — {}: {state}", st.name, st.strategy, s.deploy_state));
+            if st.challenger.is_none() {
+                // A route rolling out its stage's new versions, between two of them.
+                ui.label(format!("{} v{} — {}", route.champion_source, st.champion, s.deploy_waiting));
+                events_ui(ui, s, &st);
+                continue;
+            }
             ui.label(format!("{}: {:.0} %", s.deploy_share, st.weight.max(st.mirror) * 100.0));
             let last = st.measurements.last();
             egui::Grid::new(("deploy-arms", &st.name)).striped(true).num_columns(3).show(ui, |ui| {
@@ -376,11 +383,7 @@ impl DeployPanel {
                     ctx.send(Command::RouteAction(RouteRef(Arc::clone(&route)), Action::Abort { reason }));
                 }
             });
-            ui.collapsing(s.deploy_events, |ui| {
-                for e in st.events.iter().rev().take(20) {
-                    ui.monospace(format!("{}  {}", e.at, e.what));
-                }
-            });
+            events_ui(ui, s, &st);
         }
     }
 
@@ -554,4 +557,13 @@ fn route_name(champion: &str) -> String {
     };
     let clean: String = base.chars().filter(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')).collect();
     if clean.is_empty() { "model".into() } else { clean }
+}
+
+/// What a route did, newest first (the last 20).
+fn events_ui(ui: &mut egui::Ui, s: &crate::gui::i18n::Strings, st: &crate::core::serving::route::RouteStatus) {
+    ui.collapsing(s.deploy_events, |ui| {
+        for e in st.events.iter().rev().take(20) {
+            ui.monospace(format!("{}  {}", e.at, e.what));
+        }
+    });
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod rollout;
 pub mod server;
 #[cfg(feature = "gui")]
 pub mod window;
