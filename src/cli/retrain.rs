@@ -10,7 +10,8 @@ use crate::core::retrain::{RetrainReport, RetrainRequest, retrain};
 use crate::core::rollout::strategy::parse_duration;
 use crate::core::{CancelToken, Result};
 
-/// Run it: exit 0 promoted, 3 refused (by the gate or its contract), 1 error (nothing registered).
+/// Run it: exit 0 promoted (or passed, with `--no-promote`), 3 refused (by the gate or its
+/// contract), 1 error (nothing registered).
 pub fn run(args: &RetrainArgs, cancel: &CancelToken) -> Result<ExitCode> {
     let request = RetrainRequest {
         registry: args.registry.clone(),
@@ -24,11 +25,12 @@ pub fn run(args: &RetrainArgs, cancel: &CancelToken) -> Result<ExitCode> {
         timeout: std::time::Duration::from_secs_f64(parse_duration(&args.timeout)?),
         allow_contract_change: args.allow_contract_change,
         bundle: args.bundle.clone(),
+        promote: !args.no_promote,
     };
     // The training command's output, live, on stderr (stdout carries the report).
     let report = retrain(&request, cancel, &mut |line| eprintln!("  | {line}"))?;
     emit(args.json, &report, render)?;
-    Ok(if report.promoted { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
+    Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
 }
 
 fn render(r: &RetrainReport) -> String {
@@ -51,6 +53,10 @@ fn render(r: &RetrainReport) -> String {
     }
     match (r.candidate, r.promoted) {
         (Some(v), true) => s.push_str(&format!("promoted: version {v} is now {}\n", r.stage)),
+        (Some(v), false) if r.passed => s.push_str(&format!(
+            "passed, not promoted (--no-promote): version {v} is registered; {} stays version {} until `mirador registry promote {}@{v} --stage {}`\n",
+            r.stage, r.champion, r.name, r.stage
+        )),
         (Some(v), false) => s.push_str(&format!(
             "refused: version {v} is registered as a candidate; {} stays version {}\n",
             r.stage, r.champion

@@ -32,6 +32,10 @@ pub struct RetrainArgs {
     /// The stage the candidate would take over (its version is the champion).
     #[arg(long, default_value = "production")]
     pub promote_to: String,
+    /// Register and judge the candidate but leave the stage alone (exit 0 when it passed; promote
+    /// it later with `mirador registry promote`).
+    #[arg(long)]
+    pub no_promote: bool,
     /// Longest the training command may run (30s, 10m, 2h).
     #[arg(long, default_value = "1h")]
     pub timeout: String,

@@ -12,8 +12,9 @@
 //!    champion's: the same inputs (names and types) and the same classes, or the differences named.
 //! 3. Candidate and champion are compared on the holdout with the promotion gate.
 //! 4. The candidate is registered with its lineage, then promoted to the stage when everything
-//!    passed; otherwise the refusal, with every failing rule, goes in the registry's history and the
-//!    stage keeps its version. A run that fails, times out or writes no model registers nothing, and
+//!    passed (unless the caller promotes it itself: the window asks first); otherwise the
+//!    refusal, with every failing rule, goes in the registry's history and the stage keeps its
+//!    version. A run that fails, times out or writes no model registers nothing, and
 //!    its working folder is removed.
 
 use std::io::{BufRead, BufReader, Write};
@@ -60,17 +61,24 @@ pub struct RetrainRequest {
     pub allow_contract_change: bool,
     /// The champion's bundle (folder or `.tar.gz`): its golden rows must go through the candidate.
     pub bundle: Option<PathBuf>,
+    /// Promote a candidate that passes (the command line's default); otherwise it is registered and
+    /// judged, and promoting it is left to the caller (the window's Promote button).
+    pub promote: bool,
 }
 
 /// What a retrain did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetrainReport {
+    /// The registered model's name.
+    pub name: String,
     /// The run's id.
     pub run_id: String,
     /// The champion it was judged against (the stage's version), the candidate's parent.
     pub champion: u32,
     /// The candidate's version, when it was registered.
     pub candidate: Option<u32>,
+    /// Whether it passed every check (contract, golden rows, gate).
+    pub passed: bool,
     /// Whether it was promoted to the stage.
     pub promoted: bool,
     /// The stage.
@@ -89,6 +97,12 @@ pub struct RetrainReport {
     pub metrics: Vec<(String, Option<f64>, Option<f64>)>,
     /// Why it was refused, when it was.
     pub refused_because: Vec<String>,
+    /// The gate's outcome as the registry keeps it (promoting a candidate that passed records it).
+    pub gate_record: Option<GateRecord>,
+    /// The whole comparison on the holdout — metrics with paired intervals, curves, agreement and
+    /// flipped rows, latency — for the window's Compare view (not in the JSON report).
+    #[serde(skip)]
+    pub comparison: Option<Comparison>,
 }
 
 /// Retrain `request.name`; `line` gets the training command's output as it comes. Errors: the run
@@ -156,9 +170,11 @@ pub fn retrain(request: &RetrainRequest, cancel: &CancelToken, line: &mut dyn Fn
         differences.extend(problems);
     }
     let mut report = RetrainReport {
+        name: request.name.clone(),
         run_id: run_id.clone(),
         champion: champion_version,
         candidate: None,
+        passed: false,
         promoted: false,
         stage: request.stage.clone(),
         command: argv.clone(),
@@ -168,6 +184,8 @@ pub fn retrain(request: &RetrainRequest, cancel: &CancelToken, line: &mut dyn Fn
         gate: Vec::new(),
         metrics: Vec::new(),
         refused_because: Vec::new(),
+        gate_record: None,
+        comparison: None,
     };
     let by = current_user();
     if !differences.is_empty() && !request.allow_contract_change {
@@ -184,7 +202,7 @@ pub fn retrain(request: &RetrainRequest, cancel: &CancelToken, line: &mut dyn Fn
         evaluate: EvaluateRequest { target: request.target.clone(), ..Default::default() },
         gate,
         latency_rows: 200,
-        max_flips: 0,
+        max_flips: 500,
         id_column: None,
     };
     let comparison = compare_files(&[champion, candidate], &request.holdout, &compare, cancel, &mut |_, _| {})?;
@@ -213,18 +231,21 @@ pub fn retrain(request: &RetrainRequest, cancel: &CancelToken, line: &mut dyn Fn
     };
     let version = registry.add(&request.name, &output, &registration)?;
     report.candidate = Some(version);
-    if comparison.passed {
+    report.passed = comparison.passed;
+    report.gate_record = Some(record.clone());
+    if comparison.passed && request.promote {
         let reason = format!(
             "retrain {run_id}: passed the gate against version {champion_version} on {}",
             file_name(&request.holdout)
         );
         registry.promote_gated(&request.name, version, &request.stage, &by, &reason, Some(record))?;
         report.promoted = true;
-    } else {
+    } else if !comparison.passed {
         report.refused_because = record.results.iter().filter(|r| r.starts_with("FAIL")).cloned().collect();
         let reason = format!("retrain {run_id}: version {version} failed the gate against version {champion_version}");
         registry.record_refusal(&request.name, Some(version), &request.stage, &by, &reason, Some(record))?;
     }
+    report.comparison = Some(comparison);
     Ok(report)
 }
 

@@ -113,7 +113,7 @@ strings! {
     serve_alert_for: "Alert after", "Alertar tras";
     job_retrain: "Retrain", "Reentrenar";
     retrain_title: "Retrain", "Reentrenar";
-    retrain_intro: "Run your own training command on new data; the model it writes is checked against the stage's version (the same inputs and classes), compared with it on the holdout with the gate, registered with its lineage, and promoted only when every rule passes.", "Ejecutar su propio comando de entrenamiento con datos nuevos; el modelo que escribe se comprueba frente a la versión de la etapa (las mismas entradas y clases), se compara con ella en el conjunto reservado con la puerta, se registra con su linaje y solo se promueve si pasa todas las reglas.";
+    retrain_intro: "Run your own training command on new data; the model it writes is checked against the stage's version (the same inputs and classes), compared with it on the holdout with the gate and registered with its lineage. Promote is enabled only when every rule passes.", "Ejecutar su propio comando de entrenamiento con datos nuevos; el modelo que escribe se comprueba frente a la versión de la etapa (las mismas entradas y clases), se compara con ella en el conjunto reservado con la puerta y se registra con su linaje. Promover solo se habilita si pasa todas las reglas.";
     retrain_command: "Training command", "Comando de entrenamiento";
     retrain_command_tip: "Run without a shell, in a fresh folder; {data} {output} {holdout} {run_id} {workdir} {parent} are filled in. Remembered per model.", "Se ejecuta sin shell, en una carpeta nueva; se rellenan {data} {output} {holdout} {run_id} {workdir} {parent}. Se recuerda por modelo.";
     retrain_data: "New data", "Datos nuevos";
@@ -130,6 +130,9 @@ strings! {
     retrain_needs: "Give the training command, the new data, the holdout and its label column", "Indique el comando de entrenamiento, los datos nuevos, el conjunto reservado y su columna de etiqueta";
     retrain_promoted: "Promoted", "Promovido";
     retrain_refused: "Refused", "Rechazado";
+    retrain_passed: "Passed, not promoted yet", "Aprobado, aún sin promover";
+    retrain_promote_tip: "Move the stage to the candidate, with the gate it passed in the registry's history (a server following the stage picks it up through its route's strategy)", "Mover la etapa al candidato, con la puerta que pasó en el historial del registro (un servidor que sigue la etapa lo recoge con la estrategia de su ruta)";
+    retrain_stage_moved: "The stage moved since this retrain: run it again to judge the candidate against its version now", "La etapa cambió desde este reentrenamiento: vuelva a ejecutarlo para juzgar al candidato frente a su versión actual";
     retrain_stays: "stays version", "sigue en la versión";
     retrain_candidate: "Candidate", "Candidato";
     retrain_log: "Run log:", "Registro de la ejecución:";

@@ -56,7 +56,8 @@ impl MiradorApp {
                     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
                         self.panels.versions.ui(&mut ctx, ui);
                         if let Some(name) = self.panels.versions.current() {
-                            self.panels.retrain.ui(&mut ctx, ui, &name);
+                            let index = self.panels.versions.index.as_ref();
+                            self.panels.retrain.ui(&mut ctx, ui, &name, index);
                         }
                     });
                 }

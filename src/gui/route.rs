@@ -58,8 +58,7 @@ impl MiradorApp {
             }
             JobOutput::Gate(gate) => self.panels.versions.gate = Some(*gate),
             JobOutput::Retrained(report) => {
-                self.panels.retrain.job = None;
-                self.panels.retrain.result = Some(*report);
+                self.panels.retrain.set_result(*report);
                 // The registry changed (a candidate, a promotion or a refusal): read it again.
                 self.panels.versions.requested = false;
             }

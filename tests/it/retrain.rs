@@ -105,6 +105,36 @@ fn a_better_model_is_promoted_with_its_lineage_and_a_worse_one_is_refused() {
 }
 
 #[test]
+fn with_no_promote_a_better_candidate_is_registered_and_judged_but_the_stage_stays() {
+    let dir = registry();
+    let reg = dir.path();
+    let out = retrain(reg, "cp sample-models/churn_v1.onnx {output}", &["--no-promote"]);
+    assert_eq!(out.status.code(), Some(0), "it passed: {}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["passed"].as_bool(), report["promoted"].as_bool()), (Some(true), Some(false)), "{report}");
+    assert_eq!(report["gate_record"]["passed"], true, "{report}");
+    let e = entry(reg);
+    assert_eq!(e["stages"]["production"], 1, "the stage stays");
+    let last = e["history"].as_array().unwrap().last().unwrap();
+    assert_eq!((last["action"].as_str(), last["to"].as_u64()), (Some("register"), Some(2)), "{last}");
+    // The text report (another registry, the same run) says how to promote it.
+    let dir = registry();
+    let out = Command::new(mirador_bin())
+        .args(["retrain", "--registry", dir.path().to_str().unwrap(), "--name", "churn", "--no-promote"])
+        .args(["--command", "cp sample-models/churn_v1.onnx {output}", "--data", "sample-data/churn_current.csv"])
+        .args(["--holdout", "sample-data/churn_current.csv", "--target", "churned"])
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("passed, not promoted (--no-promote): version 2")
+            && text.contains("mirador registry promote churn@2 --stage production"),
+        "{text}"
+    );
+}
+
+#[test]
 fn another_contract_a_corrupt_model_or_a_failing_command_change_nothing() {
     let dir = registry();
     let reg = dir.path();

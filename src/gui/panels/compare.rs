@@ -41,10 +41,45 @@ pub struct ComparePanel {
     pub result: Option<Comparison>,
     /// What produced it.
     pub stamp: Stamp,
-    /// Results received so far (new results reset the plots' bounds).
-    pub generation: u64,
-    /// The view shown under the verdict.
+    /// The views under the verdict.
+    pub views: ComparisonView,
+}
+
+/// A comparison's views, one at a time under a selector — the metric table, curves, agreement,
+/// latency — on the Compare screen and in Retrain…'s result.
+#[derive(Default)]
+pub struct ComparisonView {
+    /// The view shown.
     pub view: View,
+    /// Results received so far (a new one resets the plots' bounds).
+    pub generation: u64,
+}
+
+impl ComparisonView {
+    /// Draw `result`'s views, scrolling within `max_height`; `salt` keeps two places apart.
+    pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui, result: &Comparison, salt: &str, max_height: f32) {
+        let s = ctx.s;
+        ui.horizontal(|ui| {
+            for (view, label) in [
+                (View::Metrics, s.metrics),
+                (View::Curves, s.curves),
+                (View::Agreement, s.agreement),
+                (View::Latency, s.latency),
+            ] {
+                if ui.selectable_label(self.view == view, label).clicked() {
+                    self.view = view;
+                }
+            }
+        });
+        let generation = self.generation;
+        let area = egui::ScrollArea::both().id_salt(salt).auto_shrink(false).max_height(max_height);
+        area.show(ui, |ui| match self.view {
+            View::Metrics => metric_table(ui, s, result),
+            View::Curves => curves_ui(ui, ctx, result, generation),
+            View::Agreement => agreement_ui(ui, s, result),
+            View::Latency => latency_ui(ui, s, result),
+        });
+    }
 }
 
 impl ComparePanel {
@@ -52,7 +87,7 @@ impl ComparePanel {
     pub fn set_result(&mut self, result: Comparison, stamp: Stamp) {
         self.result = Some(result);
         self.stamp = stamp;
-        self.generation += 1;
+        self.views.generation += 1;
     }
 
     /// Draw it.
@@ -116,25 +151,7 @@ impl ComparePanel {
         // Pinned: the verdict stays in view whatever is scrolled below.
         gate_ui(ui, s, result);
         ui.separator();
-        ui.horizontal(|ui| {
-            for (view, label) in [
-                (View::Metrics, s.metrics),
-                (View::Curves, s.curves),
-                (View::Agreement, s.agreement),
-                (View::Latency, s.latency),
-            ] {
-                if ui.selectable_label(self.view == view, label).clicked() {
-                    self.view = view;
-                }
-            }
-        });
-        let generation = self.generation;
-        egui::ScrollArea::both().id_salt("compare-result").auto_shrink(false).show(ui, |ui| match self.view {
-            View::Metrics => metric_table(ui, s, result),
-            View::Curves => curves_ui(ui, ctx, result, generation),
-            View::Agreement => agreement_ui(ui, s, result),
-            View::Latency => latency_ui(ui, s, result),
-        });
+        self.views.ui(ctx, ui, result, "compare-result", f32::INFINITY);
     }
 }
 

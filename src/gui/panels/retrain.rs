@@ -1,16 +1,21 @@
 //! Retrain… on the Versions screen: the chosen model's training command (remembered per model), the
 //! new data, the holdout and its label column, the gate and the stage; Retrain runs `mirador
 //! retrain`'s process as a job (its output line by line in the job's progress, Cancel kills its
-//! process group) and shows the candidate against the stage's version, the gate's rules and the
-//! verdict. The registry (and its timeline) is read again afterwards.
+//! process group), registers the candidate and judges it; the result shows the verdict, the gate's
+//! rules and the candidate against the stage's version in the Compare views (metrics with paired
+//! intervals, curves, agreement and flipped rows, latency). **Promote** is enabled only when every
+//! check passed; a refusal is already in the registry's history. The registry (and its timeline)
+//! is read again afterwards.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::core::registry::Index;
 use crate::core::retrain::{RetrainReport, RetrainRequest};
 use crate::gui::command::Command;
 use crate::gui::ctx::Ctx;
 use crate::gui::jobs::JobId;
+use crate::gui::panels::compare::ComparisonView;
 use crate::gui::widgets::{job_progress, labelled};
 
 /// The Retrain… section.
@@ -20,12 +25,21 @@ pub struct RetrainPanel {
     pub job: Option<JobId>,
     /// The last retrain's report.
     pub result: Option<RetrainReport>,
+    /// The candidate against the stage's version.
+    pub views: ComparisonView,
     open: bool,
 }
 
 impl RetrainPanel {
-    /// Draw it for the registered model `name`.
-    pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui, name: &str) {
+    /// A retrain finished.
+    pub fn set_result(&mut self, report: RetrainReport) {
+        self.job = None;
+        self.result = Some(report);
+        self.views.generation += 1;
+    }
+
+    /// Draw it for the registered model `name` (`index`: the registry as last read).
+    pub fn ui(&mut self, ctx: &mut Ctx<'_>, ui: &mut egui::Ui, name: &str, index: Option<&Index>) {
         let s = ctx.s;
         ui.separator();
         let header =
@@ -90,6 +104,7 @@ impl RetrainPanel {
                 timeout: Duration::from_secs_f64(r.timeout_secs),
                 allow_contract_change: false,
                 bundle: None,
+                promote: false,
             };
             let button = ui.add_enabled(ready, egui::Button::new(format!("▸ {}", s.retrain_button)));
             if button.on_disabled_hover_text(s.retrain_needs).clicked() {
@@ -99,25 +114,48 @@ impl RetrainPanel {
             if let Some(job) = self.job {
                 job_progress(ui, ctx, job);
             }
-            if let Some(report) = self.result.as_ref().filter(|_| !running) {
-                report_ui(ui, ctx, report);
+            if let Some(report) = self.result.as_ref().filter(|r| !running && r.name == name) {
+                let now = index.and_then(|i| i.models.get(name)).and_then(|e| e.stages.get(&report.stage)).copied();
+                report_ui(ui, ctx, name, report, now);
+                if let Some(comparison) = &report.comparison {
+                    self.views.ui(ctx, ui, comparison, "retrain-comparison", 420.0);
+                }
             }
         });
         self.open = !shown.fully_closed();
     }
 }
 
-fn report_ui(ui: &mut egui::Ui, ctx: &Ctx<'_>, r: &RetrainReport) {
+fn report_ui(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, name: &str, r: &RetrainReport, now: Option<u32>) {
     let s = ctx.s;
-    let verdict = match (r.candidate, r.promoted) {
+    // Promoted by the run, or since (the button below): the stage names the candidate.
+    let promoted = r.promoted || (r.candidate.is_some() && now == r.candidate);
+    let verdict = match (r.candidate, promoted) {
         (Some(v), true) => format!("✔ {}: {} {v} → {}", s.retrain_promoted, s.version_word, r.stage),
+        (Some(v), false) if r.passed => {
+            format!("✔ {}: {} {v}; {} {} {}", s.retrain_passed, s.version_word, r.stage, s.retrain_stays, r.champion)
+        }
         (Some(v), false) => {
             format!("✖ {}: {} {v}; {} {} {}", s.retrain_refused, s.version_word, r.stage, s.retrain_stays, r.champion)
         }
         (None, _) => format!("✖ {}; {} {} {}", s.retrain_refused, r.stage, s.retrain_stays, r.champion),
     };
-    let colour = if r.promoted { ui.visuals().text_color() } else { ui.visuals().warn_fg_color };
+    let colour = if r.passed { ui.visuals().text_color() } else { ui.visuals().warn_fg_color };
     ui.colored_label(colour, verdict);
+    if let (Some(version), true, false) = (r.candidate, r.passed, promoted) {
+        let label = format!("✔ {} v{version} → {}", s.promote, r.stage);
+        let moved = now != Some(r.champion);
+        let button = ui.add_enabled(!moved, egui::Button::new(label)).on_hover_text(s.retrain_promote_tip);
+        if button.on_disabled_hover_text(s.retrain_stage_moved).clicked() {
+            ctx.send(Command::Promote {
+                name: name.to_string(),
+                version,
+                stage: r.stage.clone(),
+                reason: format!("retrain {}: passed the gate against version {}", r.run_id, r.champion),
+                gate: r.gate_record.clone().map(Box::new),
+            });
+        }
+    }
     for d in &r.contract_differences {
         ui.colored_label(ui.visuals().warn_fg_color, format!("• {d}"));
     }
