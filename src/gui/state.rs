@@ -279,6 +279,7 @@ impl Workspace {
                 ..Default::default()
             },
             registry: samples.join("mirador-registry"),
+            retrain: sample_retrain(samples),
             ..Default::default()
         }
     }
@@ -322,6 +323,26 @@ impl Workspace {
     }
 }
 
+/// Retrain… ready to try on the samples: the sample training script for `churn` (the name
+/// Register suggests for churn_v1), the production log's labelled weeks as new data, the current
+/// data as holdout.
+fn sample_retrain(samples: &Path) -> RetrainSettings {
+    let file = |rel: &str| Some(samples.join(rel)).filter(|p| p.is_file()).map(|p| p.display().to_string());
+    let mut settings = RetrainSettings::default();
+    if let (Some(script), Some(data), Some(holdout)) = (
+        file("sample-models/train_churn.py"),
+        file("sample-data/churn_production_log.csv"),
+        file("sample-data/churn_current.csv"),
+    ) && let Ok(script) = shlex::try_quote(&script)
+    {
+        settings.commands.insert("churn".into(), format!("python3 {script} --data {{data}} --out {{output}}"));
+        settings.data = data;
+        settings.holdout = holdout;
+        settings.target = "churned".into();
+    }
+    settings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +374,7 @@ mod tests {
         assert!(ws.models[ws.selected].ends_with("churn_v1.onnx"));
         assert_eq!(ws.compare_models.len(), 2);
         assert!(ws.monitor.current.as_ref().is_some_and(|p| p.ends_with("churn_production_log.csv")));
+        assert!(ws.retrain.commands["churn"].contains("train_churn.py --data {data} --out {output}"));
+        assert!(ws.retrain.holdout.ends_with("churn_current.csv") && ws.retrain.target == "churned");
     }
 }

@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::{mirador_bin, repo};
@@ -205,36 +204,49 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
 /// A Python that can import `tritonclient.http`: this machine's, or one with the pinned client
 /// installed (once) under `.cache/python-serve` by pip — the same first-use set-up as ONNX Runtime.
 pub fn python_with_tritonclient() -> (PathBuf, Vec<(String, String)>) {
-    static READY: OnceLock<Vec<(String, String)>> = OnceLock::new();
-    let env = READY.get_or_init(|| {
-        let python = PathBuf::from("python3");
-        let can_import = |env: &[(String, String)]| {
-            Command::new(&python)
-                .args(["-c", "import tritonclient.http, pandas, numpy, cloudevents.core.bindings.http"])
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if can_import(&[]) {
-            return Vec::new();
-        }
-        let target = repo(".cache/python-serve");
+    let imports = "import tritonclient.http, pandas, numpy, cloudevents.core.bindings.http";
+    (PathBuf::from("python3"), python_env("tests/serve/requirements.txt", imports, ".cache/python-serve"))
+}
+
+/// Environment variables, as pairs.
+type PythonEnv = Vec<(String, String)>;
+
+/// The environment under which `python3` runs `imports`: none when this machine's Python can,
+/// else `PYTHONPATH` on `requirements` installed (once per test run, and kept) into `cache` by pip.
+pub fn python_env(requirements: &str, imports: &str, cache: &str) -> Vec<(String, String)> {
+    static READY: std::sync::Mutex<Vec<(String, PythonEnv)>> = std::sync::Mutex::new(Vec::new());
+    let mut ready = READY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, env)) = ready.iter().find(|(r, _)| r == requirements) {
+        return env.clone();
+    }
+    let can_import = |env: &[(String, String)]| {
+        Command::new("python3")
+            .args(["-c", imports])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let env = if can_import(&[]) {
+        Vec::new()
+    } else {
+        let target = repo(cache);
         let env = vec![("PYTHONPATH".to_string(), target.display().to_string())];
         if !can_import(&env) {
-            let status = Command::new(&python)
+            let status = Command::new("python3")
                 .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
                 .arg(&target)
                 .arg("-r")
-                .arg(repo("tests/serve/requirements.txt"))
+                .arg(repo(requirements))
                 .status()
                 .expect("pip runs");
-            assert!(status.success(), "pip could not install tests/serve/requirements.txt");
+            assert!(status.success(), "pip could not install {requirements}");
         }
-        assert!(can_import(&env), "tritonclient still cannot be imported from {}", target.display());
+        assert!(can_import(&env), "{imports} still fails with {}", target.display());
         env
-    });
-    (PathBuf::from("python3"), env.clone())
+    };
+    ready.push((requirements.to_string(), env.clone()));
+    env
 }
 
 /// Run a Python script with Triton's client importable; panics with its stderr when it fails.
