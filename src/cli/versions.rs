@@ -165,7 +165,18 @@ fn show_entry(entry: &Entry) -> String {
 /// Run a bundle action; `registry_dir` resolves NAME@VERSION models.
 pub fn bundle(registry_dir: PathBuf, action: BundleAction) -> Result<ExitCode> {
     match action {
-        BundleAction::Create { model, reference, target, output, tar, canary_percent, strategy, with_server } => {
+        BundleAction::Create {
+            model,
+            reference,
+            target,
+            output,
+            tar,
+            canary_percent,
+            strategy,
+            with_server,
+            retrain_command,
+            retrain_image,
+        } => {
             let registry = Registry::open(registry_dir);
             let source = if model.contains('@') && !model.ends_with(".onnx") {
                 let (name, version) = registry.resolve(&model)?;
@@ -185,6 +196,8 @@ pub fn bundle(registry_dir: PathBuf, action: BundleAction) -> Result<ExitCode> {
             }
             request.tar = tar;
             request.with_server = with_server;
+            request.retrain_command = retrain_command;
+            request.retrain_image = retrain_image;
             let manifest = create_bundle(&request, &output)?;
             say(&format!(
                 "bundle {} ({} files, model {})\n",

@@ -134,6 +134,14 @@ pub enum BundleAction {
         /// Runtime's library in the bundle, so its Dockerfile builds as it is.
         #[arg(long, value_name = "MIRADOR_BINARY")]
         with_server: Option<PathBuf>,
+        /// The training command schedule/ runs weekly through `mirador retrain` (its placeholders:
+        /// {data} {output} {holdout} {run_id} {workdir} {parent}) [default: a placeholder].
+        #[arg(long, value_name = "ARGV_TEMPLATE")]
+        retrain_command: Option<String>,
+        /// The image the retrain CronJob runs in, with mirador and your training code's
+        /// dependencies [default: the serving image].
+        #[arg(long, value_name = "IMAGE")]
+        retrain_image: Option<String>,
     },
     /// Re-check a bundle offline: checksums, model, golden rows, configs (exit 3 on a failure).
     Verify {

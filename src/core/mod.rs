@@ -21,6 +21,7 @@ pub mod bundle;
 pub mod cancel;
 pub mod card;
 pub mod check;
+pub mod command_template;
 pub mod compare;
 pub mod contract;
 pub mod convert;

@@ -25,15 +25,13 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::cancel::CancelToken;
+use super::command_template::substitute;
 use super::compare::{CompareRequest, Comparison, GateRule, compare_files};
 use super::error::{Error, Result};
 use super::evaluate::EvaluateRequest;
 use super::model::Model;
 use super::model::info::{IoType, ModelInfo, Task};
 use super::registry::{GateRecord, Lineage, Registration, Registry, current_user};
-
-/// The placeholders a command template may use.
-pub const PLACEHOLDERS: [&str; 6] = ["{data}", "{output}", "{holdout}", "{run_id}", "{workdir}", "{parent}"];
 
 /// What to retrain, and how to judge it.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,36 +280,6 @@ fn metrics_of(e: &super::evaluate::Evaluation) -> std::collections::BTreeMap<Str
         super::evaluate::Evaluation::Classification(r) => r.metrics.clone(),
         super::evaluate::Evaluation::Regression(r) => r.metrics.clone(),
     }
-}
-
-/// Each argument of `template` with the placeholders replaced by `values` (in [`PLACEHOLDERS`]
-/// order); an unknown `{name}` is refused, naming the known ones.
-fn substitute(template: &[String], values: &[String; 6]) -> Result<Vec<String>> {
-    template
-        .iter()
-        .map(|arg| {
-            // The command runs in a fresh folder: a relative path that exists here is made absolute.
-            if !arg.contains('{') && !arg.starts_with('-') && Path::new(arg).is_relative() && Path::new(arg).exists() {
-                return Ok(std::path::absolute(arg).map_or_else(|_| arg.clone(), |p| p.display().to_string()));
-            }
-            let mut out = arg.clone();
-            for (p, v) in PLACEHOLDERS.iter().zip(values) {
-                out = out.replace(p, v);
-            }
-            if let Some(start) = out.find('{')
-                && let Some(len) = out[start..].find('}')
-                && out[start + 1..start + len].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && len > 1
-            {
-                return Err(Error::Invalid(format!(
-                    "the training command uses {}, which Mirador does not fill; it fills {}",
-                    &out[start..=start + len],
-                    PLACEHOLDERS.join(", ")
-                )));
-            }
-            Ok(out)
-        })
-        .collect()
 }
 
 /// Run `argv` in `dir` in a process group of its own, its output to `log` and `line`; kill the

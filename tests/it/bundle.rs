@@ -23,6 +23,8 @@ fn request(model: PathBuf, reference: bool) -> BundleRequest {
         tar: true,
         expected_sha256: None,
         with_server: None,
+        retrain_command: None,
+        retrain_image: None,
     }
 }
 
@@ -218,6 +220,38 @@ fn a_bare_model_file_makes_a_bundle_and_failures_leave_nothing() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert!(left.iter().all(|n| n == "bare" || n == "bare.tar.gz"), "{left:?}");
+}
+
+#[test]
+fn the_schedule_runs_the_training_command_and_image_given_and_refuses_one_that_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut own = request(repo("sample-models/churn_v2.onnx"), true);
+    own.tar = false;
+    own.retrain_command = Some("python3 /srv/train.py --data {data} --out {output} --note '50% off'".into());
+    own.retrain_image = Some("registry.example/churn-train:7".into());
+    let out = dir.path().join("own");
+    create_bundle(&own, &out).unwrap();
+    let report = verify(&out).unwrap();
+    assert!(report.passed, "{:#?}", report.checks);
+    let schedule = report.checks.iter().find(|c| c.check.starts_with("schedule/")).unwrap();
+    assert!(schedule.detail.contains("training: python3 /srv/train.py --data {data}"), "{schedule:?}");
+    let cron = parse_yaml(&std::fs::read_to_string(out.join("schedule/retrain-cronjob.yaml")).unwrap()).unwrap();
+    let container = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"].as_str(), Some("registry.example/churn-train:7"));
+    let service = std::fs::read_to_string(out.join("schedule/mirador-retrain.service")).unwrap();
+    assert!(
+        service.contains(r#"--command "python3 /srv/train.py --data {data} --out {output} --note '50%% off'""#),
+        "{service}"
+    );
+    // Without one, verify says the command is a placeholder.
+    let placeholder = verify(&bundle(dir.path())).unwrap();
+    let schedule = placeholder.checks.iter().find(|c| c.check.starts_with("schedule/")).unwrap();
+    assert!(schedule.ok && schedule.detail.contains("placeholder training command"), "{schedule:?}");
+    // A placeholder Mirador does not fill is refused before anything is written.
+    own.retrain_command = Some("python3 train.py --data {dta} --out {output}".into());
+    let err = create_bundle(&own, &dir.path().join("typo")).unwrap_err().to_string();
+    assert!(err.contains("{dta}"), "{err}");
+    assert!(!dir.path().join("typo").exists());
 }
 
 /// Reference rows with empty fields are golden rows like any other: the missing values are kept

@@ -106,6 +106,12 @@ pub struct BundleRequest {
     /// A server-only `mirador` build to carry in `bin/` (with ONNX Runtime's library in `lib/`), so
     /// the bundle's Dockerfile builds as it is.
     pub with_server: Option<PathBuf>,
+    /// The training command the schedule runs (`mirador retrain --command`; default: a
+    /// placeholder for your training code).
+    pub retrain_command: Option<String>,
+    /// The image the `CronJob` retrains in (default: the serving image, which has no training
+    /// code's dependencies).
+    pub retrain_image: Option<String>,
 }
 
 /// The model a bundle is made from.
@@ -167,12 +173,17 @@ impl BundleRequest {
             tar: false,
             expected_sha256,
             with_server: None,
+            retrain_command: None,
+            retrain_image: None,
         })
     }
 }
 
 /// Build the bundle for `request` at `output` (which must not exist yet); returns the manifest.
 pub fn create_bundle(request: &BundleRequest, output: &Path) -> Result<Manifest> {
+    if let Some(command) = &request.retrain_command {
+        crate::core::command_template::check_command(command)?;
+    }
     if output.exists() {
         return Err(Error::Invalid(format!(
             "the bundle folder already exists; choose another or remove it — {}",
@@ -380,9 +391,14 @@ fn build(request: &BundleRequest, dir: &Path) -> Result<Manifest> {
     let (seldon_canary, seldon_shadow) = rollout::seldon_yaml(name, request.version, &strategy)?;
     put(dir, "rollout/seldon-canary.yaml", seldon_canary.as_bytes())?;
     put(dir, "rollout/seldon-shadow.yaml", seldon_shadow.as_bytes())?;
-    let target = request.target.as_deref().unwrap_or("label");
-    put(dir, "schedule/retrain-cronjob.yaml", schedule::cronjob_yaml(name, target, &image)?.as_bytes())?;
-    let (service, timer) = schedule::systemd_units(name, target);
+    let retrain = schedule::Schedule {
+        name,
+        target: request.target.as_deref().unwrap_or("label"),
+        command: request.retrain_command.as_deref().unwrap_or(schedule::PLACEHOLDER_COMMAND),
+        image: request.retrain_image.as_deref().unwrap_or(&image),
+    };
+    put(dir, "schedule/retrain-cronjob.yaml", schedule::cronjob_yaml(&retrain)?.as_bytes())?;
+    let (service, timer) = schedule::systemd_units(&retrain);
     put(dir, "schedule/mirador-retrain.service", service.as_bytes())?;
     put(dir, "schedule/mirador-retrain.timer", timer.as_bytes())?;
     if let Some(server) = &request.with_server {

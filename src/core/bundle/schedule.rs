@@ -15,18 +15,33 @@ pub const CRON: &str = "0 3 * * 1";
 /// The same, for systemd.
 pub const ON_CALENDAR: &str = "Mon *-*-* 03:00:00";
 
-/// The training command the schedule runs (edit it for your training code).
-const COMMAND: &str = "python3 /opt/mirador/train.py --data {data} --out {output}";
+/// The training command a schedule runs unless `bundle create --retrain-command` names yours: a
+/// placeholder for your own training code, which `bundle verify` points out.
+pub const PLACEHOLDER_COMMAND: &str = "python3 /opt/mirador/train.py --data {data} --out {output}";
+
+/// What the schedule runs: the training command and the image the `CronJob` runs it in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule<'a> {
+    /// The registered model's name.
+    pub name: &'a str,
+    /// The holdout's label column.
+    pub target: &'a str,
+    /// The training command template (`{data}`, `{output}`, … as for `mirador retrain`).
+    pub command: &'a str,
+    /// The image with `mirador` and the training code's dependencies.
+    pub image: &'a str,
+}
 
 /// `mirador retrain`'s arguments with the folders of `root` (registry, data).
-fn retrain_args(name: &str, target: &str, root: &str) -> Vec<String> {
+fn retrain_args(s: &Schedule<'_>, root: &str) -> Vec<String> {
+    let (name, target) = (s.name, s.target);
     [
         "--registry",
         &format!("{root}/registry"),
         "--name",
         name,
         "--command",
-        COMMAND,
+        s.command,
         "--data",
         &format!("{root}/data/new.csv"),
         "--holdout",
@@ -43,9 +58,10 @@ fn retrain_args(name: &str, target: &str, root: &str) -> Vec<String> {
     .collect()
 }
 
-/// The `CronJob` running `mirador retrain` in `image` weekly (registry and data on volumes).
-pub fn cronjob_yaml(name: &str, target: &str, image: &str) -> Result<String> {
-    let n = name.replace('_', "-").to_lowercase();
+/// The `CronJob` running `mirador retrain` in the schedule's image weekly (registry and data on
+/// volumes).
+pub fn cronjob_yaml(s: &Schedule<'_>) -> Result<String> {
+    let n = s.name.replace('_', "-").to_lowercase();
     let doc = json!({
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -59,9 +75,9 @@ pub fn cronjob_yaml(name: &str, target: &str, image: &str) -> Result<String> {
                 "restartPolicy": "Never",
                 "containers": [{
                     "name": "retrain",
-                    "image": image,
+                    "image": s.image,
                     "command": ["mirador", "retrain"],
-                    "args": retrain_args(name, target, "/mnt"),
+                    "args": retrain_args(s, "/mnt"),
                     "volumeMounts": [
                         {"name": "registry", "mountPath": "/mnt/registry"},
                         {"name": "data", "mountPath": "/mnt/data", "readOnly": true},
@@ -78,11 +94,9 @@ pub fn cronjob_yaml(name: &str, target: &str, image: &str) -> Result<String> {
 }
 
 /// The systemd service (one run) and timer (weekly) running `mirador retrain` on this machine.
-pub fn systemd_units(name: &str, target: &str) -> (String, String) {
-    let args: Vec<String> = retrain_args(name, target, "/var/lib/mirador")
-        .into_iter()
-        .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
-        .collect();
+pub fn systemd_units(s: &Schedule<'_>) -> (String, String) {
+    let name = s.name;
+    let args: Vec<String> = retrain_args(s, "/var/lib/mirador").iter().map(|a| systemd_quote(a)).collect();
     let service = format!(
         "[Unit]\nDescription=Retrain {name} on new data; promote it only through the gate\n\
          After=network-online.target\n\n[Service]\nType=oneshot\nUser=mirador\n\
@@ -94,6 +108,17 @@ pub fn systemd_units(name: &str, target: &str) -> (String, String) {
          Unit=mirador-retrain.service\n\n[Install]\nWantedBy=timers.target\n"
     );
     (service, timer)
+}
+
+/// One `ExecStart=` word: double-quoted when it holds a space or a quote (`\` and `"` escaped),
+/// with systemd's specifier `%` and variable `$` doubled so they reach the command as written.
+fn systemd_quote(arg: &str) -> String {
+    let escaped = arg.replace('%', "%%").replace('$', "$$");
+    if escaped.is_empty() || escaped.contains([' ', '"', '\'', '\\', '\t']) {
+        format!("\"{}\"", escaped.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        escaped
+    }
 }
 
 /// The keys of a systemd unit file's `section`.
@@ -156,7 +181,14 @@ pub(super) fn check_schedule(dir: &Path) -> std::result::Result<String, String> 
     if !keys.contains(&("Unit", "mirador-retrain.service")) {
         return Err("the timer does not start mirador-retrain.service".into());
     }
-    Ok(format!("CronJob '{schedule}', systemd timer '{calendar}'"))
+    let command = args.iter().position(|a| *a == "--command").and_then(|i| args.get(i + 1)).copied().unwrap_or("");
+    crate::core::command_template::check_command(command).map_err(|e| format!("the CronJob's {e}"))?;
+    let training = if command == PLACEHOLDER_COMMAND {
+        "the placeholder training command: replace it with yours (bundle create --retrain-command)".to_string()
+    } else {
+        format!("training: {command}")
+    };
+    Ok(format!("CronJob '{schedule}', systemd timer '{calendar}'; {training}"))
 }
 
 #[cfg(test)]
@@ -168,16 +200,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("schedule")).unwrap();
         let write = |file: &str, text: &str| std::fs::write(dir.path().join(file), text).unwrap();
-        let cron = cronjob_yaml("churn_v1", "churned", "img").unwrap();
-        let (service, timer) = systemd_units("churn_v1", "churned");
+        let placeholder = Schedule { name: "churn_v1", target: "churned", command: PLACEHOLDER_COMMAND, image: "img" };
+        let cron = cronjob_yaml(&placeholder).unwrap();
+        let (service, timer) = systemd_units(&placeholder);
         write("schedule/retrain-cronjob.yaml", &cron);
         write("schedule/mirador-retrain.service", &service);
         write("schedule/mirador-retrain.timer", &timer);
-        assert_eq!(check_schedule(dir.path()).unwrap(), format!("CronJob '{CRON}', systemd timer '{ON_CALENDAR}'"));
+        let summary = check_schedule(dir.path()).unwrap();
+        assert!(summary.starts_with(&format!("CronJob '{CRON}', systemd timer '{ON_CALENDAR}'")), "{summary}");
+        assert!(summary.contains("placeholder training command"), "{summary}");
         assert!(
-            service.contains("--command 'python3 /opt/mirador/train.py --data {data} --out {output}'"),
+            service.contains(r#"--command "python3 /opt/mirador/train.py --data {data} --out {output}""#),
             "{service}"
         );
+        // A command of one's own, with quotes and a systemd specifier, reaches both as written.
+        let own = "python3 /srv/train.py --note 'it is 100%' --data {data} --out {output}";
+        let mine = Schedule { command: own, image: "registry.example/train:1", ..placeholder };
+        let cron = cronjob_yaml(&mine).unwrap();
+        let (service, _) = systemd_units(&mine);
+        write("schedule/retrain-cronjob.yaml", &cron);
+        write("schedule/mirador-retrain.service", &service);
+        assert_eq!(check_schedule(dir.path()).unwrap().split("; ").nth(1), Some(format!("training: {own}").as_str()));
+        assert!(cron.contains("registry.example/train:1"), "{cron}");
+        let exec = unit_keys(&service, "Service").into_iter().find(|(k, _)| *k == "ExecStart").unwrap().1;
+        let words = shlex::split(&exec.replace("%%", "%")).unwrap();
+        let at = words.iter().position(|w| w == "--command").unwrap();
+        assert_eq!(words[at + 1], own, "{exec}");
+        write(
+            "schedule/retrain-cronjob.yaml",
+            &cronjob_yaml(&Schedule { command: "train {data} {outptu}", ..mine }).unwrap(),
+        );
+        assert!(check_schedule(dir.path()).unwrap_err().contains("{outptu}"));
+        write("schedule/retrain-cronjob.yaml", &cron);
         write("schedule/retrain-cronjob.yaml", &cron.replace(CRON, "every monday"));
         assert!(check_schedule(dir.path()).unwrap_err().contains("cron"));
         write("schedule/retrain-cronjob.yaml", &cron);
