@@ -17,9 +17,10 @@ use axum::response::Response;
 use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 
+use super::binary::Tail;
 use super::reply;
 use super::state::{Shared, read_body};
-use super::tensors::to_frame;
+use super::tensors::{Values, to_frame};
 use super::wire::{parse_request, rewrite_non_finite};
 use crate::core::error::{Error, Result};
 use crate::core::model::info::Task;
@@ -84,15 +85,15 @@ pub async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Body) -> 
 /// Decode `pair` with its model's contract and hand it to the log; returns its rows.
 fn log_pair(s: &Shared, pair: &Pair) -> Result<usize> {
     let log = s.service.log().ok_or_else(|| Error::NotFound("this server keeps no prediction log".into()))?;
-    let request: Value = json_body(&pair.request, "request")?;
-    let response: Value = json_body(&pair.response, "response")?;
+    let (request, request_tail) = split_body(&pair.request, "request")?;
+    let (response, response_tail) = split_body(&pair.response, "response")?;
     let endpoint = model_of(s, &response, pair.request.service.as_deref())?;
     let info = endpoint.served.model.info();
     let (inputs, v2_id) = if request.get("inputs").is_some() {
         let bytes = serde_json::to_vec(&request).map_err(|e| Error::internal(e.to_string()))?;
         let rewritten = rewrite_non_finite(&bytes);
         let parsed = parse_request(rewritten.as_deref().unwrap_or(&bytes))?;
-        let mut tensors = super::v2::read_tensors(&parsed, &[])?;
+        let mut tensors = super::v2::read_tensors(&parsed, request_tail)?;
         tensors.retain(|t| {
             endpoint.served.binding.inputs.iter().any(|b| b.input == t.name || b.columns.contains(&t.name))
         });
@@ -104,16 +105,7 @@ fn log_pair(s: &Shared, pair: &Pair) -> Result<usize> {
     };
     let inputs: DataFrame = rows::prepare(info, &endpoint.served.binding, &inputs)?;
     let predictions = match response.get("outputs").and_then(Value::as_array) {
-        Some(outputs) => {
-            let outputs: Vec<(String, String, Value)> = outputs
-                .iter()
-                .map(|o| {
-                    let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-                    (text("name"), text("datatype"), o.get("data").cloned().unwrap_or(Value::Null))
-                })
-                .collect();
-            predictions_from_outputs(&output_specs(info), &outputs)?
-        }
+        Some(outputs) => predictions_from_outputs(&output_specs(info), &output_data(outputs, response_tail)?)?,
         None => v1_predictions(&endpoint, &response)?,
     };
     if predictions.rows != inputs.height() {
@@ -151,14 +143,74 @@ fn log_pair(s: &Shared, pair: &Pair) -> Result<usize> {
     Ok(rows)
 }
 
-fn json_body(event: &Event, what: &str) -> Result<Value> {
+/// An event's body as JSON, and the bytes after it: Triton's binary extension (its client's
+/// default) sends the JSON part followed by raw tensor bytes, and the logger keeps no header with
+/// the JSON part's length — it ends where its first value does. A body with bare `NaN`s (no binary
+/// part) is read after they are rewritten.
+fn split_body<'e>(event: &'e Event, what: &str) -> Result<(Value, &'e [u8])> {
+    let mut values = serde_json::Deserializer::from_slice(&event.body).into_iter::<Value>();
+    if let Some(Ok(value)) = values.next() {
+        let tail = &event.body[values.byte_offset()..];
+        let binary = ["inputs", "outputs"].iter().any(|k| {
+            let tensors = value.get(k).and_then(Value::as_array);
+            tensors.is_some_and(|a| a.iter().any(|t| t.pointer("/parameters/binary_data_size").is_some()))
+        });
+        if binary {
+            return Ok((value, tail));
+        }
+        if tail.iter().all(u8::is_ascii_whitespace) {
+            return Ok((value, &[]));
+        }
+        return Err(Error::Invalid(format!(
+            "the {what} event's body has {} bytes after its JSON, and no tensor says binary_data_size",
+            tail.len()
+        )));
+    }
     let text = rewrite_non_finite(&event.body);
-    serde_json::from_slice(text.as_deref().unwrap_or(&event.body)).map_err(|e| {
+    let value = serde_json::from_slice(text.as_deref().unwrap_or(&event.body)).map_err(|e| {
         Error::Invalid(format!(
-            "the {what} event's body is not JSON ({}; binary tensors are not read from payload logs): {e}",
+            "the {what} event's body is not JSON, nor JSON and binary tensors ({}): {e}",
             event.content_type
         ))
-    })
+    })?;
+    Ok((value, &[]))
+}
+
+/// A V2 response's outputs as `(name, datatype, data)`: the JSON `data`, or the bytes of those sent
+/// as binary (`parameters.binary_data_size`, in output order, from `tail`).
+fn output_data(outputs: &[Value], tail: &[u8]) -> Result<Vec<(String, String, Value)>> {
+    let mut tail = Tail::new(tail);
+    let mut out = Vec::with_capacity(outputs.len());
+    for o in outputs {
+        let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let (name, datatype) = (text("name"), text("datatype"));
+        let size = o.get("parameters").and_then(|p| p.get("binary_data_size")).and_then(Value::as_u64);
+        let data = match (size, Datatype::parse(&datatype)) {
+            (Some(size), Some(dt)) => {
+                let size =
+                    usize::try_from(size).map_err(|_| Error::Invalid(format!("output '{name}' is too large")))?;
+                let shape: Vec<u64> =
+                    o.get("shape").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_u64).collect();
+                let count = shape.iter().try_fold(1usize, |n, d| n.checked_mul(usize::try_from(*d).ok()?));
+                let count = count.ok_or_else(|| Error::Invalid(format!("output '{name}' has no usable shape")))?;
+                values_json(super::binary::decode(&name, dt, count, tail.take(&name, size)?)?)
+            }
+            _ => o.get("data").cloned().unwrap_or(Value::Null),
+        };
+        out.push((name, datatype, data));
+    }
+    tail.finish()?;
+    Ok(out)
+}
+
+/// Decoded tensor values as a JSON array (missing values as `null`).
+fn values_json(values: Values) -> Value {
+    match values {
+        Values::Float(v) => v.into_iter().map(|x| x.map_or(Value::Null, Value::from)).collect(),
+        Values::Int(v) => v.into_iter().map(|x| x.map_or(Value::Null, Value::from)).collect(),
+        Values::Bool(v) => v.into_iter().map(|x| x.map_or(Value::Null, Value::from)).collect(),
+        Values::Text(v) => v.into_iter().map(|x| x.map_or(Value::Null, Value::from)).collect(),
+    }
 }
 
 /// The served model a pair is for: the response's `model_name`, else the inference service's

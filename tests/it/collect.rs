@@ -2,11 +2,13 @@
 //! logger would send — made by the CloudEvents Python SDK (binary and structured mode) and written
 //! by hand in KServe's own header form — become, through `mirador collect`, the same prediction log
 //! `mirador serve` writes for that traffic; bad and unpaired events are counted and kept aside and
-//! never cost a good one.
+//! never cost a good one. Bodies in Triton's binary tensor extension (its client's default) are read
+//! too, with no header giving the JSON part's length.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
@@ -177,4 +179,51 @@ fn a_thousand_bad_or_unpaired_events_are_counted_and_kept_aside_and_the_good_one
     assert_eq!(aside.lines().count(), bad, "each bad or lonely event is kept aside, with why");
     let lonely = aside.lines().filter(|l| l.contains("stopped before its partner came")).count();
     assert_eq!(lonely, 250);
+}
+
+#[test]
+fn payload_events_with_triton_binary_tensors_make_the_same_log_as_mirador_serve() {
+    let dirs = [(); 2].map(|()| tempfile::tempdir().unwrap());
+    let [served_dir, collected_dir] = dirs.each_ref().map(|d| d.path().to_str().unwrap().to_string());
+    let server =
+        Server::start(&["--model", "sample-models/churn_v1.onnx", "--log-dir", &served_dir, "--log-segment-secs", "1"]);
+    // Ten exchanges made by Triton's client, every tensor binary both ways.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    run_python(
+        &repo("tests/serve/binary_exchanges.py"),
+        &[
+            format!("127.0.0.1:{}", server.port),
+            "churn_v1".into(),
+            repo("sample-data/churn_current.csv").display().to_string(),
+            "10".into(),
+            file.path().display().to_string(),
+        ],
+    );
+    stop(server);
+    let exchanges: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file.path()).unwrap()).unwrap();
+    assert_eq!(exchanges.len(), 10);
+    // As KServe's logger posts them: the raw bodies, the request's Content-Type, no length header.
+    let collector = collector(&collected_dir);
+    for x in &exchanges {
+        for (kind, time) in [("request", "2026-12-02T10:00:00.000123Z"), ("response", "2026-12-02T10:00:00.009123Z")] {
+            let body = base64::engine::general_purpose::STANDARD.decode(x[kind].as_str().unwrap()).unwrap();
+            let kind = format!("org.kubeflow.serving.inference.{kind}");
+            let headers = [
+                ("Ce-Id", x["id"].as_str().unwrap()),
+                ("Ce-Specversion", "1.0"),
+                ("Ce-Type", kind.as_str()),
+                ("Ce-Source", "http://localhost:9081/"),
+                ("Ce-Time", time),
+                ("Ce-Inferenceservicename", "churn_v1"),
+                ("Content-Type", "application/octet-stream"),
+            ];
+            let reply = collector.request("POST", "/", &headers, &body);
+            assert!(reply.status == 200 || reply.status == 202, "{}", reply.text());
+        }
+    }
+    stop(collector);
+    let served = comparable(&std::path::Path::new(&served_dir).join("churn_v1"));
+    let collected = comparable(&std::path::Path::new(&collected_dir).join("churn_v1"));
+    assert_eq!(served.height(), 55, "1 + 2 + … + 10 rows");
+    assert!(collected.equals_missing(&served), "the collected log differs:\n{collected}\nvs served:\n{served}");
 }
