@@ -91,7 +91,9 @@ pub fn monitor_files(
     let reference = read_rows(&request.reference, exclude)?;
     step(3, "reading the current data")?;
     let mut notes = notes;
-    let served = if served_log { Some(super::served::read_served(&request.current)?) } else { None };
+    let output_names = model.as_ref().map(|m| crate::core::session::output_columns(m.info()));
+    let served =
+        if served_log { Some(super::served::read_served(&request.current, output_names.as_deref())?) } else { None };
     if let Some(s) = served.as_ref().filter(|s| !s.rejected.is_empty()) {
         let all = s.rejected_rows() + s.inputs.height();
         let (reason, n) = &s.rejected[0];

@@ -46,14 +46,22 @@ pub fn is_prediction_log(path: &Path) -> bool {
             .is_ok_and(|r| ["request_id", "arm", "version", "time"].iter().all(|c| r.columns().iter().any(|x| x == c)))
 }
 
-/// Whether `column` is one of the output columns Mirador writes (`label`, `p_<class>`, `prediction…`).
-fn is_output(column: &str) -> bool {
-    column == "label" || column == "prediction" || column.starts_with("p_") || column.starts_with("prediction_")
+/// Whether `column` is one of the output columns Mirador writes: exactly the model's, when it is
+/// known (an input named `p_x` stays an input); else by their form (`label`, `p_<class>`,
+/// `prediction…`).
+fn is_output(column: &str, outputs: Option<&[String]>) -> bool {
+    match outputs {
+        Some(names) => names.iter().any(|n| n == column),
+        None => {
+            column == "label" || column == "prediction" || column.starts_with("p_") || column.starts_with("prediction_")
+        }
+    }
 }
 
 /// Read the log folder `path`: the rows clients got (not the shadow's), split into inputs and
-/// outputs, with their labels.
-pub fn read_served(path: &Path) -> Result<ServedRows> {
+/// outputs — `outputs` names the model's output columns ([`crate::core::session::output_columns`])
+/// when the model is known — with their labels.
+pub fn read_served(path: &Path, outputs: Option<&[String]>) -> Result<ServedRows> {
     let frame = crate::core::table::read_table(path, &Default::default())?;
     let arm = frame
         .column("arm")
@@ -77,8 +85,8 @@ pub fn read_served(path: &Path) -> Result<ServedRows> {
             .select(names.iter().filter(|c| keep(c)).map(String::as_str))
             .map_err(|e| Error::internal(format!("cannot read the log's columns: {e}")))
     };
-    let inputs = pick(&|c| (c == "time" || !META_COLUMNS.contains(&c)) && !is_output(c))?;
-    let outputs = pick(&|c| is_output(c))?;
+    let inputs = pick(&|c| (c == "time" || !META_COLUMNS.contains(&c)) && !is_output(c, outputs))?;
+    let outputs = pick(&|c| is_output(c, outputs))?;
     Ok(ServedRows {
         inputs,
         outputs,
@@ -156,5 +164,48 @@ impl ServedRows {
                 Ok((floats(&column)?, None))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_models_output_columns_decide_which_logged_columns_are_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("m");
+        std::fs::create_dir_all(&log).unwrap();
+        let n = 2;
+        let mut frame = DataFrame::new(
+            n,
+            vec![
+                Column::new("time".into(), ["2026-12-02T10:00:00Z"; 2]),
+                Column::new("request_id".into(), ["a", "b"]),
+                Column::new("row".into(), [0i64, 0]),
+                Column::new("model".into(), ["m"; 2]),
+                Column::new("version".into(), ["1"; 2]),
+                Column::new("arm".into(), ["champion", "shadow"]),
+                Column::new("sticky".into(), [false; 2]),
+                Column::new("latency_ms".into(), [1.0; 2]),
+                // An input whose name looks like an output column.
+                Column::new("p_extra".into(), [0.5, 0.6]),
+                Column::new("label".into(), [1i64, 0]),
+                Column::new("p_0".into(), [0.2f32, 0.9]),
+                Column::new("p_1".into(), [0.8f32, 0.1]),
+            ],
+        )
+        .unwrap();
+        let file = std::fs::File::create(log.join("segment.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut frame).unwrap();
+        let names = ["label", "p_0", "p_1"].map(String::from);
+        let known = read_served(&log, Some(&names)).unwrap();
+        let columns = |f: &DataFrame| f.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(columns(&known.outputs), names);
+        assert_eq!(columns(&known.inputs), ["time", "p_extra"]);
+        assert_eq!(known.inputs.height(), 1, "the shadow's row is left out");
+        // Without the model, the names' form decides, and p_extra is taken for an output.
+        let guessed = read_served(&log, None).unwrap();
+        assert_eq!(columns(&guessed.outputs), ["p_extra", "label", "p_0", "p_1"]);
     }
 }
