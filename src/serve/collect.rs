@@ -130,7 +130,7 @@ fn log_pair(s: &Shared, pair: &Pair) -> Result<usize> {
         model: endpoint.served.name.clone(),
         version,
         arm: if pair.request.endpoint.as_deref() == Some("canary") { "canary" } else { "champion" },
-        sticky: Vec::new(),
+        keys: Vec::new(),
         request_id: v2_id.unwrap_or_else(|| pair.request.id.clone()),
         positions: Vec::new(),
         time,

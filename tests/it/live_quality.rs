@@ -12,6 +12,13 @@ use crate::common::server::{ChurnForm, Server, churn_request};
 use crate::common::{Table, mirador_bin, read_text, repo};
 use crate::live_drift::sample;
 
+/// A server of churn_v1 logging to `log_dir` (segments closed every second), with `extra` flags.
+fn churn_v1_logged(log_dir: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--model", "sample-models/churn_v1.onnx", "--log-dir", log_dir, "--log-segment-secs", "1"];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
 /// Send every row of `data` in requests of 100 rows with ids `{prefix}0`, `{prefix}1`, …
 fn send_with_ids(server: &Server, data: &Table, prefix: &str) {
     for (k, start) in (0..data.rows()).step_by(100).enumerate() {
@@ -40,22 +47,10 @@ fn labels(truth: &[String], prefix: &str, flip: bool) -> Value {
 fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert() {
     let log = tempfile::tempdir().unwrap();
     let log_dir = log.path().to_str().unwrap();
-    let server = Server::start(&[
-        "--model",
-        "sample-models/churn_v1.onnx",
-        "--log-dir",
+    let server = churn_v1_logged(
         log_dir,
-        "--log-segment-secs",
-        "1",
-        "--label-window",
-        "3000",
-        "--alert",
-        "accuracy < 0.5",
-        "--alert-for",
-        "0.3",
-        "--drift-refresh",
-        "0.1",
-    ]);
+        &["--label-window", "3000", "--alert", "accuracy < 0.5", "--alert-for", "0.3", "--drift-refresh", "0.1"],
+    );
     let data = read_text(&repo("sample-data/churn_current.csv"));
     let truth = data.column("churned").to_vec();
     send_with_ids(&server, &data, "q");
@@ -234,14 +229,7 @@ fn late_labels_give_scikit_learns_metrics_and_falling_accuracy_fires_its_alert()
 #[test]
 fn a_quarantining_request_answers_its_good_rows_and_lists_the_bad_ones() {
     let log = tempfile::tempdir().unwrap();
-    let server = Server::start(&[
-        "--model",
-        "sample-models/churn_v1.onnx",
-        "--log-dir",
-        log.path().to_str().unwrap(),
-        "--log-segment-secs",
-        "1",
-    ]);
+    let server = churn_v1_logged(log.path().to_str().unwrap(), &[]);
     let data = read_text(&repo("sample-data/churn_current.csv"));
     let rows: Vec<usize> = (0..6).collect();
     let mut body: Value = serde_json::from_str(&churn_request(&data, &rows, ChurnForm::default())).unwrap();
@@ -279,4 +267,53 @@ fn a_quarantining_request_answers_its_good_rows_and_lists_the_bad_ones() {
         mirador::core::table::read_table(log.path().join("churn_v1").join("rejected"), &Default::default()).unwrap();
     // The request refused whole (6 rows) and the two quarantined rows, each with its own rule.
     assert_eq!(refused.height(), 8, "{refused}");
+}
+
+/// Labels sent by key for answers the server does not remember (here it remembers none) are
+/// unmatched live, but every logged row carries its key, so they join the log offline — and a
+/// file of labels joins by `--key key` too.
+#[test]
+fn labels_by_key_the_server_no_longer_remembers_join_the_log_offline() {
+    let log = tempfile::tempdir().unwrap();
+    let log_dir = log.path().to_str().unwrap();
+    let server = churn_v1_logged(log_dir, &["--feedback-rows", "0"]);
+    let data = read_text(&repo("sample-data/churn_current.csv"));
+    // Ten single-row requests keyed by customer id (the request's `key` parameter).
+    let customers: Vec<String> = data.column("customer_id")[..10].to_vec();
+    for (r, customer) in customers.iter().enumerate() {
+        let body = churn_request(&data, &[r], ChurnForm { key: Some(customer), ..ChurnForm::default() });
+        assert_eq!(server.post("/v2/models/churn_v1/infer", &body).status, 200);
+    }
+    let labels: Vec<Value> = (0..5).map(|r| json!({"key": customers[r], "label": data.column("churned")[r]})).collect();
+    let reply = server.post("/v2/models/churn_v1/feedback", &json!({ "labels": labels }).to_string());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["unmatched"], 5, "nothing remembered live: {}", reply.text());
+    server.signal("TERM");
+    assert_eq!(server.wait(Duration::from_secs(30)).0, Some(0));
+
+    let model_dir = log.path().join("churn_v1");
+    let logged = mirador::core::table::read_table(&model_dir, &Default::default()).unwrap();
+    let keys: Vec<Option<String>> =
+        logged.column("key").unwrap().str().unwrap().iter().map(|k| k.map(str::to_string)).collect();
+    assert!(customers.iter().all(|c| keys.contains(&Some(c.clone()))), "every row logs its key: {keys:?}");
+    let kept = mirador::core::monitor::labels::read_labels(&model_dir.join("labels")).unwrap();
+    let joined = mirador::core::monitor::labels::join_labels(&logged, &kept).unwrap();
+    assert_eq!((joined.matched, joined.unmatched), (5, 0));
+    // A file of the other five, by the logged key.
+    let file = log.path().join("late.csv");
+    let mut csv = String::from("key,label\n");
+    for (customer, label) in customers.iter().zip(data.column("churned")).skip(5) {
+        csv.push_str(&format!("{customer},{label}\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let out = Command::new(mirador_bin())
+        .args(["feedback", "--log", log_dir, "--labels", file.to_str().unwrap(), "--key", "key", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(imported["matched"], 5, "{imported}");
+    let kept = mirador::core::monitor::labels::read_labels(&model_dir.join("labels")).unwrap();
+    let joined = mirador::core::monitor::labels::join_labels(&logged, &kept).unwrap();
+    assert_eq!(joined.labels.iter().filter(|l| l.is_some()).count(), 10, "every row labelled");
 }

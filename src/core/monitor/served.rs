@@ -14,7 +14,8 @@ use crate::core::model::info::{ModelInfo, Task};
 /// The columns every prediction log row starts with, before the model's inputs and outputs (the
 /// server writes them: [`crate::core::serving::predlog`]). `request_id` and `row` (the row's
 /// position in its request) are what late labels are joined on.
-pub const META_COLUMNS: [&str; 8] = ["time", "request_id", "row", "model", "version", "arm", "sticky", "latency_ms"];
+pub const META_COLUMNS: [&str; 9] =
+    ["time", "request_id", "row", "model", "version", "arm", "sticky", "key", "latency_ms"];
 
 /// A prediction log read for monitoring.
 #[derive(Debug, Clone)]

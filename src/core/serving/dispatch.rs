@@ -60,7 +60,8 @@ struct Ctx {
     request_id: String,
     time: String,
     arrived: Instant,
-    sticky: Vec<bool>,
+    /// Each row's sticky key (empty: none had one).
+    keys: Vec<Option<String>>,
 }
 
 impl Ctx {
@@ -75,7 +76,7 @@ impl Ctx {
         endpoint: &Endpoint,
         inputs: DataFrame,
         predictions: BatchPredictions,
-        sticky: Vec<bool>,
+        keys: Vec<Option<String>>,
         positions: Vec<u32>,
     ) {
         if let Some(log) = &self.log {
@@ -83,7 +84,7 @@ impl Ctx {
                 model: self.route.name.clone(),
                 version: endpoint.served.version.clone(),
                 arm: arm.as_str(),
-                sticky,
+                keys,
                 request_id: self.request_id.clone(),
                 positions,
                 time: self.time.clone(),
@@ -182,10 +183,7 @@ impl Service {
         };
         let quarantined = quarantined.map(|(_, q)| q).unwrap_or_default();
         let n = frame.height();
-        let sticky: Vec<bool> = match &routing.keys {
-            Some(k) => k.iter().map(Option::is_some).collect(),
-            None => vec![false; n],
-        };
+        let keys = routing.keys.clone().unwrap_or_default();
         let ctx = Arc::new(Ctx {
             route: Arc::clone(&route),
             log: self.log.clone(),
@@ -193,7 +191,7 @@ impl Service {
             request_id,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             arrived,
-            sticky,
+            keys,
         });
         let deadline = Duration::from_secs_f64(self.config.limits.request_timeout_secs);
         // Only an answer a late label can find is remembered: one with the client's id or a key.
@@ -283,7 +281,7 @@ fn refused(
         model: model.to_string(),
         version: endpoint.served.version.clone(),
         arm: Arm::Champion.as_str(),
-        sticky: Vec::new(),
+        keys: Vec::new(),
         request_id: request_id.to_string(),
         positions: Vec::new(),
         time: time.to_string(),
@@ -347,7 +345,7 @@ fn single(
         }
         let answer = scored.map(|s| answer(&ctx, &s, e.served.version.clone(), None));
         if let (Ok(a), Some(inputs)) = (&answer, logged) {
-            ctx.log(arm, &e, inputs, a.predictions.clone(), ctx.sticky.clone(), Vec::new());
+            ctx.log(arm, &e, inputs, a.predictions.clone(), ctx.keys.clone(), Vec::new());
         }
         reply(answer);
     })
@@ -373,7 +371,7 @@ fn shadowed(
         }
         let answer = scored.map(|s| answer(&c1, &s, e1.served.version.clone(), None));
         if let (Ok(a), Some(inputs)) = (&answer, logged) {
-            c1.log(Arm::Champion, &e1, inputs, a.predictions.clone(), c1.sticky.clone(), Vec::new());
+            c1.log(Arm::Champion, &e1, inputs, a.predictions.clone(), c1.keys.clone(), Vec::new());
         }
         reply(answer);
     })?;
@@ -387,7 +385,7 @@ fn shadowed(
             Ok(s) => {
                 c2.route.shadow.scored.fetch_add(1, Ordering::Relaxed);
                 if let Some(inputs) = logged {
-                    c2.log(Arm::Shadow, &e2, inputs, s.predictions.clone(), c2.sticky.clone(), Vec::new());
+                    c2.log(Arm::Shadow, &e2, inputs, s.predictions.clone(), c2.keys.clone(), Vec::new());
                 }
                 if let Some(o) = outcomes {
                     pair_challenger(&c2.route, &pair, o);
@@ -462,13 +460,13 @@ fn split(
     // The challenger first: if its queue is full, nothing has been sent yet.
     let (c2, j2, e2, m2) = (Arc::clone(&ctx), Arc::clone(&join), Arc::clone(&challenger), Arc::clone(&mask));
     let logged = ctx.log.as_ref().map(|_| canary_frame.clone());
-    let canary_sticky: Vec<bool> = canary_idx.iter().map(|&i| ctx.sticky.get(i).copied().unwrap_or(false)).collect();
+    let canary_keys: Vec<Option<String>> = canary_idx.iter().map(|&i| ctx.keys.get(i).cloned().flatten()).collect();
     let canary_positions: Vec<u32> = canary_idx.iter().map(|&i| i as u32).collect();
     challenger.batcher.submit(canary_frame, deadline, move |scored: Result<Scored>| {
         let outcomes = scored.as_ref().ok().map(|s| Outcomes::of(&s.predictions, &e2.served.model.info().task));
         c2.route.record(Arm::Canary, scored.is_ok(), c2.latency_ms(), outcomes.as_ref());
         if let (Ok(s), Some(inputs)) = (&scored, logged) {
-            c2.log(Arm::Canary, &e2, inputs, s.predictions.clone(), canary_sticky, canary_positions);
+            c2.log(Arm::Canary, &e2, inputs, s.predictions.clone(), canary_keys, canary_positions);
         }
         finish(&c2, &j2, &m2, champion_needed, None, Some(scored.map(|s| s.predictions)));
     })?;
@@ -484,9 +482,9 @@ fn split(
         }
         if let (Ok(s), Some(inputs)) = (&scored, champion_rows) {
             let idx: Vec<usize> = (0..m1.len()).filter(|&i| !m1[i]).collect();
-            let sticky = idx.iter().map(|&i| c1.sticky.get(i).copied().unwrap_or(false)).collect();
+            let keys = idx.iter().map(|&i| c1.keys.get(i).cloned().flatten()).collect();
             let positions = idx.iter().map(|&i| i as u32).collect();
-            c1.log(Arm::Champion, &e1, inputs, pick(&s.predictions, &idx), sticky, positions);
+            c1.log(Arm::Champion, &e1, inputs, pick(&s.predictions, &idx), keys, positions);
         }
         finish(&c1, &j1, &m1, champion_needed, Some(scored.map(|s| s.predictions)), None);
     });

@@ -1,5 +1,5 @@
 //! The prediction log: every served row — when, which request, which model, version and arm
-//! (champion, canary, shadow), its position in its request, whether a sticky key placed it, its input
+//! (champion, canary, shadow), its position in its request, its sticky key (`key`, and `sticky`), its input
 //! columns, its outputs, how long it took — written by a background thread as Parquet segments, one
 //! folder per model. A segment is written to a hidden temporary file and renamed when it closes
 //! (after so many rows or seconds), so a reader never sees half a file; a folder of segments is read
@@ -33,8 +33,9 @@ pub struct LogEntry {
     pub version: String,
     /// Its arm: `champion`, `canary` or `shadow`.
     pub arm: &'static str,
-    /// Per row: whether a sticky key chose its version (empty: none did).
-    pub sticky: Vec<bool>,
+    /// Per row: its sticky key, which chose its version (empty: none had one). Logged as `key`
+    /// (what late labels sent by key join on, offline too) and `sticky` (whether there was one).
+    pub keys: Vec<Option<String>>,
     /// The request's id.
     pub request_id: String,
     /// Each row's position in its request (empty: 0, 1, 2, …; a canary request's rows are split
@@ -223,7 +224,11 @@ fn entry_frame(entry: &LogEntry) -> Result<DataFrame> {
         Column::new("arm".into(), vec![entry.arm; n]),
         Column::new(
             "sticky".into(),
-            (0..n).map(|i| entry.sticky.get(i).copied().unwrap_or(false)).collect::<Vec<bool>>(),
+            (0..n).map(|i| entry.keys.get(i).is_some_and(Option::is_some)).collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "key".into(),
+            (0..n).map(|i| entry.keys.get(i).cloned().flatten()).collect::<Vec<Option<String>>>(),
         ),
         Column::new("latency_ms".into(), vec![entry.latency_ms; n]),
     ];
