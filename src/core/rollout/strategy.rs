@@ -9,6 +9,9 @@
 //! | `canary:10` | a fixed 10 % (one step, measured every 60 s) |
 //! | `shadow` / `shadow:25` | the challenger gets a copy of all (25 %) of the traffic, never answering |
 //!
+//! A canary or shadow route on a registry stage with no challenger of its own rolls each new
+//! version of the stage out this way ([`crate::core::serving::follow`]).
+//!
 //! Stickiness: a key (a customer id) is hashed into a bucket in [0, 1) —
 //! `u64(sha256(route ‖ 0x00 ‖ key)[..8]) / 2⁶⁴` — and goes to the challenger when its bucket is
 //! below the challenger's weight. The same key always lands in the same bucket, so a customer in at

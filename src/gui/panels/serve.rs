@@ -23,7 +23,7 @@ pub struct Running {
     pub models: Vec<(String, String)>,
     /// Its live figures.
     pub stats: Arc<ServeStats>,
-    /// Its routes (the Deploy screen watches those with a challenger).
+    /// Its routes (the Deploy screen watches those that roll a version out).
     pub routes: Vec<Arc<crate::core::serving::route::Route>>,
     /// Its realised metrics from late labels, and their alerts.
     pub quality: Arc<crate::core::serving::quality::QualityState>,
