@@ -175,7 +175,16 @@ pub fn admin(args: &RolloutArgs) -> Result<ExitCode> {
     } else {
         let mut s = String::new();
         for r in &routes {
-            let state = r["state"]["state"].as_str().unwrap_or("serving");
+            let waiting = r["challenger"].is_null() && r["strategy"].as_str().is_some_and(|s| s != "basic");
+            let state = match (r["state"]["state"].as_str(), r["follows"].as_str()) {
+                (Some(state), _) if !waiting => state.to_string(),
+                (last, Some(stage)) if waiting => {
+                    let last = last.map(|l| format!(" (last rollout {l})")).unwrap_or_default();
+                    format!("waiting for {stage}'s next version{last}")
+                }
+                (state, Some(stage)) => format!("{}, following {stage}", state.unwrap_or("serving")),
+                (state, None) => state.unwrap_or("serving").to_string(),
+            };
             let challenger = r["challenger"].as_str().map(|c| format!(" ← challenger {c}")).unwrap_or_default();
             let _ = writeln!(
                 s,

@@ -219,6 +219,10 @@ fn a_promoted_version_rolls_out_as_a_canary_first_and_a_bad_one_is_aborted_and_t
     let state = route_state(&server);
     assert_eq!((state["champion"].as_str(), state["challenger"].as_str()), (Some("1"), None), "{state}");
     assert!(state["state"].is_null(), "{state}");
+    assert_eq!(state["follows"], "churn@production", "{state}");
+    let (code, text) = rollout_cli(&server, &["status"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("champion 1, weight 0%, waiting for churn@production's next version"), "{text}");
 
     // A release (as `mirador retrain` would promote it): the stage moves at once, the traffic not.
     registry_cli(&reg, &["promote", "churn@2", "--stage", "production", "--reason", "a bad release"]);
@@ -254,6 +258,8 @@ fn a_promoted_version_rolls_out_as_a_canary_first_and_a_bad_one_is_aborted_and_t
     let after = answers_until(&server, Duration::from_millis(500), |_| false);
     assert!(!after.is_empty() && after.iter().all(|v| v == "1"), "{after:?}");
     assert!(route_state(&server)["challenger"].is_null());
+    let (_, text) = rollout_cli(&server, &["status"]);
+    assert!(text.contains("waiting for churn@production's next version (last rollout aborted)"), "{text}");
 }
 
 #[test]

@@ -122,18 +122,6 @@ fn the_canary_gets_its_share_and_a_customer_keeps_their_version_across_requests_
     }
 }
 
-/// `mirador rollout ARGS` against `server`; exit code and output.
-fn rollout_cli(server: &Server, args: &[&str]) -> (Option<i32>, String) {
-    let url = format!("http://127.0.0.1:{}", server.port);
-    let out = Command::new(mirador_bin())
-        .args(["rollout", "--server", &url, "--token", TOKEN])
-        .args(args)
-        .current_dir(repo(""))
-        .output()
-        .unwrap();
-    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
 #[test]
 fn blue_green_switches_and_switches_back_at_once() {
     let server = Server::start(&[

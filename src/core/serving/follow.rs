@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use super::Endpoint;
 use super::config::{ModelSpec, ServeConfig};
-use super::route::{Arm, Arms, Probation, Route};
+use super::route::{Arms, Probation, Route};
 use super::source::ServedModel;
 use crate::core::error::Result;
 use crate::core::registry::Registry;
@@ -145,16 +145,10 @@ fn stop_rollout(route: &Route, reason: &str) {
 
 /// A basic route's switch: the new version answers, the old one stays warm on probation.
 fn swap_in(route: &Route, loader: &Loader, endpoint: Arc<Endpoint>, current: &Arc<Endpoint>) {
-    let counters = &route.counters[Arm::Champion as usize];
-    let base = (
-        counters.requests.load(Ordering::Relaxed),
-        counters.errors.load(Ordering::Relaxed),
-        counters.latency_us.load(Ordering::Relaxed),
-    );
     route.swap(Arms { champion: endpoint, challenger: None });
     if loader.config.fallback_secs > 0.0 {
         *route.probation.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Probation { previous: Arc::clone(current), since: Instant::now(), base });
+            Some(Probation { previous: Arc::clone(current), since: Instant::now() });
     }
 }
 
@@ -163,13 +157,17 @@ fn swap_in(route: &Route, loader: &Loader, endpoint: Arc<Endpoint>, current: &Ar
 pub(super) fn on_probation(route: &Route, loader: &Loader) {
     let mut probation = route.probation.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(p) = probation.as_ref() else { return };
-    let counters = &route.counters[Arm::Champion as usize];
-    let requests = counters.requests.load(Ordering::Relaxed).saturating_sub(p.base.0);
-    let errors = counters.errors.load(Ordering::Relaxed).saturating_sub(p.base.1);
-    let version = route.arms().champion.served.version.clone();
-    let mean_ms = |latency_us: u64, n: u64| (n > 0).then(|| latency_us as f64 / n as f64 / 1e3);
-    let new_mean = mean_ms(counters.latency_us.load(Ordering::Relaxed).saturating_sub(p.base.2), requests);
-    let old_mean = mean_ms(p.base.2, p.base.0);
+    // Each version's own requests: none of the old version's in-flight ones count for the new.
+    let champion = route.arms().champion;
+    let (new, old) = (&champion.answered, &p.previous.answered);
+    let requests = new.requests.load(Ordering::Relaxed);
+    let errors = new.errors.load(Ordering::Relaxed);
+    let version = champion.served.version.clone();
+    let mean_ms = |c: &super::route::ArmCounters| {
+        let n = c.requests.load(Ordering::Relaxed);
+        (n > 0).then(|| c.latency_us.load(Ordering::Relaxed) as f64 / n as f64 / 1e3)
+    };
+    let (new_mean, old_mean) = (mean_ms(new), mean_ms(old));
     let within = format!("within {:.0} s of the switch on route {}", loader.config.fallback_secs, route.name);
     let spike = if requests < FALLBACK_MIN_REQUESTS {
         None

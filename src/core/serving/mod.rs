@@ -65,6 +65,9 @@ pub struct Endpoint {
     pub live: Option<live::LiveDrift>,
     /// What it answers, for comparing late labels with it.
     pub answers: Arc<quality::Answers>,
+    /// The requests it has answered or failed since it started, and their latency: what a new
+    /// version's probation judges (a route's arm counters also hold requests of the version before).
+    pub answered: route::ArmCounters,
 }
 
 /// One request's answer.
@@ -279,6 +282,6 @@ impl Endpoint {
             },
             crate::core::model::info::Task::Regression { .. } => quality::Answers::Values,
         });
-        Ok(Self { served, batcher, output_columns, live, answers })
+        Ok(Self { served, batcher, output_columns, live, answers, answered: route::ArmCounters::default() })
     }
 }

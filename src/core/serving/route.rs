@@ -87,6 +87,19 @@ pub struct ArmCounters {
     pub latency_us: AtomicU64,
 }
 
+impl ArmCounters {
+    /// Count one request (or shadow copy): whether it was answered, its latency, its rows.
+    pub fn add(&self, ok: bool, latency_ms: f64, rows: u64) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.latency_us.fetch_add((latency_ms * 1e3) as u64, Ordering::Relaxed);
+        if ok {
+            self.rows.fetch_add(rows, Ordering::Relaxed);
+        } else {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The gate's live state.
 pub(super) struct Control {
     pub(super) analysis: Option<Analysis>,
@@ -129,14 +142,12 @@ pub struct Route {
     pub(super) refused: Mutex<Option<String>>,
 }
 
-/// A new version on probation after a switch.
+/// A new version on probation after a switch (judged on its own [`Endpoint::answered`]).
 pub(super) struct Probation {
     /// The version it replaced, still warm.
     pub(super) previous: Arc<Endpoint>,
     /// When it started answering.
     pub(super) since: Instant,
-    /// The champion's request count, error count and summed latency (µs) at the switch.
-    pub(super) base: (u64, u64, u64),
 }
 
 impl Route {
@@ -290,14 +301,7 @@ impl Route {
 
     /// Count one arm's request in the current interval: `ok`, its latency, its rows' outcomes.
     pub fn record(&self, arm: Arm, ok: bool, latency_ms: f64, outcomes: Option<&Outcomes>) {
-        let counters = &self.counters[arm as usize];
-        counters.requests.fetch_add(1, Ordering::Relaxed);
-        counters.latency_us.fetch_add((latency_ms * 1e3) as u64, Ordering::Relaxed);
-        if ok {
-            counters.rows.fetch_add(outcomes.map_or(0, |o| o.scores.len() as u64), Ordering::Relaxed);
-        } else {
-            counters.errors.fetch_add(1, Ordering::Relaxed);
-        }
+        self.counters[arm as usize].add(ok, latency_ms, outcomes.map_or(0, |o| o.scores.len() as u64));
         let mut c = self.lock();
         if !c.analysis.as_ref().is_some_and(|a| a.outcome == Outcome::Running) {
             return;
@@ -311,12 +315,7 @@ impl Route {
 
     /// Count a request of `arm` that takes no part in a gate (a route with one version).
     pub fn count(&self, arm: Arm, ok: bool, latency_ms: f64) {
-        let counters = &self.counters[arm as usize];
-        counters.requests.fetch_add(1, Ordering::Relaxed);
-        counters.latency_us.fetch_add((latency_ms * 1e3) as u64, Ordering::Relaxed);
-        if !ok {
-            counters.errors.fetch_add(1, Ordering::Relaxed);
-        }
+        self.counters[arm as usize].add(ok, latency_ms, 0);
     }
 
     /// Count rows both arms scored.
@@ -345,6 +344,7 @@ impl Route {
         RouteStatus {
             name: self.name.clone(),
             strategy: self.strategy.describe(),
+            follows: self.follows_stage().map(|(name, stage)| format!("{name}@{stage}")),
             champion: arms.champion.served.version.clone(),
             challenger: arms.challenger.as_ref().map(|e| e.served.version.clone()),
             weight: self.weight(),
@@ -376,6 +376,8 @@ pub struct RouteStatus {
     pub name: String,
     /// The strategy as written.
     pub strategy: String,
+    /// The registry stage the route follows (`churn@production`), when it does.
+    pub follows: Option<String>,
     /// The champion's version.
     pub champion: String,
     /// The challenger's version.

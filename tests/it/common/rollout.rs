@@ -95,3 +95,15 @@ pub fn traffic(server: &Server, limit: Duration, done: impl Fn() -> bool) -> usi
 pub fn route_state(server: &Server) -> Value {
     admin(server, "GET", "/admin/routes", "")["routes"][0].clone()
 }
+
+/// `mirador rollout ARGS` against `server`; exit code and output.
+pub fn rollout_cli(server: &Server, args: &[&str]) -> (Option<i32>, String) {
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let out = Command::new(mirador_bin())
+        .args(["rollout", "--server", &url, "--token", TOKEN])
+        .args(args)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
