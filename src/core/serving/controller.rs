@@ -153,6 +153,10 @@ fn abort(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
 fn promote(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     let arms = route.arms();
     let Some(challenger) = arms.challenger.clone() else { return };
+    // The challenger answers first; only then does the state say so.
+    route.set_weight(1.0);
+    route.set_mirror(0.0);
+    route.swap(Arms { champion: Arc::clone(&challenger), challenger: None });
     {
         let mut c = route.lock();
         if let Some(a) = c.analysis.as_mut()
@@ -162,9 +166,6 @@ fn promote(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
             a.outcome = Outcome::Promoted { at };
         }
     }
-    route.set_weight(1.0);
-    route.set_mirror(0.0);
-    route.swap(Arms { champion: Arc::clone(&challenger), challenger: None });
     route.note(format!("promotion completed: version {} serves all traffic ({reason})", challenger.served.version));
     let Some((name, stage)) = stage_ref(&route.champion_source) else { return };
     let Ok(version) = challenger.served.version.parse::<u32>() else { return };
