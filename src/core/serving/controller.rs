@@ -86,7 +86,11 @@ fn measure(route: &Route, registry: &std::path::Path) {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let Some(analysis) = c.analysis.as_mut() else { return };
         let m = analysis.measure(&stats, &at).clone();
-        (m, analysis.outcome.clone(), analysis.weight())
+        let (outcome, weight) = (analysis.outcome.clone(), analysis.weight());
+        // A final outcome shows once abort or promote below has acted on it (traffic moved, the
+        // registry written), so whoever reads the state finds both done.
+        analysis.outcome = Outcome::Running;
+        (m, outcome, weight)
     };
     let phase = match measurement.phase {
         Phase::Successful => "successful",
@@ -114,69 +118,66 @@ fn measure(route: &Route, registry: &std::path::Path) {
 
 /// All traffic back to the champion; the abort is recorded in the registry when both versions
 /// are registry versions of one model. A route rolling out its followed stage's new version also
-/// lets the challenger go, and the stage goes back to the champion.
+/// lets the challenger go, and the stage goes back to the champion. The route's state says
+/// aborted only once all that is done.
 fn abort(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     route.set_weight(0.0);
     route.set_mirror(0.0);
-    {
-        let mut c = route.lock();
-        if let Some(a) = c.analysis.as_mut()
-            && a.outcome == Outcome::Running
-        {
-            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            a.outcome = Outcome::Aborted { at, reason: reason.to_string() };
-        }
-    }
-    route.note(format!("rollback: all traffic to the champion — {reason}"));
     let arms = route.arms();
-    let Some(challenger) = &arms.challenger else { return };
-    if route.follows_stage().is_some() {
-        *route.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(challenger.served.version.clone());
-        route.end_rollout();
-    }
-    if let (Some((name, stage)), Ok(from), Ok(to)) = (
-        stage_ref(&route.champion_source),
-        challenger.served.version.parse::<u32>(),
-        arms.champion.served.version.parse::<u32>(),
-    ) {
-        let reason =
-            format!("{} rollout of {name}@{from} on route {} aborted: {reason}", route.strategy.kind(), route.name);
-        if let Err(e) = Registry::open(registry).record_aborted_rollout(&name, &stage, from, to, by, &reason) {
-            route.note(format!("could not record the rollback in the registry: {e}"));
+    if let Some(challenger) = &arms.challenger {
+        if route.follows_stage().is_some() {
+            *route.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(challenger.served.version.clone());
+            route.end_rollout();
+        }
+        if let (Some((name, stage)), Ok(from), Ok(to)) = (
+            stage_ref(&route.champion_source),
+            challenger.served.version.parse::<u32>(),
+            arms.champion.served.version.parse::<u32>(),
+        ) {
+            let why =
+                format!("{} rollout of {name}@{from} on route {} aborted: {reason}", route.strategy.kind(), route.name);
+            if let Err(e) = Registry::open(registry).record_aborted_rollout(&name, &stage, from, to, by, &why) {
+                route.note(format!("could not record the rollback in the registry: {e}"));
+            }
         }
     }
+    set_outcome(route, |at| Outcome::Aborted { at, reason: reason.to_string() });
+    route.note(format!("rollback: all traffic to the champion — {reason}"));
 }
 
 /// The challenger takes over; recorded as a promotion of the champion's stage when both are
 /// registry versions (unless the stage already names it: a followed stage's rollout completing).
+/// The route's state says promoted only once the challenger answers and the registry has it.
 fn promote(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
     let arms = route.arms();
     let Some(challenger) = arms.challenger.clone() else { return };
-    // The challenger answers first; only then does the state say so.
     route.set_weight(1.0);
     route.set_mirror(0.0);
     route.swap(Arms { champion: Arc::clone(&challenger), challenger: None });
-    {
-        let mut c = route.lock();
-        if let Some(a) = c.analysis.as_mut()
-            && a.outcome == Outcome::Running
-        {
-            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            a.outcome = Outcome::Promoted { at };
+    let version = challenger.served.version.clone();
+    if let (Some((name, stage)), Ok(number)) = (stage_ref(&route.champion_source), version.parse::<u32>()) {
+        let registry = Registry::open(registry);
+        if registry.resolve(&format!("{name}@{stage}")).is_ok_and(|(_, v)| v == number) {
+            route.note(format!("{name}@{stage} already names version {number} in the registry"));
+        } else {
+            let why = format!("{} rollout on route {}: {reason}", route.strategy.kind(), route.name);
+            if let Err(e) = registry.promote(&name, number, &stage, by, &why) {
+                route.note(format!("could not record the promotion in the registry: {e}"));
+            }
         }
     }
-    route.note(format!("promotion completed: version {} serves all traffic ({reason})", challenger.served.version));
-    let Some((name, stage)) = stage_ref(&route.champion_source) else { return };
-    let Ok(version) = challenger.served.version.parse::<u32>() else { return };
-    let registry = Registry::open(registry);
-    if registry.resolve(&format!("{name}@{stage}")).is_ok_and(|(_, v)| v == version) {
-        route.note(format!("{name}@{stage} already names version {version} in the registry"));
-        return;
-    }
-    let reason = format!("{} rollout on route {}: {reason}", route.strategy.kind(), route.name);
-    if let Err(e) = registry.promote(&name, version, &stage, by, &reason) {
-        route.note(format!("could not record the promotion in the registry: {e}"));
+    set_outcome(route, |at| Outcome::Promoted { at });
+    route.note(format!("promotion completed: version {version} serves all traffic ({reason})"));
+}
+
+/// End a running rollout with the outcome `make` gives for now.
+fn set_outcome(route: &Route, make: impl FnOnce(String) -> Outcome) {
+    let mut c = route.lock();
+    if let Some(a) = c.analysis.as_mut()
+        && a.outcome == Outcome::Running
+    {
+        a.outcome = make(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     }
 }
 
