@@ -142,7 +142,7 @@ fn abort(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
             }
         }
     }
-    set_outcome(route, |at| Outcome::Aborted { at, reason: reason.to_string() });
+    route.settle(|at| Outcome::Aborted { at, reason: reason.to_string() });
     route.note(format!("rollback: all traffic to the champion — {reason}"));
 }
 
@@ -167,18 +167,8 @@ fn promote(route: &Route, registry: &std::path::Path, reason: &str, by: &str) {
             }
         }
     }
-    set_outcome(route, |at| Outcome::Promoted { at });
+    route.settle(|at| Outcome::Promoted { at });
     route.note(format!("promotion completed: version {version} serves all traffic ({reason})"));
-}
-
-/// End a running rollout with the outcome `make` gives for now.
-fn set_outcome(route: &Route, make: impl FnOnce(String) -> Outcome) {
-    let mut c = route.lock();
-    if let Some(a) = c.analysis.as_mut()
-        && a.outcome == Outcome::Running
-    {
-        a.outcome = make(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    }
 }
 
 /// A manual action on a route.

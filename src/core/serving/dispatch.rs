@@ -69,6 +69,12 @@ impl Ctx {
         self.arrived.elapsed().as_secs_f64() * 1e3
     }
 
+    /// Count `scored` as one request `endpoint` answered (or failed), with its latency so far.
+    fn answered(&self, endpoint: &Endpoint, scored: &Result<Scored>) {
+        let rows = scored.as_ref().map_or(0, |s| s.predictions.rows as u64);
+        endpoint.answered.add(scored.is_ok(), self.latency_ms(), rows);
+    }
+
     /// Log `inputs` (the request's rows at `positions`; empty: all of them, in order).
     fn log(
         &self,
@@ -337,7 +343,7 @@ fn single(
     let logged = ctx.log.as_ref().map(|_| rows.clone());
     let e = Arc::clone(&endpoint);
     endpoint.batcher.submit(rows, deadline, move |scored: Result<Scored>| {
-        e.answered.add(scored.is_ok(), ctx.latency_ms(), scored.as_ref().map_or(0, |s| s.predictions.rows as u64));
+        ctx.answered(&e, &scored);
         if measure {
             let outcomes = scored.as_ref().ok().map(|s| Outcomes::of(&s.predictions, &e.served.model.info().task));
             ctx.route.record(arm, scored.is_ok(), ctx.latency_ms(), outcomes.as_ref());
@@ -365,7 +371,7 @@ fn shadowed(
     let (copy, logged) = (rows.clone(), ctx.log.as_ref().map(|_| rows.clone()));
     let (c1, p1, e1) = (Arc::clone(&ctx), Arc::clone(&pair), Arc::clone(&champion));
     champion.batcher.submit(rows, deadline, move |scored: Result<Scored>| {
-        e1.answered.add(scored.is_ok(), c1.latency_ms(), scored.as_ref().map_or(0, |s| s.predictions.rows as u64));
+        c1.answered(&e1, &scored);
         let outcomes = scored.as_ref().ok().map(|s| Outcomes::of(&s.predictions, &e1.served.model.info().task));
         c1.route.record(Arm::Champion, scored.is_ok(), c1.latency_ms(), outcomes.as_ref());
         if let Some(o) = outcomes {
@@ -465,7 +471,7 @@ fn split(
     let canary_keys: Vec<Option<String>> = canary_idx.iter().map(|&i| ctx.keys.get(i).cloned().flatten()).collect();
     let canary_positions: Vec<u32> = canary_idx.iter().map(|&i| i as u32).collect();
     challenger.batcher.submit(canary_frame, deadline, move |scored: Result<Scored>| {
-        e2.answered.add(scored.is_ok(), c2.latency_ms(), scored.as_ref().map_or(0, |s| s.predictions.rows as u64));
+        c2.answered(&e2, &scored);
         let outcomes = scored.as_ref().ok().map(|s| Outcomes::of(&s.predictions, &e2.served.model.info().task));
         c2.route.record(Arm::Canary, scored.is_ok(), c2.latency_ms(), outcomes.as_ref());
         if let (Ok(s), Some(inputs)) = (&scored, logged) {
@@ -476,7 +482,7 @@ fn split(
     let (c1, j1, e1, m1) = (Arc::clone(&ctx), Arc::clone(&join), Arc::clone(&champion), Arc::clone(&mask));
     let champion_rows = if ctx.log.is_some() && champion_needed { Some(filter(false)?) } else { None };
     let sent = champion.batcher.submit(rows, deadline, move |scored: Result<Scored>| {
-        e1.answered.add(scored.is_ok(), c1.latency_ms(), scored.as_ref().map_or(0, |s| s.predictions.rows as u64));
+        c1.answered(&e1, &scored);
         if champion_needed {
             let outcomes = scored.as_ref().ok().map(|s| {
                 let idx: Vec<usize> = (0..m1.len()).filter(|&i| !m1[i]).collect();

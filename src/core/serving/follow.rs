@@ -131,15 +131,7 @@ fn never_served(route: &Route, registry: &Registry, (name, stage): (&str, &str),
 
 /// End a followed stage's rollout with no promotion (the stage moved on or back by hand).
 fn stop_rollout(route: &Route, reason: &str) {
-    {
-        let mut c = route.lock();
-        if let Some(a) = c.analysis.as_mut()
-            && a.outcome == Outcome::Running
-        {
-            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            a.outcome = Outcome::Aborted { at, reason: reason.to_string() };
-        }
-    }
+    route.settle(|at| Outcome::Aborted { at, reason: reason.to_string() });
     route.end_rollout();
 }
 

@@ -246,6 +246,17 @@ impl Route {
         });
     }
 
+    /// End a running rollout with the outcome `make` gives for now (a rollout already ended
+    /// keeps its outcome).
+    pub(super) fn settle(&self, make: impl FnOnce(String) -> Outcome) {
+        let mut c = self.lock();
+        if let Some(a) = c.analysis.as_mut()
+            && a.outcome == Outcome::Running
+        {
+            a.outcome = make(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        }
+    }
+
     /// A followed stage's rollout ended without a promotion: the challenger is let go, the
     /// champion answers everything.
     pub(super) fn end_rollout(&self) {
