@@ -60,7 +60,7 @@ struct Ctx {
     request_id: String,
     time: String,
     arrived: Instant,
-    /// Each row's sticky key (empty: none had one).
+    /// Each row's sticky key, for the log (empty: none had one, or there is no log).
     keys: Vec<Option<String>>,
 }
 
@@ -178,18 +178,14 @@ impl Service {
         let route = self.route(name)?;
         let arms = route.arms();
         let mut routing = routing;
-        let quarantined = self.quarantine(&route, &arms, &mut routing, frame, &request_id)?;
-        let kept;
-        let frame = match &quarantined {
-            Some((rows, _)) => {
-                kept = rows.clone();
-                &kept
-            }
-            None => frame,
+        let (kept, quarantined) = match self.quarantine(&route, &arms, &mut routing, frame, &request_id)? {
+            Some((rows, bad)) => (Some(rows), bad),
+            None => (None, Vec::new()),
         };
-        let quarantined = quarantined.map(|(_, q)| q).unwrap_or_default();
+        let frame = kept.as_ref().unwrap_or(frame);
         let n = frame.height();
-        let keys = routing.keys.clone().unwrap_or_default();
+        // The keys go to the log only: no copy when there is none.
+        let keys = if self.log.is_some() { routing.keys.clone().unwrap_or_default() } else { Vec::new() };
         let ctx = Arc::new(Ctx {
             route: Arc::clone(&route),
             log: self.log.clone(),
