@@ -105,10 +105,15 @@ impl RouteSpec {
     /// Whether the route follows its champion's registry stage and rolls each new version out by
     /// its canary or shadow strategy (no challenger named; the champion is `NAME@STAGE`).
     pub fn rolls_out_stage(&self) -> bool {
-        self.challenger.is_none()
-            && Strategy::parse(&self.strategy).is_ok_and(|s| s.interval_secs().is_some())
-            && stage_ref(&self.champion).is_some()
+        Strategy::parse(&self.strategy).is_ok_and(|s| rolls_out_stage(&s, &self.champion, self.challenger.as_deref()))
     }
+}
+
+/// Whether a route with `strategy` over `champion` and `challenger` follows the champion's
+/// registry stage and rolls each new version out: a canary or shadow strategy, no challenger, a
+/// champion that is `NAME@STAGE`.
+pub fn rolls_out_stage(strategy: &Strategy, champion: &str, challenger: Option<&str>) -> bool {
+    challenger.is_none() && strategy.interval_secs().is_some() && stage_ref(champion).is_some()
 }
 
 /// `(NAME, STAGE)` when `source` is a registry stage (`churn@production`: not a version number,

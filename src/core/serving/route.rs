@@ -160,10 +160,8 @@ impl Route {
         arms: Arms,
         sources: (String, Option<String>),
     ) -> Result<Self> {
-        let rolls_out_stage = strategy.interval_secs().is_some()
-            && arms.challenger.is_none()
-            && sources.1.is_none()
-            && super::config::stage_ref(&sources.0).is_some();
+        let rolls_out_stage =
+            arms.challenger.is_none() && super::config::rolls_out_stage(&strategy, &sources.0, sources.1.as_deref());
         if strategy.needs_challenger() != arms.challenger.is_some() && !rolls_out_stage {
             return Err(Error::Invalid(if strategy.needs_challenger() {
                 format!("route '{name}': the {} strategy needs a challenger (--challenger REF)", strategy.kind())
